@@ -1,0 +1,270 @@
+"""The common interface every network adapter implements, and its data types.
+
+Nothing here imports Odoo: the adapters are plain Python, testable without a
+registry and reusable outside it.
+"""
+
+# The interface's default implementations ignore some of their arguments.
+# pylint: disable=unused-argument
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+PUBLIC = "public"
+PRIVATE = "private"
+
+# What a change does to a message (Meta sends edits and removals of comments).
+VERB_ADD = "add"
+VERB_EDIT = "edit"
+VERB_REMOVE = "remove"
+VERB_HIDE = "hide"
+
+
+class AdapterError(Exception):
+    """Base of every error an adapter raises; its message is shown to users."""
+
+
+class SignatureError(AdapterError):
+    """The request is unsigned or its signature does not match (HTTP 403)."""
+
+
+class HandshakeError(AdapterError):
+    """A webhook verification handshake failed (HTTP 403)."""
+
+
+class MalformedPayload(AdapterError):
+    """The body is not the JSON shape the network documents (HTTP 400)."""
+
+
+class AuthError(AdapterError):
+    """Credentials are missing, expired or revoked: the account needs an admin."""
+
+
+class RateLimited(AdapterError):
+    """The network throttles us until ``reset_at`` (aware UTC datetime or None)."""
+
+    def __init__(self, message, reset_at=None):
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
+class TransientError(AdapterError):
+    """A timeout or a 5xx answer: worth retrying later with backoff."""
+
+
+class ReplyNotAllowed(AdapterError):
+    """The network refuses this kind of reply here; ``alternative`` may say
+    what is allowed instead (for example ``"private"``)."""
+
+    def __init__(self, message, alternative=None):
+        super().__init__(message)
+        self.alternative = alternative
+
+
+class WindowClosed(ReplyNotAllowed):
+    """The platform's messaging window closed at ``closed_at``."""
+
+    def __init__(self, message, closed_at=None, alternative=None):
+        super().__init__(message, alternative=alternative)
+        self.closed_at = closed_at
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who wrote a message, as the network identifies them."""
+
+    external_id: str
+    handle: str = ""
+    name: str = ""
+    profile_url: str = ""
+    followers_count: int | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    url: str
+    kind: str = "file"  # image, video, audio, file, link
+    name: str = ""
+
+
+@dataclass
+class SocialMessage:
+    """One customer-visible message, normalized across networks.
+
+    ``channel`` is the helpdesk channel code (x, facebook, messenger,
+    instagram); ``conversation_id`` is the network's thread (X
+    conversation_id, Facebook/Instagram post id, DM thread id).
+    """
+
+    channel: str
+    kind: str  # PUBLIC or PRIVATE
+    message_id: str
+    conversation_id: str
+    author: Author
+    text: str = ""
+    created_at: datetime | None = None
+    parent_id: str = ""
+    url: str = ""
+    lang: str = ""
+    attachments: tuple = ()
+    links: tuple = ()
+    verb: str = VERB_ADD
+    is_own: bool = False  # written by the connected account itself (or an echo)
+    is_repost: bool = False
+    raw: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def thread_key(self):
+        """One ticket per customer per conversation.
+
+        Public threads are keyed by conversation and author, so many customers
+        replying under one brand post get separate tickets. A private thread is
+        already one customer's (``dm``): its conversation id names it, whoever
+        wrote the message, so the brand's own echoes file with it too.
+        """
+        if self.kind == PRIVATE:
+            return f"{self.channel}:dm:{self.conversation_id}"
+        return f"{self.channel}:{self.conversation_id}:{self.author.external_id}"
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """One item to store: a webhook delivery is split into these, and polling
+    yields them too. ``event_id`` is unique per account and per change."""
+
+    event_id: str
+    payload: dict
+
+
+@dataclass
+class PollResult:
+    """Events fetched after the stored cursors, and the cursors to save once
+    those events are committed."""
+
+    events: list
+    cursors: dict
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """What the network answered when a reply was published."""
+
+    external_id: str
+    url: str = ""
+
+
+class NetworkAdapter:
+    """Interface of one network. Subclasses override what their network has.
+
+    ``config`` is a plain dict of the account's settings and credentials.
+    """
+
+    network = None
+    signature_header = None
+
+    def __init__(self, config):
+        self.config = config
+
+    # -- webhooks ---------------------------------------------------------
+    def handshake(self, params):
+        """Answer a GET verification request: return ``(body, content_type)``
+        or raise :class:`HandshakeError`."""
+        raise HandshakeError("This network has no webhook handshake.")
+
+    def verify_signature(self, raw_body, headers):
+        """Check the signature over the raw bytes, or raise SignatureError."""
+        raise SignatureError("This network does not accept webhooks.")
+
+    def split_delivery(self, payload):
+        """Split one webhook body into :class:`InboundEvent` items."""
+        raise MalformedPayload("This network does not accept webhooks.")
+
+    # -- parsing ----------------------------------------------------------
+    def parse_event(self, payload):
+        """Turn one stored event payload into a list of :class:`SocialMessage`.
+
+        An empty list means the event carries nothing for the helpdesk
+        (a read receipt, say); it is stored as ignored.
+        """
+        raise NotImplementedError
+
+    # -- polling ----------------------------------------------------------
+    def poll(self, cursors):
+        """Fetch what came after ``cursors``; returns a :class:`PollResult`."""
+        return PollResult(events=[], cursors=dict(cursors))
+
+    # -- replies ----------------------------------------------------------
+    def max_length(self, kind, message=None):
+        """Longest text allowed for a reply of ``kind`` (PUBLIC/PRIVATE) to
+        ``message`` (limits may differ per channel of one network)."""
+        return 2000
+
+    def text_length(self, text, message=None, kind=None):
+        """Length of ``text`` as the network counts it."""
+        return len(text)
+
+    def window_closes_at(self, message, kind, last_customer_at=None):
+        """When the platform stops accepting a reply of ``kind`` to ``message``
+        (aware UTC datetime), or None when there is no window.
+        ``last_customer_at`` is the customer's latest message in the thread."""
+        return None
+
+    def check_reply(self, message, kind, now, last_customer_at=None):
+        """Refuse up front, with the reason, a reply the network would reject
+        (:class:`ReplyNotAllowed` or :class:`WindowClosed`)."""
+        closes_at = self.window_closes_at(  # pylint: disable=assignment-from-none
+            message, kind, last_customer_at
+        )
+        if closes_at and now >= closes_at:
+            raise WindowClosed(
+                f"The reply window closed at {closes_at:%Y-%m-%d %H:%M} UTC.",
+                closed_at=closes_at,
+            )
+
+    def send_reply(self, message, text, kind, idempotency_key, last_customer_at=None):
+        """Publish ``text`` in answer to the :class:`SocialMessage` ``message``.
+
+        ``kind`` is PUBLIC (a reply on the thread) or PRIVATE (a direct
+        message). Returns a :class:`SentMessage`.
+        """
+        raise ReplyNotAllowed("This network cannot send replies.")
+
+    def find_sent(self, message, idempotency_key, text="", kind=None):
+        """After a timeout, look on the network for the reply ``text`` we may
+        already have published; return its :class:`SentMessage` or None."""
+        return None
+
+
+def hmac_sha256(secret, data):
+    """Raw HMAC-SHA256 digest; both arguments may be str or bytes."""
+    if isinstance(secret, str):
+        secret = secret.encode()
+    if isinstance(data, str):
+        data = data.encode()
+    return hmac.new(secret, data, hashlib.sha256).digest()
+
+
+def signatures_match(expected, received):
+    """Constant-time comparison of two signature strings."""
+    if not received:
+        return False
+    return hmac.compare_digest(expected.encode(), received.strip().encode())
+
+
+def load_json(raw_body):
+    """Decode a webhook body into a dict, or raise MalformedPayload."""
+    try:
+        payload = json.loads(raw_body, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedPayload(f"The body is not valid JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise MalformedPayload("The body must be a JSON object.")
+    return payload
+
+
+def _refuse_constant(name):
+    """NaN and Infinity are not JSON, and PostgreSQL's jsonb refuses them."""
+    raise ValueError(f"{name} is not valid JSON")

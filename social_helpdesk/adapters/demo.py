@@ -1,0 +1,116 @@
+"""The demo network: replays a bundled dataset through the same store-and-
+process path as the real networks, so a demo database shows tickets arriving
+with no credentials at all."""
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .base import (
+    PRIVATE,
+    Author,
+    InboundEvent,
+    MalformedPayload,
+    NetworkAdapter,
+    PollResult,
+    SentMessage,
+    SignatureError,
+    SocialMessage,
+    hmac_sha256,
+    signatures_match,
+)
+
+DATASET = Path(__file__).resolve().parent.parent / "data" / "demo_messages.json"
+
+
+class DemoAdapter(NetworkAdapter):
+    """Config: ``batch_size`` (messages per poll, the pace), ``webhook_secret``
+    (signs test deliveries) and optionally ``dataset_path``.
+
+    Its webhook takes ``{"messages": [item, ...]}`` signed like Meta's:
+    ``X-Demo-Signature: sha256=<hex HMAC-SHA256(webhook_secret, raw body)>``.
+    """
+
+    network = "demo"
+    signature_header = "X-Demo-Signature"
+
+    def _dataset(self):
+        with open(self.config.get("dataset_path") or DATASET, encoding="utf-8") as file:
+            return json.load(file)
+
+    def test_connection(self):
+        return {"messages": len(self._dataset()["messages"])}
+
+    def poll(self, cursors):
+        """Replay the next ``batch_size`` messages as if they arrived now."""
+        messages = self._dataset()["messages"]
+        position = int(cursors.get("position", 0))
+        batch = messages[position : position + int(self.config.get("batch_size", 5))]
+        events = self.split_delivery({"messages": batch})
+        return PollResult(events=events, cursors={"position": position + len(batch)})
+
+    def sign(self, raw_body):
+        return "sha256=" + hmac_sha256(self.config["webhook_secret"], raw_body).hex()
+
+    def verify_signature(self, raw_body, headers):
+        if not self.config.get("webhook_secret"):
+            raise SignatureError("This demo account has no webhook secret.")
+        if not signatures_match(
+            self.sign(raw_body), headers.get(self.signature_header)
+        ):
+            raise SignatureError("Missing or invalid X-Demo-Signature.")
+
+    def split_delivery(self, payload):
+        items = payload.get("messages")
+        if not isinstance(items, list) or not all(
+            isinstance(item, dict) and isinstance(item.get("id"), str) for item in items
+        ):
+            raise MalformedPayload('A demo delivery is {"messages": [{"id": ...}]}.')
+        received_at = datetime.now(timezone.utc).isoformat()
+        return [
+            InboundEvent(
+                event_id=f"demo:{item['id']}",
+                payload={"source": "demo", "received_at": received_at, "item": item},
+            )
+            for item in items
+        ]
+
+    def parse_event(self, payload):
+        try:
+            item = payload["item"]
+            author = item["author"]
+            brand_id = self._dataset()["brand"]["id"]
+            message = SocialMessage(
+                channel=item["channel"],
+                kind=item["kind"],
+                message_id=item["id"],
+                conversation_id=item["conversation_id"],
+                parent_id=item.get("parent_id") or "",
+                author=Author(
+                    external_id=author["id"],
+                    handle=author.get("handle", ""),
+                    name=author.get("name", ""),
+                    followers_count=author.get("followers"),
+                ),
+                text=item.get("text", ""),
+                created_at=datetime.fromisoformat(payload["received_at"]),
+                lang=item.get("lang", ""),
+                is_own=author["id"] == brand_id,
+                raw=payload,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedPayload(f"Not a demo message: {exc!r}") from exc
+        return [message]
+
+    def max_length(self, kind, message=None):
+        return 1000 if kind == PRIVATE else 280
+
+    def send_reply(self, message, text, kind, idempotency_key, last_customer_at=None):
+        """Publishing is simulated; the id derives from the idempotency key, so
+        a retry yields the same reply, as a real network's dedup would."""
+        return self.find_sent(message, idempotency_key)
+
+    def find_sent(self, message, idempotency_key, text="", kind=None):
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
+        return SentMessage(external_id=f"demo-reply-{digest}")

@@ -1,0 +1,98 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Public webhook endpoint of every network.
+
+It verifies the signature over the raw body, stores the events and answers
+at once: no network API call and no ticket creation happen in the request,
+so the networks' delivery deadlines (Meta: 20 s) are always met.
+"""
+
+import json
+import logging
+
+from werkzeug.exceptions import NotFound
+
+from odoo import http
+from odoo.http import request
+
+from ..adapters.base import (
+    HandshakeError,
+    MalformedPayload,
+    SignatureError,
+    load_json,
+)
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+class SocialWebhookController(http.Controller):
+    @http.route(
+        "/social_helpdesk/webhook/<string:network>/<string:token>",
+        type="http",
+        auth="public",
+        methods=["GET", "POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def webhook(self, network, token, **_query):
+        account = self._find_account(network, token)
+        if request.httprequest.method == "GET":
+            return self._handshake(account)
+        return self._receive(account)
+
+    def _find_account(self, network, token):
+        account = (
+            request.env["social.account"]
+            .sudo()
+            .search([("network", "=", network), ("webhook_token", "=", token)], limit=1)
+        )
+        if not account:
+            raise NotFound()
+        return account
+
+    def _handshake(self, account):
+        try:
+            body, content_type = account._get_adapter().handshake(
+                request.httprequest.args.to_dict()
+            )
+        except HandshakeError as exc:
+            return self._reply(403, str(exc))
+        return request.make_response(body, [("Content-Type", content_type)])
+
+    def _receive(self, account):
+        limit = int(
+            request.env["ir.config_parameter"]
+            .sudo()
+            .get_param("social_helpdesk.webhook_max_bytes", DEFAULT_MAX_BODY_BYTES)
+        )
+        # A declared length bounds what is read; the networks always send one.
+        length = request.httprequest.content_length
+        if length is None:
+            return self._reply(411, "A Content-Length header is required.")
+        if length > limit:
+            return self._reply(413, f"The body exceeds {limit} bytes.")
+        raw_body = request.httprequest.get_data(cache=False)
+        adapter = account._get_adapter()
+        try:
+            adapter.verify_signature(raw_body, request.httprequest.headers)
+        except SignatureError as exc:
+            _logger.info("Social webhook %s refused: %s", account.id, exc)
+            return self._reply(403, str(exc))
+        try:
+            events = adapter.split_delivery(load_json(raw_body))
+        except MalformedPayload as exc:
+            return self._reply(400, str(exc))
+        stored = request.env["social.event"].sudo()._store(account, events)
+        if stored:
+            request.env["social.event"].sudo()._trigger_processing()
+        return self._reply(
+            200, "ok", received=len(events), duplicates=len(events) - stored
+        )
+
+    def _reply(self, status, message, **extra):
+        body = json.dumps(dict(extra, status=status, message=message))
+        return request.make_response(
+            body, [("Content-Type", "application/json")], status=status
+        )

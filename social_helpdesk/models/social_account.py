@@ -1,0 +1,362 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+import secrets
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..adapters.base import AdapterError, AuthError, RateLimited
+from ..adapters.demo import DemoAdapter
+from ..adapters.meta import MetaAdapter
+from ..adapters.x import XAdapter
+
+_logger = logging.getLogger(__name__)
+
+ADAPTERS = {"x": XAdapter, "meta": MetaAdapter, "demo": DemoAdapter}
+
+
+class SocialAccount(models.Model):
+    _name = "social.account"
+    _description = "Social Account"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name, id"
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    network = fields.Selection(
+        [
+            ("x", "X (Twitter)"),
+            ("meta", "Meta (Facebook, Messenger, Instagram)"),
+            ("demo", "Demo (replayed sample data)"),
+        ],
+        required=True,
+        tracking=True,
+    )
+    is_demo = fields.Boolean(compute="_compute_is_demo")
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    team_id = fields.Many2one(
+        "helpdesk.ticket.team",
+        tracking=True,
+        help="Helpdesk team that new tickets from this account go to.",
+    )
+    channel_id = fields.Many2one(
+        "helpdesk.ticket.channel",
+        string="Default channel",
+        help="Channel for messages whose network channel has no helpdesk channel. "
+        "Meta accounts otherwise file Facebook, Messenger and Instagram messages "
+        "under their own channels.",
+    )
+    state = fields.Selection(
+        [("draft", "Not connected"), ("connected", "Connected"), ("error", "Error")],
+        default="draft",
+        required=True,
+        tracking=True,
+    )
+    last_error = fields.Text(readonly=True)
+    last_sync_date = fields.Datetime("Last successful sync", readonly=True)
+    last_event_date = fields.Datetime("Last event received", readonly=True)
+    rate_limited_until = fields.Datetime(readonly=True)
+    poll_enabled = fields.Boolean(
+        "Polling",
+        default=True,
+        help="Fetch new messages periodically (works "
+        "without a public URL; webhooks are faster).",
+    )
+    poll_interval_minutes = fields.Integer(default=5)
+    next_poll_date = fields.Datetime(readonly=True)
+    poll_cursors = fields.Json(readonly=True, copy=False)
+    include_reposts = fields.Boolean(
+        help="Turn reposts (retweets) of the account's posts into tickets too."
+    )
+    reopen_window_days = fields.Integer(
+        default=7,
+        help="A new message on a ticket closed less than this many days ago "
+        "reopens it; after that it opens a new ticket that references the old one.",
+    )
+    webhook_token = fields.Char(
+        copy=False,
+        readonly=True,
+        groups="helpdesk_mgmt.group_helpdesk_manager",
+        default=lambda self: secrets.token_urlsafe(32),
+    )
+    webhook_url = fields.Char(
+        compute="_compute_webhook_url", groups="helpdesk_mgmt.group_helpdesk_manager"
+    )
+    event_count = fields.Integer(compute="_compute_event_stats")
+    error_event_count = fields.Integer(compute="_compute_event_stats")
+
+    # X (OAuth 1.0a user context, OAuth 2.0 user token, app bearer token)
+    x_user_id = fields.Char("X user id", readonly=True)
+    x_username = fields.Char("X handle", readonly=True)
+    x_api_key = fields.Char("API key", groups="base.group_system")
+    x_api_secret = fields.Char("API key secret", groups="base.group_system")
+    x_access_token = fields.Char("Access token", groups="base.group_system")
+    x_access_token_secret = fields.Char(
+        "Access token secret", groups="base.group_system"
+    )
+    x_oauth2_user_token = fields.Char(
+        "OAuth 2.0 user token", groups="base.group_system"
+    )
+    x_bearer_token = fields.Char("Bearer token", groups="base.group_system")
+
+    # Meta (Graph API)
+    meta_page_id = fields.Char("Facebook page id")
+    meta_instagram_account_id = fields.Char("Instagram business account id")
+    meta_graph_version = fields.Char("Graph API version", default="v23.0")
+    meta_human_agent_tag = fields.Boolean(
+        "Human agent tag",
+        help="The app may answer Messenger and Instagram conversations up to 7 days "
+        "after the customer's last message (HUMAN_AGENT tag).",
+    )
+    meta_page_access_token = fields.Char(
+        "Page access token", groups="base.group_system"
+    )
+    meta_app_secret = fields.Char("App secret", groups="base.group_system")
+    meta_verify_token = fields.Char("Verify token", groups="base.group_system")
+
+    # Demo network
+    demo_webhook_secret = fields.Char(
+        "Demo webhook secret",
+        groups="base.group_system",
+        default=lambda self: secrets.token_hex(16),
+        copy=False,
+    )
+    demo_batch_size = fields.Integer(
+        "Demo messages per sync",
+        default=5,
+        help="How many sample messages each sync replays: the demo's pace.",
+    )
+
+    api_base_url = fields.Char(
+        "API base URL",
+        groups="base.group_system",
+        help="Leave empty for the network's public API. Set it to route calls "
+        "through a proxy or a test server.",
+    )
+
+    _sql_constraints = [
+        (
+            "webhook_token_uniq",
+            "unique(webhook_token)",
+            "Webhook tokens must be unique.",
+        )
+    ]
+
+    @api.depends("network")
+    def _compute_is_demo(self):
+        for account in self:
+            account.is_demo = account.network == "demo"
+
+    @api.depends("webhook_token", "network")
+    def _compute_webhook_url(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        for account in self:
+            account.webhook_url = (
+                f"{base_url}/social_helpdesk/webhook/{account.network}/"
+                f"{account.webhook_token}"
+                if account.network and account.webhook_token
+                else False
+            )
+
+    def _compute_event_stats(self):
+        groups = (
+            self.env["social.event"]
+            .sudo()
+            ._read_group(
+                [("account_id", "in", self.ids)], ["account_id", "state"], ["__count"]
+            )
+        )
+        totals, errors = {}, {}
+        for account, state, count in groups:
+            totals[account.id] = totals.get(account.id, 0) + count
+            if state == "error":
+                errors[account.id] = count
+        for account in self:
+            account.event_count = totals.get(account.id, 0)
+            account.error_event_count = errors.get(account.id, 0)
+
+    # ------------------------------------------------------------------
+    # Adapters
+    # ------------------------------------------------------------------
+    def _adapter_config(self):
+        """Settings and credentials as the adapter expects them (read as
+        superuser: agents trigger processing but never see the secrets)."""
+        self.ensure_one()
+        account = self.sudo()
+        config = {
+            "company_name": account.company_id.name,
+            "api_base_url": account.api_base_url or None,
+            "include_reposts": account.include_reposts,
+        }
+        if account.network == "x":
+            config.update(
+                user_id=account.x_user_id,
+                username=account.x_username,
+                api_key=account.x_api_key,
+                api_secret=account.x_api_secret,
+                access_token=account.x_access_token,
+                access_token_secret=account.x_access_token_secret,
+                oauth2_user_token=account.x_oauth2_user_token,
+                bearer_token=account.x_bearer_token,
+            )
+        elif account.network == "meta":
+            config.update(
+                page_id=account.meta_page_id,
+                page_access_token=account.meta_page_access_token,
+                app_secret=account.meta_app_secret,
+                verify_token=account.meta_verify_token,
+                instagram_account_id=account.meta_instagram_account_id,
+                graph_version=account.meta_graph_version or "v23.0",
+                graph_base_url=account.api_base_url or None,
+                human_agent_tag=account.meta_human_agent_tag,
+            )
+        elif account.network == "demo":
+            config.update(
+                batch_size=account.demo_batch_size,
+                webhook_secret=account.demo_webhook_secret,
+            )
+        return {key: value for key, value in config.items() if value is not None}
+
+    def _get_adapter(self):
+        self.ensure_one()
+        return ADAPTERS[self.network](self._adapter_config())
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_rotate_webhook_token(self):
+        """Invalidate the current webhook URL, e.g. after it leaked."""
+        for account in self:
+            account.sudo().webhook_token = secrets.token_urlsafe(32)
+            account.message_post(body=_("The webhook URL was rotated."))
+
+    def action_test_connection(self):
+        self.ensure_one()
+        try:
+            info = self._get_adapter().test_connection()
+        except AdapterError as exc:
+            self._set_error(str(exc))
+            raise UserError(_("Connection failed: %s", exc)) from exc
+        values = {"state": "connected", "last_error": False}
+        if self.network == "x":
+            values.update(x_user_id=info["user_id"], x_username=info["username"])
+        self.write(values)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": _("Connected"),
+                "message": self._describe_connection(info),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def _describe_connection(self, info):
+        if self.network == "x":
+            return _("Connected as @%(username)s (user id %(user_id)s).", **info)
+        if self.network == "meta":
+            return _(
+                "Page %(page)s. Missing permissions: %(missing)s.",
+                page=info.get("page_name"),
+                missing=", ".join(info.get("missing") or []) or _("none"),
+            )
+        return _("The demo source replays bundled sample messages.")
+
+    def action_sync_now(self):
+        self._poll()
+        self.env["social.event"]._trigger_processing()
+
+    def action_view_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "social_helpdesk.social_event_action"
+        )
+        action["domain"] = [("account_id", "=", self.id)]
+        return action
+
+    # ------------------------------------------------------------------
+    # State
+    # ------------------------------------------------------------------
+    def _set_error(self, message):
+        """Put the account in error with a message for the admin; logged
+        without credentials (adapters never put them in messages)."""
+        _logger.warning("Social account %s: %s", self.id, message)
+        self.sudo().write({"state": "error", "last_error": message})
+
+    def _set_rate_limited(self, reset_at):
+        until = (
+            reset_at.replace(tzinfo=None)
+            if reset_at
+            else fields.Datetime.now() + timedelta(minutes=15)
+        )
+        self.sudo().write({"rate_limited_until": until, "next_poll_date": until})
+
+    # ------------------------------------------------------------------
+    # Polling
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_poll(self):
+        """Poll every account that is due, each in its own transaction. Rows are
+        claimed with SKIP LOCKED so several workers never poll one account."""
+        now = fields.Datetime.now()
+        due = self.search(
+            [
+                ("poll_enabled", "=", True),
+                ("state", "!=", "error"),
+                "|",
+                ("next_poll_date", "=", False),
+                ("next_poll_date", "<=", now),
+            ]
+        )
+        for account_id in due.ids:
+            account = self.browse(account_id)._lock_for_poll()
+            if account:
+                account._poll()
+                self.env["social.event"]._commit()
+
+    def _lock_for_poll(self):
+        self.env.cr.execute(
+            "SELECT id FROM social_account WHERE id = %s FOR UPDATE SKIP LOCKED",
+            [self.id],
+        )
+        return self if self.env.cr.fetchone() else self.browse()
+
+    def _poll(self):
+        """Fetch what came after the stored cursors, store it, then move the
+        cursors in the same transaction: they never get ahead of the events."""
+        for account in self:
+            now = fields.Datetime.now()
+            try:
+                result = account._get_adapter().poll(dict(account.poll_cursors or {}))
+            except RateLimited as exc:
+                account._set_rate_limited(exc.reset_at)
+                continue
+            except AuthError as exc:
+                account._set_error(str(exc))
+                continue
+            except AdapterError as exc:
+                account.sudo().write(
+                    {
+                        "last_error": str(exc),
+                        "next_poll_date": now + timedelta(minutes=1),
+                    }
+                )
+                continue
+            self.env["social.event"]._store(account, result.events)
+            account.sudo().write(
+                {
+                    "poll_cursors": result.cursors,
+                    "last_sync_date": now,
+                    "next_poll_date": now
+                    + timedelta(minutes=max(account.poll_interval_minutes, 1)),
+                    "state": "connected" if account.state == "draft" else account.state,
+                    "rate_limited_until": False,
+                }
+            )
+        self.env["social.event"]._trigger_processing()

@@ -1,0 +1,90 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import api, fields, models
+
+IDENTITY_NETWORKS = [
+    ("x", "X"),
+    ("facebook", "Facebook"),
+    ("messenger", "Messenger"),
+    ("instagram", "Instagram"),
+]
+
+
+class SocialIdentity(models.Model):
+    """A customer's account on one network, attached to the contact that keeps
+    their whole history across phone, email and social."""
+
+    _name = "social.identity"
+    _description = "Social Identity"
+    _order = "network, handle, id"
+    _rec_names_search = ["handle", "display_label", "external_id"]
+
+    partner_id = fields.Many2one(
+        "res.partner", required=True, index=True, ondelete="cascade"
+    )
+    network = fields.Selection(IDENTITY_NETWORKS, required=True)
+    external_id = fields.Char(
+        "Network user id", required=True, help="The id the network gives this user."
+    )
+    handle = fields.Char(help="The user name, without @.")
+    display_label = fields.Char("Display name")
+    profile_url = fields.Char("Profile URL")
+    followers_count = fields.Integer()
+    blocked = fields.Boolean(
+        help="Messages from a blocked identity are stored as ignored and open no "
+        "ticket."
+    )
+
+    _sql_constraints = [
+        (
+            "network_external_id_uniq",
+            "unique(network, external_id)",
+            "This network user is already linked to a contact.",
+        )
+    ]
+
+    @api.depends("network", "handle", "display_label", "external_id")
+    def _compute_display_name(self):
+        networks = dict(IDENTITY_NETWORKS)
+        for identity in self:
+            label = (
+                f"@{identity.handle}"
+                if identity.handle
+                else identity.display_label or identity.external_id
+            )
+            identity.display_name = f"{networks.get(identity.network, '')} {label}"
+
+    @api.model
+    def _find_or_create(self, network, author):
+        """The identity of ``author`` (adapter Author) on ``network``, created
+        with a new contact when unknown; profile data is refreshed. The caller
+        holds an advisory lock on the author, so two workers never race here."""
+        identity = self.search(
+            [("network", "=", network), ("external_id", "=", author.external_id)],
+            limit=1,
+        )
+        values = {
+            "handle": author.handle or False,
+            "display_label": author.name or False,
+            "profile_url": author.profile_url or False,
+        }
+        if author.followers_count is not None:
+            values["followers_count"] = author.followers_count
+        if identity:
+            changed = {
+                key: value for key, value in values.items() if identity[key] != value
+            }
+            if changed:
+                identity.write(changed)
+            return identity
+        partner = self.env["res.partner"].create(
+            {"name": author.name or author.handle or author.external_id}
+        )
+        return self.create(
+            dict(
+                values,
+                network=network,
+                external_id=author.external_id,
+                partner_id=partner.id,
+            )
+        )

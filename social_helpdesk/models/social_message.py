@@ -1,0 +1,237 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import textwrap
+from datetime import timezone
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import plaintext2html
+
+from ..adapters.base import PRIVATE, PUBLIC, VERB_ADD, VERB_EDIT
+
+CHANNEL_LABELS = {
+    "x": "X",
+    "facebook": "Facebook",
+    "messenger": "Messenger",
+    "instagram": "Instagram",
+}
+
+
+class AuthorBusy(Exception):
+    """Another worker is processing a message of the same customer."""
+
+
+class SocialMessage(models.Model):
+    """A customer message received from a network, normalized, and where it
+    went: its ticket and its chatter message."""
+
+    _name = "social.message"
+    _description = "Social Message"
+    _order = "message_date desc, id desc"
+    _rec_name = "external_id"
+
+    account_id = fields.Many2one(
+        "social.account", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="account_id.company_id", store=True)
+    event_id = fields.Many2one("social.event", index="btree_not_null")
+    ticket_id = fields.Many2one("helpdesk.ticket", index="btree_not_null")
+    identity_id = fields.Many2one("social.identity", index=True)
+    partner_id = fields.Many2one("res.partner", index=True)
+    mail_message_id = fields.Many2one("mail.message", ondelete="set null")
+    channel_code = fields.Char(required=True)
+    kind = fields.Selection([(PUBLIC, "Public"), (PRIVATE, "Private")], required=True)
+    external_id = fields.Char("Network message id", required=True)
+    conversation_id = fields.Char("Network conversation id", index=True)
+    parent_external_id = fields.Char("Answers to (network id)")
+    parent_id = fields.Many2one("social.message", "Answers to", index="btree_not_null")
+    thread_key = fields.Char(index=True)
+    text = fields.Text()
+    url = fields.Char()
+    lang = fields.Char()
+    message_date = fields.Datetime(index=True)
+    state = fields.Selection(
+        [
+            ("received", "Received"),
+            ("edited", "Edited"),
+            ("remove", "Removed by the author"),
+            ("hide", "Hidden"),
+        ],
+        default="received",
+        required=True,
+    )
+
+    _sql_constraints = [
+        (
+            "account_external_id_uniq",
+            "unique(account_id, external_id)",
+            "This message is already stored for this account.",
+        )
+    ]
+
+    # ------------------------------------------------------------------
+    # Ingestion
+    # ------------------------------------------------------------------
+    @api.model
+    def _ingest(self, account, event, message):
+        """File one adapter SocialMessage: on the right partner, in the right
+        ticket, in chatter. Returns the stored record, or an empty recordset
+        when the message is noise (the reason is set on the event)."""
+        reason = self._ignore_reason(account, message)
+        if reason:
+            event.ignore_reason = reason
+            return self.browse()
+        self._lock_author(message)
+        if message.verb != VERB_ADD:
+            existing = self.search(
+                [
+                    ("account_id", "=", account.id),
+                    ("external_id", "=", message.message_id),
+                ],
+                limit=1,
+            )
+            if existing:
+                existing._apply_change(message)
+                return existing
+            if message.verb != VERB_EDIT:
+                event.ignore_reason = self.env._(
+                    "Removal of a message that was never received."
+                )
+                return self.browse()
+        elif self.search_count(
+            [("account_id", "=", account.id), ("external_id", "=", message.message_id)],
+            limit=1,
+        ):
+            event.ignore_reason = self.env._("Already received through another event.")
+            return self.browse()
+        identity = self.env["social.identity"]._find_or_create(
+            message.channel, message.author
+        )
+        if identity.blocked:
+            event.ignore_reason = self.env._("The author is blocked.")
+            return self.browse()
+        ticket = self.env["helpdesk.ticket"]._social_ticket_for(
+            account, message, identity.partner_id
+        )
+        parent = (
+            self.search(
+                [
+                    ("account_id", "=", account.id),
+                    ("external_id", "=", message.parent_id),
+                ],
+                limit=1,
+            )
+            if message.parent_id
+            else self.browse()
+        )
+        mail_message = ticket._social_post_inbound(message, identity.partner_id)
+        return self.create(
+            {
+                "account_id": account.id,
+                "event_id": event.id,
+                "ticket_id": ticket.id,
+                "identity_id": identity.id,
+                "partner_id": identity.partner_id.id,
+                "mail_message_id": mail_message.id,
+                "channel_code": message.channel,
+                "kind": message.kind,
+                "external_id": message.message_id,
+                "conversation_id": message.conversation_id,
+                "parent_external_id": message.parent_id or False,
+                "parent_id": parent.id,
+                "thread_key": message.thread_key,
+                "text": message.text,
+                "url": self._safe_link(message.url) or False,
+                "lang": message.lang or False,
+                "message_date": _naive_utc(message.created_at),
+            }
+        )
+
+    def _ignore_reason(self, account, message):
+        if message.is_own:
+            return self.env._("Written by the account itself (own post or echo).")
+        if message.is_repost and not account.include_reposts:
+            return self.env._("A repost; reposts are not turned into tickets.")
+        if not message.author or not message.author.external_id:
+            return self.env._("The message has no author.")
+        return ""
+
+    def _lock_author(self, message):
+        """Serialize work on one customer across workers: their identity and
+        ticket are found or created by one transaction at a time. A worker that
+        finds the customer busy leaves the event for a later batch instead of
+        waiting, so two workers can never deadlock on each other's customers."""
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtext(%s))",
+            [f"social_helpdesk:{message.channel}:{message.author.external_id}"],
+        )
+        if not self.env.cr.fetchone()[0]:
+            raise AuthorBusy(message.author.external_id)
+
+    def _apply_change(self, message):
+        """An edit updates the stored text; a removal or hide is marked, never
+        erased. The ticket gets an internal note either way."""
+        self.ensure_one()
+        if message.verb == VERB_EDIT:
+            previous = self.text or ""
+            self.write({"text": message.text, "state": "edited"})
+            body = Markup("<p>%s</p><blockquote>%s</blockquote><p>%s</p>%s") % (
+                self.env._("The customer edited a message. Before:"),
+                plaintext2html(previous),
+                self.env._("After:"),
+                plaintext2html(message.text or ""),
+            )
+        else:
+            self.state = message.verb
+            body = Markup("<p>%s</p>") % (
+                self.env._("The customer removed this message on the network:")
+                if message.verb == "remove"
+                else self.env._("This message was hidden on the network:"),
+            ) + plaintext2html(self.text or "")
+        if self.ticket_id:
+            self.ticket_id.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    # ------------------------------------------------------------------
+    # Rendering
+    # ------------------------------------------------------------------
+    @api.model
+    def _render_inbound_body(self, message):
+        """Chatter body of a customer message: escaped text with clickable
+        links, then its attachments and a link to the original post."""
+        body = plaintext2html(message.text or "")
+        link = Markup('<a href="%s" target="_blank" rel="noreferrer noopener">%s</a>')
+        links = [
+            link % (self._safe_link(attachment.url), attachment.name or attachment.kind)
+            for attachment in message.attachments
+            if self._safe_link(attachment.url)
+        ]
+        if self._safe_link(message.url):
+            network = CHANNEL_LABELS.get(message.channel, message.channel)
+            links.append(
+                link % (self._safe_link(message.url), self.env._("View on %s", network))
+            )
+        if links:
+            body += Markup("<p>%s</p>") % Markup(" · ").join(links)
+        return body
+
+    @api.model
+    def _safe_link(self, url):
+        """Only http(s) links reach an href: a post can't smuggle javascript: in."""
+        return url if url and url.lower().startswith(("https://", "http://")) else ""
+
+    @api.model
+    def _short_title(self, message):
+        author = message.author
+        label = f"@{author.handle}" if author.handle else author.name
+        text = textwrap.shorten(message.text or "", 60, placeholder="…")
+        return f"{label}: {text or '…'}"
+
+
+def _naive_utc(moment):
+    """Odoo stores naive UTC datetimes."""
+    if not moment:
+        return fields.Datetime.now()
+    if moment.tzinfo:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment

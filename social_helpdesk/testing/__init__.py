@@ -1,0 +1,1 @@
+"""Fake network servers on loopback, for tests and benchmarks; no Odoo import."""

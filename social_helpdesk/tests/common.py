@@ -1,0 +1,80 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import itertools
+
+from odoo.tests.common import TransactionCase
+
+_ids = itertools.count(1)
+
+
+def demo_item(
+    text,
+    author="u-1",
+    channel="x",
+    kind="public",
+    conversation="c-1",
+    parent="",
+    name=None,
+    handle=None,
+    followers=100,
+    message_id=None,
+):
+    """A message in the demo network's wire format (its webhook and dataset)."""
+    return {
+        "id": message_id or f"t-{next(_ids)}",
+        "channel": channel,
+        "kind": kind,
+        "conversation_id": conversation,
+        "parent_id": parent,
+        "author": {
+            "id": author,
+            "handle": handle or author.replace("-", "_"),
+            "name": name or f"Customer {author}",
+            "followers": followers,
+        },
+        "text": text,
+        "lang": "en",
+    }
+
+
+class SocialCase(TransactionCase):
+    """A team and a demo account, and helpers that drive the real store and
+    process path."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team = cls.env["helpdesk.ticket.team"].create({"name": "Social care"})
+        cls.account = cls.env["social.account"].create(
+            {
+                "name": "Test demo account",
+                "network": "demo",
+                "team_id": cls.team.id,
+                "demo_webhook_secret": "test-secret",
+            }
+        )
+        cls.Event = cls.env["social.event"]
+        cls.done_stage = cls.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+
+    def store(self, *items, account=None):
+        account = account or self.account
+        events = account._get_adapter().split_delivery({"messages": list(items)})
+        return self.Event._store(account, events)
+
+    def deliver(self, *items, account=None):
+        """Store items as a webhook delivery would, then run the processor."""
+        self.store(*items, account=account)
+        self.Event._cron_process()
+
+    def event_of(self, item):
+        return self.Event.search(
+            [
+                ("account_id", "=", self.account.id),
+                ("external_id", "=", f"demo:{item['id']}"),
+            ]
+        )
+
+    def message_of(self, item):
+        return self.env["social.message"].search(
+            [("account_id", "=", self.account.id), ("external_id", "=", item["id"])]
+        )

@@ -1,0 +1,118 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Several workers on one queue, with real transactions: these tests commit
+through their own cursors (as separate Odoo workers do) and clean up after.
+Odoo's test runner holds the registry lock, so the workers are interleaved
+transactions in one thread rather than threads."""
+
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, get_db_name, tagged
+
+from .common import demo_item
+
+AUTHORS = 12
+MESSAGES_PER_AUTHOR = 3
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentProcessing(BaseCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            team = env["helpdesk.ticket.team"].create({"name": "Concurrency team"})
+            account = env["social.account"].create(
+                {"name": "Concurrency", "network": "demo", "team_id": team.id}
+            )
+            # Each customer's messages in a row, so that batches share customers.
+            items = [
+                demo_item(f"message {n} of {a}", author=f"cc-{a}", conversation="cc")
+                for a in range(AUTHORS)
+                for n in range(MESSAGES_PER_AUTHOR)
+            ]
+            events = account._get_adapter().split_delivery({"messages": items})
+            env["social.event"]._store(account, events)
+            self.account_id, self.team_id = account.id, team.id
+        self.addCleanup(self._remove_data)
+
+    def _remove_data(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            account = env["social.account"].browse(self.account_id)
+            messages = env["social.message"].search([("account_id", "=", account.id)])
+            tickets = env["helpdesk.ticket"].search(
+                [("social_account_id", "=", account.id)]
+            )
+            partners = messages.partner_id
+            messages.unlink()
+            tickets.unlink()
+            env["social.identity"].search([("partner_id", "in", partners.ids)]).unlink()
+            partners.unlink()
+            account.unlink()
+            env["helpdesk.ticket.team"].browse(self.team_id).unlink()
+
+    def test_skip_locked_hands_out_disjoint_batches(self):
+        with self.registry.cursor() as first, self.registry.cursor() as second:
+            one = api.Environment(first, SUPERUSER_ID, {})["social.event"]._claim_batch(
+                limit=10
+            )
+            two = api.Environment(second, SUPERUSER_ID, {})[
+                "social.event"
+            ]._claim_batch(limit=10)
+            self.assertEqual(len(one), 10)
+            self.assertEqual(len(two), 10)
+            self.assertFalse(set(one.ids) & set(two.ids))
+            first.rollback()
+            second.rollback()
+
+    def test_two_workers_process_each_event_exactly_once(self):
+        """Two transactions interleaved like two workers: each claims a batch,
+        both process before either commits. Their batches share a customer, so
+        the second finds that customer busy and leaves those events queued."""
+        processed = ([], [])
+        skipped = 0
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+            workers = [
+                (cr, api.Environment(cr, SUPERUSER_ID, {})["social.event"], done)
+                for cr, done in ((cr_a, processed[0]), (cr_b, processed[1]))
+            ]
+            for _round in range(100):
+                batches = [Event._claim_batch(limit=4) for _cr, Event, _done in workers]
+                if not any(batches):
+                    break
+                self.assertFalse(set(batches[0].ids) & set(batches[1].ids))
+                for (_cr, _Event, done), batch in zip(workers, batches, strict=True):
+                    handled = batch._process()
+                    skipped += len(batch - handled)
+                    done.extend(handled.ids)
+                for cr, _Event, _done in workers:
+                    cr.commit()  # pylint: disable=invalid-commit
+        self.assertGreater(skipped, 0, "the workers met on a customer")
+        self.assertEqual(
+            len(processed[0]) + len(processed[1]),
+            len(set(processed[0]) | set(processed[1])),
+        )
+        self.assertFalse(set(processed[0]) & set(processed[1]), "no event twice")
+        self.assertTrue(processed[0] and processed[1], "both workers took part")
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            events = env["social.event"].search([("account_id", "=", self.account_id)])
+            self.assertEqual(set(events.mapped("state")), {"done"})
+            self.assertEqual(set(processed[0]) | set(processed[1]), set(events.ids))
+            messages = env["social.message"].search(
+                [("account_id", "=", self.account_id)]
+            )
+            self.assertEqual(len(messages), AUTHORS * MESSAGES_PER_AUTHOR)
+            tickets = messages.ticket_id
+            self.assertEqual(len(tickets), AUTHORS, "one ticket per customer")
+            self.assertEqual(len(messages.identity_id), AUTHORS)
+            for ticket in tickets:
+                texts = ticket.social_message_ids.sorted("id").mapped("text")
+                self.assertEqual(len(texts), MESSAGES_PER_AUTHOR)
+                self.assertEqual(texts, sorted(texts), "each thread in order")

@@ -1,0 +1,92 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import json
+
+from odoo.tests import HttpCase, tagged
+
+from .common import demo_item
+
+
+@tagged("post_install", "-at_install")
+class TestWebhook(HttpCase):
+    """The public controller, through Odoo's real HTTP server."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account = cls.env["social.account"].create(
+            {"name": "Webhook demo", "network": "demo", "demo_webhook_secret": "s3cret"}
+        )
+        cls.url = f"/social_helpdesk/webhook/demo/{cls.account.webhook_token}"
+
+    def post(self, body, signature=None, url=None, sign=True):
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if sign:
+            headers["X-Demo-Signature"] = signature or (
+                self.account._get_adapter().sign(raw)
+            )
+        return self.url_open(url or self.url, data=raw, headers=headers)
+
+    def events(self):
+        return self.env["social.event"].search([("account_id", "=", self.account.id)])
+
+    def test_signed_delivery_is_stored_and_acknowledged_without_processing(self):
+        response = self.post({"messages": [demo_item("hi"), demo_item("again")]})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["received"], 2)
+        events = self.events()
+        self.assertEqual(len(events), 2)
+        self.assertEqual(set(events.mapped("state")), {"new"}, "processed later")
+        self.assertFalse(events.ticket_id)
+
+    def test_duplicate_delivery_is_acknowledged_and_dropped(self):
+        body = {"messages": [demo_item("only once")]}
+        self.assertEqual(self.post(body).status_code, 200)
+        response = self.post(body)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["duplicates"], 1)
+        self.assertEqual(len(self.events()), 1)
+
+    def test_forged_and_unsigned_requests_are_refused(self):
+        body = {"messages": [demo_item("forged")]}
+        forged = "sha256=" + "0" * 64
+        self.assertEqual(self.post(body, signature=forged).status_code, 403)
+        self.assertEqual(self.post(body, sign=False).status_code, 403)
+        raw = json.dumps(body).encode()
+        tampered = raw.replace(b"forged", b"FORGED")
+        signature = self.account._get_adapter().sign(raw)
+        self.assertEqual(self.post(tampered, signature=signature).status_code, 403)
+        self.assertFalse(self.events())
+
+    def test_malformed_bodies_are_refused(self):
+        self.assertEqual(self.post(b"{not json").status_code, 400)
+        self.assertEqual(self.post(b"[1, 2]").status_code, 400)
+        self.assertEqual(self.post({"messages": "nope"}).status_code, 400)
+        self.assertEqual(self.post(b"\xff\xfe\x00garbage").status_code, 400)
+        self.assertFalse(self.events())
+
+    def test_oversized_body_is_refused(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "social_helpdesk.webhook_max_bytes", "2048"
+        )
+        big = {"messages": [demo_item("x" * 4096)]}
+        self.assertEqual(self.post(big).status_code, 413)
+        self.assertEqual(self.post({"messages": [demo_item("small")]}).status_code, 200)
+        self.assertEqual(len(self.events()), 1)
+
+    def test_unknown_token_or_network_is_not_found(self):
+        body = {"messages": [demo_item("lost")]}
+        self.assertEqual(
+            self.post(body, url="/social_helpdesk/webhook/demo/nope").status_code, 404
+        )
+        wrong_network = self.url.replace("/demo/", "/x/")
+        self.assertEqual(self.post(body, url=wrong_network).status_code, 404)
+
+    def test_rotated_token_stops_the_old_url(self):
+        old_url = self.url
+        self.account.action_rotate_webhook_token()
+        body = {"messages": [demo_item("after rotation")]}
+        self.assertEqual(self.post(body, url=old_url).status_code, 404)
+        new_url = f"/social_helpdesk/webhook/demo/{self.account.webhook_token}"
+        self.assertEqual(self.post(body, url=new_url).status_code, 200)

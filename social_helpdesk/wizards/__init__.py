@@ -1,0 +1,1 @@
+from . import social_identity_link_wizard
