@@ -142,10 +142,12 @@ class InboundEvent:
 @dataclass
 class PollResult:
     """Events fetched after the stored cursors, and the cursors to save once
-    those events are committed."""
+    those events are committed. ``reads`` counts billable reads by resource
+    type, with ``resource_ids`` listing each resource (``type:id``) read."""
 
     events: list
     cursors: dict
+    reads: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,10 @@ class NetworkAdapter:
     def poll(self, cursors):
         """Fetch what came after ``cursors``; returns a :class:`PollResult`."""
         return PollResult(events=[], cursors=dict(cursors))
+
+    def should_slow_down(self):
+        """Whether the network's usage headers say we near its rate limit."""
+        return False
 
     # -- replies ----------------------------------------------------------
     def max_length(self, kind, message=None):

@@ -20,7 +20,6 @@ import json
 import re
 import unicodedata
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 
@@ -52,7 +51,7 @@ from .base import (
 
 CHANNEL = "x"
 WEB_URL = "https://x.com"
-# tweepy.Client hard-codes this host; requests to it are routed by _XTransport.
+# tweepy.Client hard-codes this host; _XSession routes requests to it.
 TWEEPY_HOST = "https://api.twitter.com"
 DEFAULT_TIMEOUT = 15
 
@@ -164,39 +163,29 @@ SHAPE_ERRORS = (
 )
 
 
-@dataclass
-class XPollResult(PollResult):
-    """A poll's events and cursors, plus the billable reads it made.
-
-    ``reads`` counts resources by X price category: ``owned_post`` (posts
-    from the account's own mentions timeline, priced as Owned Reads when the
-    account owns the developer app), ``dm_event`` and ``user`` (users
-    returned by expansions). X bills a resource once per UTC day, so
-    ``resource_ids`` lists every resource read (``post:<id>``,
-    ``dm_event:<id>``, ``user:<id>``) for the caller to deduplicate.
-    """
-
-    reads: dict = field(default_factory=dict)
+# A poll's ``reads`` count resources by X price category: ``owned_post``
+# (posts from the account's own mentions timeline, priced as Owned Reads when
+# the account owns the developer app), ``dm_event`` and ``user`` (users
+# returned by expansions). X bills a resource once per UTC day, so
+# ``resource_ids`` lists every resource read (``post:<id>``, ``dm_event:<id>``,
+# ``user:<id>``) for the caller to deduplicate.
 
 
-class _XTransport(requests.adapters.HTTPAdapter):
-    """Puts the account's timeout on every request (tweepy sets none) and,
-    when ``api_base_url`` is configured, sends tweepy's requests there.
-
-    The OAuth 1.0a signature is computed over tweepy's URL before this
-    rewrite, so a proxy must forward requests to that same URL.
-    """
+class _XSession(requests.Session):
+    """tweepy's session, with the account's timeout on every request (tweepy
+    sets none) and, when ``api_base_url`` is configured, tweepy's hard-coded
+    host replaced before the request is prepared and signed."""
 
     def __init__(self, timeout, base_url=None):
         super().__init__()
         self.timeout = timeout
         self.base_url = base_url
 
-    def send(self, request, **kwargs):
+    def request(self, method, url, *args, **kwargs):
         kwargs["timeout"] = self.timeout
-        if self.base_url:
-            request.url = self.base_url + request.url[len(TWEEPY_HOST) :]
-        return super().send(request, **kwargs)
+        if self.base_url and url.startswith(TWEEPY_HOST):
+            url = self.base_url + url[len(TWEEPY_HOST) :]
+        return super().request(method, url, *args, **kwargs)
 
 
 class XAdapter(NetworkAdapter):
@@ -338,7 +327,7 @@ class XAdapter(NetworkAdapter):
             if self._has_user_context:
                 found += self._poll_dms(cursors, reads)
         found.sort(key=lambda pair: pair[0])
-        return XPollResult(
+        return PollResult(
             events=[event for _, event in found], cursors=cursors, reads=reads
         )
 
@@ -534,10 +523,9 @@ class XAdapter(NetworkAdapter):
             return_type=dict,
             wait_on_rate_limit=False,
         )
-        transport = _XTransport(
+        client.session = _XSession(
             self._timeout, (config.get("api_base_url") or "").rstrip("/")
         )
-        client.session.mount(TWEEPY_HOST + "/", transport)
         return client
 
     @property

@@ -84,7 +84,9 @@ class SocialWebhookController(http.Controller):
             events = adapter.split_delivery(load_json(raw_body))
         except MalformedPayload as exc:
             return self._reply(400, str(exc))
-        stored = request.env["social.event"].sudo()._store(account, events)
+        stored = (
+            request.env["social.event"].sudo()._store(account, events, via_webhook=True)
+        )
         if stored:
             request.env["social.event"].sudo()._trigger_processing()
         return self._reply(

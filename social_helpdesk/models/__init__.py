@@ -1,5 +1,7 @@
 from . import helpdesk_ticket_channel
 from . import social_account
+from . import social_api_price
+from . import social_api_read
 from . import social_event
 from . import social_identity
 from . import social_message

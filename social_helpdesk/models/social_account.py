@@ -2,7 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
 import secrets
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -15,6 +15,12 @@ from ..adapters.x import XAdapter
 _logger = logging.getLogger(__name__)
 
 ADAPTERS = {"x": XAdapter, "meta": MetaAdapter, "demo": DemoAdapter}
+METERED_NETWORKS = ("x",)
+MAX_POLL_BACKOFF_MINUTES = 60
+
+
+def _month_start():
+    return fields.Date.today().replace(day=1)
 
 
 class SocialAccount(models.Model):
@@ -61,6 +67,14 @@ class SocialAccount(models.Model):
     last_sync_date = fields.Datetime("Last successful sync", readonly=True)
     last_event_date = fields.Datetime("Last event received", readonly=True)
     rate_limited_until = fields.Datetime(readonly=True)
+    last_webhook_date = fields.Datetime("Last webhook delivery", readonly=True)
+    webhook_grace_hours = fields.Integer(
+        default=24,
+        help="While webhooks have delivered within this many hours, polling of a "
+        "metered network (X) pauses, so that nothing is read and billed twice.",
+    )
+    poll_failures = fields.Integer(readonly=True, copy=False)
+    connection_info = fields.Text(readonly=True, copy=False)
     poll_enabled = fields.Boolean(
         "Polling",
         default=True,
@@ -103,6 +117,14 @@ class SocialAccount(models.Model):
         "OAuth 2.0 user token", groups="base.group_system"
     )
     x_bearer_token = fields.Char("Bearer token", groups="base.group_system")
+    x_monthly_budget = fields.Float(
+        "Monthly API budget (USD)",
+        help="Polling stops for the rest of the UTC month once the estimated spend "
+        "reaches it. 0 means no budget.",
+    )
+    api_spend_month = fields.Float(
+        "API spend this month (USD)", compute="_compute_api_spend", digits=(16, 3)
+    )
 
     # Meta (Graph API)
     meta_page_id = fields.Char("Facebook page id")
@@ -162,6 +184,11 @@ class SocialAccount(models.Model):
                 if account.network and account.webhook_token
                 else False
             )
+
+    def _compute_api_spend(self):
+        spend = self.env["social.api.read"].sudo()._spend(self, _month_start())
+        for account in self:
+            account.api_spend_month = spend.get(account.id, 0.0)
 
     def _compute_event_stats(self):
         groups = (
@@ -242,7 +269,12 @@ class SocialAccount(models.Model):
         except AdapterError as exc:
             self._set_error(str(exc))
             raise UserError(_("Connection failed: %s", exc)) from exc
-        values = {"state": "connected", "last_error": False}
+        description = self._describe_connection(info)
+        values = {
+            "state": "connected",
+            "last_error": False,
+            "connection_info": description,
+        }
         if self.network == "x":
             values.update(x_user_id=info["user_id"], x_username=info["username"])
         self.write(values)
@@ -252,7 +284,7 @@ class SocialAccount(models.Model):
             "params": {
                 "type": "success",
                 "title": _("Connected"),
-                "message": self._describe_connection(info),
+                "message": description,
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
@@ -262,11 +294,25 @@ class SocialAccount(models.Model):
             return _("Connected as @%(username)s (user id %(user_id)s).", **info)
         if self.network == "meta":
             return _(
-                "Page %(page)s. Missing permissions: %(missing)s.",
+                "Page %(page)s.\nGranted permissions: %(granted)s.\n"
+                "Missing permissions: %(missing)s.\n"
+                "Webhook fields subscribed: %(fields)s.",
                 page=info.get("page_name"),
+                granted=", ".join(info.get("granted") or []) or _("none"),
                 missing=", ".join(info.get("missing") or []) or _("none"),
+                fields=", ".join(info.get("subscribed_fields") or [])
+                or _("none (use Subscribe)"),
             )
         return _("The demo source replays bundled sample messages.")
+
+    def action_meta_subscribe(self):
+        """Subscribe the app to the page's feed and messages webhooks."""
+        self.ensure_one()
+        try:
+            self._get_adapter().subscribe_app()
+        except AdapterError as exc:
+            raise UserError(_("Subscription failed: %s", exc)) from exc
+        return self.action_test_connection()
 
     def action_sync_now(self):
         self._poll()
@@ -283,6 +329,30 @@ class SocialAccount(models.Model):
     # ------------------------------------------------------------------
     # State
     # ------------------------------------------------------------------
+    def _touch_activity(self, received, via_webhook):
+        """Note the last event and webhook dates, at most once a minute: a busy
+        webhook must not queue its requests on this account's row."""
+        if not (received or via_webhook):
+            return
+        self.env.cr.execute(
+            """
+            WITH clock AS (SELECT NOW() AT TIME ZONE 'UTC' AS now)
+            UPDATE social_account SET
+                last_event_date = CASE WHEN %(received)s THEN clock.now
+                                       ELSE last_event_date END,
+                last_webhook_date = CASE WHEN %(webhook)s THEN clock.now
+                                         ELSE last_webhook_date END
+            FROM clock
+            WHERE id = %(id)s AND (
+                (%(received)s AND (last_event_date IS NULL
+                    OR last_event_date < clock.now - interval '1 minute'))
+                OR (%(webhook)s AND (last_webhook_date IS NULL
+                    OR last_webhook_date < clock.now - interval '1 minute')))
+            """,
+            {"received": received, "webhook": via_webhook, "id": self.id},
+        )
+        self.invalidate_recordset(["last_event_date", "last_webhook_date"])
+
     def _set_error(self, message):
         """Put the account in error with a message for the admin; logged
         without credentials (adapters never put them in messages)."""
@@ -290,12 +360,19 @@ class SocialAccount(models.Model):
         self.sudo().write({"state": "error", "last_error": message})
 
     def _set_rate_limited(self, reset_at):
+        """Reschedule at the network's reset time; never sleep in a worker."""
         until = (
-            reset_at.replace(tzinfo=None)
+            reset_at.astimezone(timezone.utc).replace(tzinfo=None)
             if reset_at
             else fields.Datetime.now() + timedelta(minutes=15)
         )
-        self.sudo().write({"rate_limited_until": until, "next_poll_date": until})
+        self.sudo().write(
+            {
+                "rate_limited_until": until,
+                "next_poll_date": until,
+                "last_error": _("Rate limited until %s UTC.", until),
+            }
+        )
 
     # ------------------------------------------------------------------
     # Polling
@@ -331,9 +408,11 @@ class SocialAccount(models.Model):
         """Fetch what came after the stored cursors, store it, then move the
         cursors in the same transaction: they never get ahead of the events."""
         for account in self:
-            now = fields.Datetime.now()
+            if not account._poll_allowed():
+                continue
+            adapter = account._get_adapter()
             try:
-                result = account._get_adapter().poll(dict(account.poll_cursors or {}))
+                result = adapter.poll(dict(account.poll_cursors or {}))
             except RateLimited as exc:
                 account._set_rate_limited(exc.reset_at)
                 continue
@@ -341,22 +420,75 @@ class SocialAccount(models.Model):
                 account._set_error(str(exc))
                 continue
             except AdapterError as exc:
-                account.sudo().write(
-                    {
-                        "last_error": str(exc),
-                        "next_poll_date": now + timedelta(minutes=1),
-                    }
-                )
+                account._poll_failed(str(exc))
                 continue
             self.env["social.event"]._store(account, result.events)
+            account._meter_reads(result.reads)
+            interval = timedelta(minutes=max(account.poll_interval_minutes, 1))
+            if adapter.should_slow_down():
+                interval *= 4
+            now = fields.Datetime.now()
             account.sudo().write(
                 {
                     "poll_cursors": result.cursors,
                     "last_sync_date": now,
-                    "next_poll_date": now
-                    + timedelta(minutes=max(account.poll_interval_minutes, 1)),
-                    "state": "connected" if account.state == "draft" else account.state,
+                    "next_poll_date": now + interval,
+                    "state": "connected",
+                    "last_error": False,
                     "rate_limited_until": False,
+                    "poll_failures": 0,
                 }
             )
         self.env["social.event"]._trigger_processing()
+
+    def _poll_allowed(self):
+        """Metered networks are not polled while webhooks deliver (nothing is
+        read twice) nor once the month's budget is spent."""
+        self.ensure_one()
+        if self.network not in METERED_NETWORKS:
+            return True
+        now = fields.Datetime.now()
+        grace = timedelta(hours=self.webhook_grace_hours)
+        if self.last_webhook_date and now - self.last_webhook_date < grace:
+            self.sudo().next_poll_date = self.last_webhook_date + grace
+            return False
+        if self.x_monthly_budget and self.api_spend_month >= self.x_monthly_budget:
+            message = _(
+                "The monthly API budget of %(budget)s USD is reached (estimated "
+                "spend %(spend).2f USD): polling is paused until next month. "
+                "Webhooks still deliver.",
+                budget=self.x_monthly_budget,
+                spend=self.api_spend_month,
+            )
+            if self.last_error != message:
+                self.message_post(body=message)
+            next_month = (_month_start() + timedelta(days=32)).replace(day=1)
+            self.sudo().write(
+                {
+                    "last_error": message,
+                    "next_poll_date": fields.Datetime.to_datetime(next_month),
+                }
+            )
+            return False
+        return True
+
+    def _poll_failed(self, message):
+        """A timeout or 5xx: retry with exponential backoff, capped."""
+        failures = self.poll_failures + 1
+        delay = min(2 ** (failures - 1), MAX_POLL_BACKOFF_MINUTES)
+        self.sudo().write(
+            {
+                "last_error": message,
+                "poll_failures": failures,
+                "next_poll_date": fields.Datetime.now() + timedelta(minutes=delay),
+            }
+        )
+
+    def _meter_reads(self, reads):
+        """Record the billable reads of a poll, deduplicated per UTC day."""
+        resource_ids = (reads or {}).get("resource_ids")
+        if resource_ids:
+            self.env["social.api.read"].sudo()._record(
+                self, resource_ids, fields.Date.today()
+            )
+            self.invalidate_recordset(["api_spend_month"])

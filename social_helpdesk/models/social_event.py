@@ -81,7 +81,7 @@ class SocialEvent(models.Model):
     # Store
     # ------------------------------------------------------------------
     @api.model
-    def _store(self, account, events):
+    def _store(self, account, events, via_webhook=False):
         """Insert ``events`` (adapter InboundEvents) for ``account``; duplicates
         are dropped by the unique key, not by a search. Returns the number of
         new rows."""
@@ -116,8 +116,7 @@ class SocialEvent(models.Model):
             )
         )
         stored = self.env.cr.rowcount
-        if stored:
-            account.sudo().last_event_date = fields.Datetime.now()
+        account._touch_activity(received=bool(stored), via_webhook=via_webhook)
         return stored
 
     @api.model

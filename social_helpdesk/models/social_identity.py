@@ -2,12 +2,14 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 
-IDENTITY_NETWORKS = [
-    ("x", "X"),
-    ("facebook", "Facebook"),
-    ("messenger", "Messenger"),
-    ("instagram", "Instagram"),
-]
+IDENTITY_NETWORKS = [("x", "X"), ("facebook", "Facebook"), ("instagram", "Instagram")]
+# Messenger ids are scoped to the Facebook page, like its comment authors'.
+IDENTITY_NETWORK_OF_CHANNEL = {"messenger": "facebook"}
+
+
+def identity_network(channel):
+    """The namespace of a channel's user ids."""
+    return IDENTITY_NETWORK_OF_CHANNEL.get(channel, channel)
 
 
 class SocialIdentity(models.Model):
@@ -55,10 +57,11 @@ class SocialIdentity(models.Model):
             identity.display_name = f"{networks.get(identity.network, '')} {label}"
 
     @api.model
-    def _find_or_create(self, network, author):
-        """The identity of ``author`` (adapter Author) on ``network``, created
-        with a new contact when unknown; profile data is refreshed. The caller
-        holds an advisory lock on the author, so two workers never race here."""
+    def _find_or_create(self, channel, author):
+        """The identity of ``author`` (adapter Author) on ``channel``'s network,
+        created with a new contact when unknown; profile data is refreshed. The
+        caller holds a lock on the author, so two workers never race here."""
+        network = identity_network(channel)
         identity = self.search(
             [("network", "=", network), ("external_id", "=", author.external_id)],
             limit=1,

@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.tools import plaintext2html
 
 from ..adapters.base import PRIVATE, PUBLIC, VERB_ADD, VERB_EDIT
+from .social_identity import identity_network
 
 CHANNEL_LABELS = {
     "x": "X",
@@ -162,9 +163,10 @@ class SocialMessage(models.Model):
         ticket are found or created by one transaction at a time. A worker that
         finds the customer busy leaves the event for a later batch instead of
         waiting, so two workers can never deadlock on each other's customers."""
+        network = identity_network(message.channel)
         self.env.cr.execute(
             "SELECT pg_try_advisory_xact_lock(hashtext(%s))",
-            [f"social_helpdesk:{message.channel}:{message.author.external_id}"],
+            [f"social_helpdesk:{network}:{message.author.external_id}"],
         )
         if not self.env.cr.fetchone()[0]:
             raise AuthorBusy(message.author.external_id)

@@ -5,3 +5,5 @@ from . import test_processing
 from . import test_webhook
 from . import test_concurrency
 from . import test_security
+from . import test_x_connector
+from . import test_meta_connector

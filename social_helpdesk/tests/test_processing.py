@@ -36,7 +36,7 @@ class TestProcessing(SocialCase):
         self.Event._cron_process()
         self.assertEqual(event.attempts, 1)
         for _attempt in range(4):
-            event.next_attempt_date = fields.Datetime.now() - timedelta(seconds=1)
+            event.next_attempt_date = fields.Datetime.now() - timedelta(hours=1)
             self.Event._cron_process()
         self.assertEqual(event.state, "error")
         self.assertEqual(event.attempts, 5)

@@ -1,0 +1,29 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import fields, models
+
+
+class SocialApiPrice(models.Model):
+    """What a network bills per resource read: data, so that admins follow the
+    network's price list without a code change."""
+
+    _name = "social.api.price"
+    _description = "Social API Price"
+    _order = "network, resource_type"
+
+    network = fields.Selection([("x", "X")], required=True, default="x")
+    resource_type = fields.Char(
+        required=True, help="The adapter's resource type, e.g. owned_post, user."
+    )
+    name = fields.Char(required=True, translate=True)
+    unit_price = fields.Float(
+        "Price per resource", digits=(16, 4), required=True, help="In US dollars."
+    )
+
+    _sql_constraints = [
+        (
+            "network_resource_uniq",
+            "unique(network, resource_type)",
+            "One price per network and resource type.",
+        )
+    ]

@@ -1,0 +1,811 @@
+"""Categorization rules that managers write without code, and their matcher.
+
+A :class:`Rule` says *when* it applies (its scope and conditions) and carries
+*what* to do (``actions``, a dict the engine never reads, except that
+``stop`` ends the evaluation after the rule matches). A :class:`RuleSet`
+compiles a list of rules once; :meth:`RuleSet.match` then takes the
+:class:`MessageFacts` of one message and returns the rules that match, in
+``(sequence, id)`` order, each as a :class:`Match` with a short explanation.
+:meth:`RuleSet.explain` says, for every rule, why it matched or not (the "Try
+rules" wizard).
+
+How text is compared
+--------------------
+
+* Text is *folded* (:func:`fold`): Unicode compatibility decomposition
+  (NFKD), case folding, combining marks (accents) dropped, whitespace runs
+  made single spaces. "FACTÚRA", "Factura" and "ＦＡＣＴＵＲＡ" are all
+  "factura". The tilde of "ñ" is a combining mark too, so "año" and "ano" are
+  the same word: an accepted cost of matching text typed without accents.
+* Words are runs of Unicode letters and digits (:func:`tokenize`); anything
+  else (punctuation, emoji, symbols, "_") separates them. "¡¡FACTURA!!" is
+  the word "factura"; "don't" is the two words "don" and "t"; "e-mail" is
+  "e mail".
+* Keywords match whole words only: "cobro" matches "¡Cobro!" but neither
+  "cobros" nor "cobrodor". Plurals and other forms must be listed. A keyword
+  of several words is a phrase: it matches those words consecutively,
+  whatever punctuation or spacing separates them ("nunca más" matches
+  "Nunca, MAS").
+* ``keyword_mode`` "any": at least one keyword occurs; "all": every keyword
+  occurs; "exact": the message consists of nothing but listed keywords (each
+  any number of times, in any order), ignoring punctuation and emoji:
+  with "gracias" and "muchas gracias", "¡Muchas gracias! 🙏" matches and
+  "Gracias, pero mi pedido no llegó" does not. A message without any word
+  never matches "exact".
+* The regular expression is compiled with ``re.IGNORECASE`` and searched in
+  the folded text and in the original text; either match is a match. So
+  ``factura\\s+\\d+`` finds "Factúra 123", and ``ñ`` still finds "año" in the
+  original. Python's ``re`` has no time limit: only trusted users should
+  write rules.
+* Languages are compared on their primary subtag ("es-AR" and "pt_BR" are
+  "es" and "pt"). A message of unknown language fails a language condition.
+* Negative sentiment comes from a :class:`Lexicon` (``data/
+  sentiment_lexicon.json``): a whole-word or phrase entry of the message's
+  language (all languages when it is unknown), unless a negator of the same
+  clause stands at most two words before it ("no es estafa", "not a scam").
+
+Matching is fast: each message is folded and split into words once per
+:meth:`RuleSet.match` call; single words are set look-ups, phrases are found
+through an index by their first word, and only the rules whose keywords can
+occur in the message (plus those without keywords) are evaluated.
+"""
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ANY = "any"
+ALL = "all"
+EXACT = "exact"
+KEYWORD_MODES = (ANY, ALL, EXACT)
+
+PUBLIC = "public"
+PRIVATE = "private"
+KINDS = (ANY, PUBLIC, PRIVATE)
+
+LEXICON_PATH = (
+    Path(__file__).resolve().parent.parent / "data" / "sentiment_lexicon.json"
+)
+# A negator this many words or fewer before a negative entry cancels it.
+NEGATION_WINDOW = 2
+
+
+class InvalidRule(Exception):
+    """A rule or lexicon definition is invalid; the message is for users."""
+
+
+# -- Text -------------------------------------------------------------------
+
+
+def _combining_marks():
+    """A character class of every code point with a nonzero combining class."""
+    ranges = []
+    for code in range(0x300, 0x1F000):
+        if unicodedata.combining(chr(code)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    parts = (
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+    return re.compile(f"[{''.join(parts)}]+")
+
+
+_COMBINING = _combining_marks()
+_WORD = re.compile(r"[^\W_]+")
+# Punctuation that ends a clause, in folded text (NFKD made "…" three dots):
+# a negator does not reach past it.
+_CLAUSE_BREAK = re.compile(r"[.,;:!?¡¿()\[\]{}]")
+
+
+def fold(text):
+    """Casefolded ``text`` without accents, its whitespace runs single spaces.
+
+    >>> fold("  ¡¡FACTÚRA\\n  año!! ")
+    '¡¡factura ano!!'
+    """
+    if not text:
+        return ""
+    if text.isascii():
+        return " ".join(text.lower().split())
+    text = unicodedata.normalize("NFKD", text)
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join(_COMBINING.sub("", text).split())
+
+
+def tokenize(text):
+    """The words of ``text``, folded: runs of Unicode letters and digits.
+
+    >>> tokenize("¡¡FACTURA!! nº 12, ¿cobro?")
+    ('factura', 'no', '12', 'cobro')
+    """
+    return tuple(_WORD.findall(fold(text)))
+
+
+def split_keywords(value):
+    """Keywords from a text (one per line or comma separated) or an iterable,
+    stripped, without blanks or duplicates, in their order."""
+    if not value:
+        return ()
+    if isinstance(value, str):
+        value = re.split(r"[,\n]", value)
+    seen = {}
+    for keyword in value:
+        if not isinstance(keyword, str):
+            raise InvalidRule(f"A keyword must be a text, not {keyword!r}.")
+        keyword = " ".join(keyword.split())
+        if keyword:
+            seen.setdefault(keyword, None)
+    return tuple(seen)
+
+
+def validate_regex(pattern):
+    """Compile ``pattern`` (``re.IGNORECASE``), or raise :class:`InvalidRule`
+    saying why. An empty pattern means "no condition": returns None."""
+    if pattern is None or pattern == "":
+        return None
+    if not isinstance(pattern, str):
+        raise InvalidRule(f"A regular expression must be a text, not {pattern!r}.")
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except (re.error, OverflowError, RecursionError, ValueError) as exc:
+        raise InvalidRule(f'Invalid regular expression "{pattern}": {exc}') from exc
+
+
+def _language(code):
+    """Primary subtag of a language code: "pt_BR" -> "pt"; "" if none."""
+    if not code or not isinstance(code, str):
+        return ""
+    return re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
+
+
+def _codes(value):
+    """A frozenset of lowercase codes from an iterable or a comma list."""
+    if not value:
+        return frozenset()
+    if isinstance(value, str):
+        value = value.split(",")
+    return frozenset(str(code).strip().lower() for code in value) - {""}
+
+
+def _phrase(entry, what):
+    """The words of a keyword or lexicon entry; refuses one without any."""
+    words = tokenize(entry)
+    if not words:
+        raise InvalidRule(f'{what} "{entry}" has no letters or digits.')
+    return words
+
+
+def _phrase_index(phrases):
+    """Index ``{first word: ((words, key), ...)}`` of phrases of 2+ words."""
+    index = {}
+    for words, key in phrases:
+        if len(words) > 1:
+            index.setdefault(words[0], []).append((words, key))
+    return {first: tuple(entries) for first, entries in index.items()}
+
+
+def _find_phrases(tokens, index):
+    """``(position, words, key)`` of every phrase of ``index`` in ``tokens``,
+    overlapping ones included, in order."""
+    found = []
+    for position, token in enumerate(tokens):
+        entries = index.get(token)
+        if entries:
+            for words, key in entries:
+                if tokens[position : position + len(words)] == words:
+                    found.append((position, words, key))
+    return found
+
+
+class _Text:
+    """One text, folded and split into words once."""
+
+    __slots__ = ("original", "folded", "tokens", "token_set", "_spans")
+
+    def __init__(self, text):
+        if not isinstance(text, str):
+            text = "" if text is None else str(text)
+        self.original = text
+        self.folded = fold(text)
+        self.tokens = tuple(_WORD.findall(self.folded))
+        self.token_set = frozenset(self.tokens)
+        self._spans = None
+
+    def clause_break(self, start_word, end_word):
+        """Whether clause punctuation separates word ``start_word`` from
+        the later word ``end_word``."""
+        if self._spans is None:
+            self._spans = [m.span() for m in _WORD.finditer(self.folded)]
+        return bool(
+            _CLAUSE_BREAK.search(
+                self.folded, self._spans[start_word][1], self._spans[end_word][0]
+            )
+        )
+
+
+# -- Sentiment lexicon ------------------------------------------------------
+
+
+class _Terms:
+    """The compiled entries of one language (or of all of them)."""
+
+    __slots__ = ("words", "phrases", "first_words", "negators", "longest_negator")
+
+    def __init__(self):
+        self.words = {}  # folded word -> entry as written
+        self.phrases = []  # (words, entry as written)
+        self.first_words = frozenset()
+        self.negators = set()  # tuples of words
+        self.longest_negator = 0
+
+    def add(self, other):
+        for word, label in other.words.items():
+            self.words.setdefault(word, label)
+        self.phrases.extend(other.phrases)
+        self.negators |= other.negators
+
+    def freeze(self):
+        self.words = dict(self.words)
+        self.phrases = _phrase_index(self.phrases)
+        self.first_words = frozenset(self.phrases)
+        self.negators = frozenset(self.negators)
+        self.longest_negator = max(map(len, self.negators), default=0)
+
+
+class Lexicon:
+    """Negative-sentiment entries (words and phrases) and negators per
+    language, as ``{"es": {"negative": [...], "negators": [...]}, ...}``.
+
+    Keys starting with "_" are comments. Entries are folded like messages, so
+    accents and case do not matter. Build one from a dict (an edited copy of
+    the bundled file) or use :meth:`default`.
+    """
+
+    _default = None
+
+    def __init__(self, data):
+        if not isinstance(data, dict):
+            raise InvalidRule("The sentiment lexicon must be a JSON object.")
+        self._languages = {}
+        every = _Terms()
+        for lang, section in data.items():
+            if not isinstance(lang, str) or lang.startswith("_"):
+                continue
+            terms = self._compile(lang, section)
+            self._languages[_language(lang)] = terms
+            every.add(terms)
+        for terms in self._languages.values():
+            terms.freeze()
+        every.freeze()
+        self._every = every
+
+    @staticmethod
+    def _compile(lang, section):
+        if not isinstance(section, dict):
+            raise InvalidRule(f'Lexicon language "{lang}" must be a JSON object.')
+        terms = _Terms()
+        for key in ("negative", "negators"):
+            entries = section.get(key, [])
+            if not isinstance(entries, list) or not all(
+                isinstance(entry, str) for entry in entries
+            ):
+                raise InvalidRule(
+                    f'Lexicon language "{lang}": "{key}" must be a list of texts.'
+                )
+            for entry in entries:
+                words = _phrase(entry, f'Lexicon entry ("{lang}")')
+                if key == "negators":
+                    terms.negators.add(words)
+                elif len(words) == 1:
+                    terms.words.setdefault(words[0], entry)
+                else:
+                    terms.phrases.append((words, entry))
+        return terms
+
+    @classmethod
+    def from_file(cls, path=LEXICON_PATH):
+        """A lexicon from a JSON file (the bundled one by default)."""
+        with open(path, encoding="utf-8") as file:
+            return cls(json.load(file))
+
+    @classmethod
+    def default(cls):
+        """The bundled lexicon, loaded once."""
+        if cls._default is None:
+            cls._default = cls.from_file()
+        return cls._default
+
+    @property
+    def languages(self):
+        """The language codes the lexicon has entries for."""
+        return frozenset(self._languages)
+
+    def negative_term(self, text, lang=None):
+        """The first negative entry (as written in the lexicon) found in
+        ``text``, not negated; None if there is none. ``lang`` picks the
+        entries to use; when it is empty or not in the lexicon, all are."""
+        return self._negative_term(_Text(text), _language(lang))
+
+    def is_negative(self, text, lang=None):
+        """Whether ``text`` has negative sentiment (see :meth:`negative_term`)."""
+        return self.negative_term(text, lang) is not None
+
+    def _negative_term(self, text, lang):
+        terms = self._languages.get(lang, self._every)
+        tokens, token_set = text.tokens, text.token_set
+        hits = []  # (position, -length, entry)
+        if not token_set.isdisjoint(terms.words):
+            hits.extend(
+                (position, -1, terms.words[token])
+                for position, token in enumerate(tokens)
+                if token in terms.words
+            )
+        if not terms.first_words.isdisjoint(token_set):
+            hits.extend(
+                (position, -len(words), entry)
+                for position, words, entry in _find_phrases(tokens, terms.phrases)
+            )
+        for position, _length, entry in sorted(hits):
+            if not self._negated(text, position, terms):
+                return entry
+        return None
+
+    @staticmethod
+    def _negated(text, position, terms):
+        """Whether a negator ends within the window before word ``position``,
+        in the same clause."""
+        if not terms.negators:
+            return False
+        tokens = text.tokens
+        for end in range(position - 1, max(position - NEGATION_WINDOW, 0) - 1, -1):
+            for length in range(1, min(terms.longest_negator, end + 1) + 1):
+                if tokens[end - length + 1 : end + 1] in terms.negators:
+                    return not text.clause_break(end, position)
+        return False
+
+
+# -- Rules ------------------------------------------------------------------
+
+
+def _tristate(rule, name):
+    value = getattr(rule, name)
+    if value is not None and not isinstance(value, bool):
+        raise InvalidRule(
+            f'Rule "{rule.name or rule.id}": {name} must be true, false or empty, '
+            f"not {value!r}."
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One categorization rule. Empty conditions do not constrain.
+
+    ``channels``: channel codes ("x", "facebook", "email"...), empty = any.
+    ``kind``: "public", "private" or "any". ``keywords`` with
+    ``keyword_mode`` "any", "all" or "exact". ``regex``: searched in the
+    folded and the original text. ``languages``: codes, empty = any.
+    ``min_followers``: the author has at least that many followers (0 = no
+    condition). ``known_customer``, ``negative_sentiment``, ``out_of_hours``:
+    True or False to require that value, None for "don't care". ``stop``:
+    no further rule is evaluated after this one matches. ``actions``: carried
+    for the caller, never read.
+
+    Values are normalised (codes lowercased, keywords split and stripped) and
+    checked on creation: an invalid rule raises :class:`InvalidRule`.
+    """
+
+    id: object
+    sequence: int = 10
+    name: str = ""
+    active: bool = True
+    channels: frozenset = frozenset()
+    kind: str = ANY
+    keywords: tuple = ()
+    keyword_mode: str = ANY
+    regex: str = ""
+    languages: frozenset = frozenset()
+    min_followers: int = 0
+    known_customer: bool | None = None
+    negative_sentiment: bool | None = None
+    out_of_hours: bool | None = None
+    stop: bool = False
+    actions: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self):
+        label = f'Rule "{self.name or self.id}"'
+        set_ = object.__setattr__
+        set_(self, "channels", _codes(self.channels))
+        set_(self, "languages", frozenset(map(_language, _codes(self.languages))))
+        set_(self, "keywords", split_keywords(self.keywords))
+        set_(self, "regex", self.regex or "")
+        set_(self, "active", bool(self.active))
+        set_(self, "stop", bool(self.stop))
+        set_(self, "actions", self.actions if self.actions is not None else {})
+        kind = (self.kind or ANY).strip().lower()
+        if kind not in KINDS:
+            raise InvalidRule(
+                f'{label}: unknown message kind "{self.kind}" (use {", ".join(KINDS)}).'
+            )
+        set_(self, "kind", kind)
+        mode = (self.keyword_mode or ANY).strip().lower()
+        if mode not in KEYWORD_MODES:
+            raise InvalidRule(
+                f'{label}: unknown keyword mode "{self.keyword_mode}" '
+                f"(use {', '.join(KEYWORD_MODES)})."
+            )
+        set_(self, "keyword_mode", mode)
+        try:
+            set_(self, "sequence", int(self.sequence or 0))
+            set_(self, "min_followers", int(self.min_followers or 0))
+        except (TypeError, ValueError) as exc:
+            raise InvalidRule(f"{label}: sequence and followers are numbers.") from exc
+        if self.min_followers < 0:
+            raise InvalidRule(f"{label}: the minimum of followers cannot be negative.")
+        for name in ("known_customer", "negative_sentiment", "out_of_hours"):
+            _tristate(self, name)
+        for keyword in self.keywords:
+            _phrase(keyword, f"{label}: keyword")
+        validate_regex(self.regex)
+
+
+@dataclass(frozen=True)
+class MessageFacts:
+    """What the rules look at in one message. ``known_customer`` and
+    ``out_of_hours`` are computed by the caller; negative sentiment by the
+    engine, from its lexicon."""
+
+    text: str
+    channel: str
+    kind: str  # PUBLIC or PRIVATE
+    lang: str = ""
+    followers: int = 0
+    known_customer: bool = False
+    out_of_hours: bool = False
+
+    @classmethod
+    def from_message(cls, message, known_customer=False, out_of_hours=False):
+        """Facts of an adapter's ``SocialMessage``."""
+        author = getattr(message, "author", None)
+        return cls(
+            text=message.text or "",
+            channel=message.channel,
+            kind=message.kind,
+            lang=message.lang or "",
+            followers=getattr(author, "followers_count", None) or 0,
+            known_customer=known_customer,
+            out_of_hours=out_of_hours,
+        )
+
+
+@dataclass(frozen=True)
+class Match:
+    """A rule that matched, and why (one reason per condition it has)."""
+
+    rule: Rule
+    reasons: tuple
+
+    @property
+    def explanation(self):
+        return "; ".join(self.reasons)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One rule's outcome on one message (:meth:`RuleSet.explain`).
+
+    ``matched``: its conditions hold; ``skipped``: an earlier matching rule
+    had ``stop``, so it does not fire even if it matched; ``explanation``:
+    why it matched, or the first condition that failed.
+    """
+
+    rule: Rule
+    matched: bool
+    skipped: bool
+    explanation: str
+
+    @property
+    def fired(self):
+        return self.matched and not self.skipped
+
+
+def _labels(words):
+    return ", ".join(words)
+
+
+class _Compiled:
+    """A rule with its keywords folded and its regex compiled."""
+
+    __slots__ = (
+        "rule",
+        "keys",
+        "labels",
+        "exact",
+        "lengths",
+        "vocabulary",
+        "regex",
+    )
+
+    def __init__(self, rule):
+        self.rule = rule
+        phrases = [(_phrase(keyword, "Keyword"), keyword) for keyword in rule.keywords]
+        self.labels = {}  # key -> keyword as written
+        for words, keyword in phrases:
+            self.labels.setdefault(" ".join(words), keyword)
+        self.keys = frozenset(self.labels)
+        self.exact = frozenset(words for words, _keyword in phrases)
+        self.lengths = sorted({len(words) for words in self.exact}, reverse=True)
+        self.vocabulary = frozenset(word for words in self.exact for word in words)
+        self.regex = validate_regex(rule.regex)
+
+    def phrases(self):
+        """``(words, key)`` of each keyword."""
+        return [(tuple(key.split(" ")), key) for key in self.keys]
+
+
+class _Message(_Text):
+    """One message's facts, normalised, and its text, split once."""
+
+    __slots__ = (
+        "channel",
+        "kind",
+        "lang",
+        "followers",
+        "known_customer",
+        "out_of_hours",
+        "present",
+        "_lexicon",
+        "_negative",
+    )
+
+    def __init__(self, facts, ruleset):
+        super().__init__(facts.text)
+        self.channel = str(facts.channel or "").strip().lower()
+        self.kind = str(facts.kind or "").strip().lower()
+        self.lang = _language(facts.lang)
+        self.followers = int(facts.followers or 0)
+        self.known_customer = bool(facts.known_customer)
+        self.out_of_hours = bool(facts.out_of_hours)
+        # Keys of the keywords (single words and phrases) the text contains.
+        self.present = self.token_set
+        if not ruleset.phrase_first_words.isdisjoint(self.token_set):
+            found = _find_phrases(self.tokens, ruleset.phrase_index)
+            if found:
+                self.present = self.token_set | {key for _p, _w, key in found}
+        self._lexicon = ruleset.lexicon
+        self._negative = False  # not computed yet (None: computed, none found)
+
+    def negative_term(self):
+        if self._negative is False:
+            self._negative = self._lexicon._negative_term(self, self.lang)
+        return self._negative
+
+
+def _segments(tokens, phrases, lengths):
+    """``tokens`` (at least one) as a sequence of ``phrases`` (longest first
+    where there is a choice), or None if it is not one."""
+    end = len(tokens)
+    if not end:
+        return None
+    came_from = [None] * (end + 1)  # start of the phrase that reaches here
+    came_from[0] = 0
+    for start in range(end):
+        if came_from[start] is not None:
+            for length in lengths:
+                stop = start + length
+                if (
+                    stop <= end
+                    and came_from[stop] is None
+                    and tokens[start:stop] in phrases
+                ):
+                    came_from[stop] = start
+    if came_from[end] is None:
+        return None
+    path = []
+    while end:
+        path.append(tokens[came_from[end] : end])
+        end = came_from[end]
+    return path[::-1]
+
+
+def _keywords_hold(rule, message):
+    mode = rule.rule.keyword_mode
+    if mode == ANY:
+        return not rule.keys.isdisjoint(message.present)
+    if mode == ALL:
+        return rule.keys <= message.present
+    return (
+        message.token_set <= rule.vocabulary
+        and _segments(message.tokens, rule.exact, rule.lengths) is not None
+    )
+
+
+def _regex_search(regex, message):
+    return regex.search(message.folded) or regex.search(message.original)
+
+
+def _first_failure(compiled, message):
+    """The name of the first condition ``message`` fails, or None."""
+    rule = compiled.rule
+    if rule.channels and message.channel not in rule.channels:
+        return "channels"
+    if rule.kind != ANY and message.kind != rule.kind:
+        return "kind"
+    if rule.languages and message.lang not in rule.languages:
+        return "languages"
+    for name in ("known_customer", "out_of_hours"):
+        wanted = getattr(rule, name)
+        if wanted is not None and getattr(message, name) != wanted:
+            return name
+    if message.followers < rule.min_followers:
+        return "min_followers"
+    if compiled.keys and not _keywords_hold(compiled, message):
+        return "keywords"
+    if compiled.regex is not None and not _regex_search(compiled.regex, message):
+        return "regex"
+    wanted = rule.negative_sentiment
+    if wanted is not None and (message.negative_term() is not None) != wanted:
+        return "negative_sentiment"
+    return None
+
+
+_FLAGS = {
+    "known_customer": ("known customer", "not a known customer"),
+    "out_of_hours": ("out of business hours", "within business hours"),
+}
+
+
+def _failure_text(compiled, message, name):
+    rule = compiled.rule
+    if name == "channels":
+        return f'channel "{message.channel}" not in {_labels(sorted(rule.channels))}'
+    if name == "kind":
+        return f"{message.kind or 'unknown'} message, rule wants {rule.kind}"
+    if name == "languages":
+        return (
+            f'language "{message.lang or "unknown"}" not in '
+            f"{_labels(sorted(rule.languages))}"
+        )
+    if name in _FLAGS:
+        return _FLAGS[name][0 if getattr(message, name) else 1]
+    if name == "min_followers":
+        return f"followers {message.followers} < {rule.min_followers}"
+    if name == "keywords":
+        if rule.keyword_mode == ANY:
+            return f"no keyword found ({_labels(rule.keywords)})"
+        if rule.keyword_mode == ALL:
+            missing = [
+                label
+                for key, label in compiled.labels.items()
+                if key not in message.present
+            ]
+            return f"missing keywords: {_labels(missing)}"
+        return f"message is not only: {_labels(rule.keywords)}"
+    if name == "regex":
+        return f'regex "{rule.regex}" not found'
+    term = message.negative_term()
+    return f'negative sentiment: "{term}"' if term else "no negative sentiment"
+
+
+def _reasons(compiled, message):
+    """Why ``message`` matches: one reason per condition of the rule."""
+    rule = compiled.rule
+    reasons = []
+    if rule.channels:
+        reasons.append(f"channel: {message.channel}")
+    if rule.kind != ANY:
+        reasons.append(f"{rule.kind} message")
+    if rule.languages:
+        reasons.append(f"language: {message.lang}")
+    for name, (yes, no) in _FLAGS.items():
+        if getattr(rule, name) is not None:
+            reasons.append(yes if getattr(rule, name) else no)
+    if rule.min_followers:
+        reasons.append(f"followers ≥ {rule.min_followers} ({message.followers})")
+    if rule.keyword_mode == EXACT and compiled.keys:
+        path = _segments(message.tokens, compiled.exact, compiled.lengths)
+        used = dict.fromkeys(compiled.labels[" ".join(words)] for words in path)
+        reasons.append(f"only: {_labels(used)}")
+    elif compiled.keys:
+        found = _labels(
+            label for key, label in compiled.labels.items() if key in message.present
+        )
+        prefix = "keywords" if rule.keyword_mode == ANY else "all keywords"
+        reasons.append(f"{prefix}: {found}")
+    if compiled.regex is not None:
+        found = _regex_search(compiled.regex, message).group(0)
+        if len(found) > 40:
+            found = found[:39] + "…"
+        reasons.append(f'regex "{rule.regex}" matched "{found}"')
+    if rule.negative_sentiment is not None:
+        term = message.negative_term()
+        reasons.append(
+            f'negative sentiment: "{term}"' if term else "no negative sentiment"
+        )
+    return tuple(reasons) or ("no conditions",)
+
+
+def _order(rule):
+    """Sort key: sequence, then id (numbers before other ids)."""
+    ident = rule.id
+    if isinstance(ident, int) and not isinstance(ident, bool):
+        return (rule.sequence, 0, ident, "")
+    return (rule.sequence, 1, 0, str(ident))
+
+
+class RuleSet:
+    """Rules compiled once, matched against many messages.
+
+    ``rules``: :class:`Rule` instances (inactive ones are left out);
+    ``lexicon``: the :class:`Lexicon` for negative sentiment, by default the
+    bundled one (loaded only if a rule has a sentiment condition).
+    """
+
+    def __init__(self, rules, lexicon=None):
+        active = sorted((rule for rule in rules if rule.active), key=_order)
+        self._compiled = [_Compiled(rule) for rule in active]
+        if lexicon is None and any(
+            rule.negative_sentiment is not None for rule in active
+        ):
+            lexicon = Lexicon.default()
+        self.lexicon = lexicon
+        # Which rules a word can bring in: a rule with keywords needs the
+        # first word of one of them; a rule without is always evaluated.
+        self._always = []
+        by_word = {}
+        phrases = {}
+        for position, compiled in enumerate(self._compiled):
+            if not compiled.keys:
+                self._always.append(position)
+            for words, key in compiled.phrases():
+                by_word.setdefault(words[0], set()).add(position)
+                phrases[key] = words
+        self._by_word = {word: tuple(sorted(ps)) for word, ps in by_word.items()}
+        self._words = frozenset(self._by_word)
+        self.phrase_index = _phrase_index((w, k) for k, w in phrases.items())
+        self.phrase_first_words = frozenset(self.phrase_index)
+
+    @property
+    def rules(self):
+        """The active rules, in evaluation order."""
+        return [compiled.rule for compiled in self._compiled]
+
+    def __len__(self):
+        return len(self._compiled)
+
+    def match(self, facts):
+        """The rules matching ``facts`` (a :class:`MessageFacts`), in order,
+        as :class:`Match` items; none after a matching rule with ``stop``."""
+        message = _Message(facts, self)
+        candidates = set(self._always)
+        for word in self._words.intersection(message.token_set):
+            candidates.update(self._by_word[word])
+        matches = []
+        for position in sorted(candidates):
+            compiled = self._compiled[position]
+            if _first_failure(compiled, message) is None:
+                matches.append(Match(compiled.rule, _reasons(compiled, message)))
+                if compiled.rule.stop:
+                    break
+        return matches
+
+    def explain(self, facts):
+        """A :class:`Verdict` for every rule, in order: whether and why it
+        matches ``facts``, and whether an earlier ``stop`` rule skips it.
+        The rules it says fire are exactly what :meth:`match` returns."""
+        message = _Message(facts, self)
+        verdicts = []
+        stopped = False
+        for compiled in self._compiled:
+            failure = _first_failure(compiled, message)
+            if failure is None:
+                text = "; ".join(_reasons(compiled, message))
+            else:
+                text = _failure_text(compiled, message, failure)
+            verdicts.append(Verdict(compiled.rule, failure is None, stopped, text))
+            stopped = stopped or (failure is None and compiled.rule.stop)
+        return verdicts

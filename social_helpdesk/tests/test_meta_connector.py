@@ -1,0 +1,217 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The Meta connector end to end: webhooks signed as Meta signs them, through
+Odoo's real HTTP server, and Graph API calls to a fake Graph on loopback."""
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import datetime, timezone
+
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from ..testing.fake_meta import FakeMetaServer, Fault
+
+CUSTOMER = {"id": "6001", "name": "Lucía Gómez"}
+POST_ID = "448242228374517_9001"
+
+
+@tagged("post_install", "-at_install")
+class TestMetaConnector(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        fake = FakeMetaServer()
+        cls.account = cls.env["social.account"].create(
+            {
+                "name": "Acme page",
+                "network": "meta",
+                "meta_page_id": fake.page_id,
+                "meta_page_access_token": fake.access_token,
+                "meta_app_secret": fake.app_secret,
+                "meta_verify_token": "fake-verify-token",
+                "meta_instagram_account_id": fake.instagram_account_id,
+            }
+        )
+        cls.page_id = fake.page_id
+        cls.url = f"/social_helpdesk/webhook/meta/{cls.account.webhook_token}"
+        cls.Event = cls.env["social.event"]
+
+    def setUp(self):
+        super().setUp()
+        self.fake = FakeMetaServer().start()
+        self.addCleanup(self.fake.stop)
+        self.account.api_base_url = self.fake.base_url
+
+    def deliver(self, *entries, obj="page"):
+        raw = json.dumps({"object": obj, "entry": list(entries)}).encode()
+        signature = hmac.new(
+            self.fake.app_secret.encode(), raw, hashlib.sha256
+        ).hexdigest()
+        return self.url_open(
+            self.url,
+            data=raw,
+            headers={
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": f"sha256={signature}",
+            },
+        )
+
+    def feed_entry(self, comment_id, message, verb="add", parent=POST_ID, who=None):
+        return {
+            "id": self.page_id,
+            "time": int(time.time()),
+            "changes": [
+                {
+                    "field": "feed",
+                    "value": {
+                        "item": "comment",
+                        "verb": verb,
+                        "comment_id": comment_id,
+                        "post_id": POST_ID,
+                        "parent_id": parent,
+                        "from": who or CUSTOMER,
+                        "message": message,
+                        "created_time": int(time.time()),
+                    },
+                }
+            ],
+        }
+
+    def messenger_entry(self, mid, text, sender=CUSTOMER["id"]):
+        now_ms = int(time.time() * 1000)
+        return {
+            "id": self.page_id,
+            "time": now_ms,
+            "messaging": [
+                {
+                    "sender": {"id": sender},
+                    "recipient": {"id": self.page_id},
+                    "timestamp": now_ms,
+                    "message": {"mid": mid, "text": text},
+                }
+            ],
+        }
+
+    def messages(self):
+        return self.env["social.message"].search([("account_id", "=", self.account.id)])
+
+    def test_verify_handshake(self):
+        query = "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token="
+        ok = self.url_open(f"{self.url}?{query}{self.fake.config()['verify_token']}")
+        self.assertEqual((ok.status_code, ok.text), (200, "1158201444"))
+        self.assertEqual(self.url_open(f"{self.url}?{query}wrong").status_code, 403)
+
+    def test_comment_thread_lands_in_one_ticket(self):
+        self.assertEqual(
+            self.deliver(self.feed_entry("9001_1", "Broken")).status_code, 200
+        )
+        self.deliver(self.feed_entry("9001_2", "Hello?", parent="9001_1"))
+        other = {"id": "6002", "name": "Pedro"}
+        self.deliver(self.feed_entry("9001_3", "Same here", who=other))
+        self.Event._cron_process()
+        by_id = {m.external_id: m for m in self.messages()}
+        ticket = by_id["9001_1"].ticket_id
+        self.assertEqual(by_id["9001_2"].ticket_id, ticket)
+        self.assertEqual(by_id["9001_2"].parent_id, by_id["9001_1"])
+        self.assertEqual(ticket.channel_id.code, "facebook")
+        self.assertNotEqual(by_id["9001_3"].ticket_id, ticket)
+
+    def test_messenger_dm_lands_on_the_same_partner(self):
+        self.deliver(self.feed_entry("9001_7", "Where is my refund?"))
+        self.deliver(self.messenger_entry("m_1", "Sending my order number"))
+        self.deliver(self.messenger_entry("m_2", "It is 7781"))
+        self.Event._cron_process()
+        comment, *dms = self.messages().sorted("id")
+        self.assertEqual(len(dms), 2)
+        self.assertEqual(dms[0].ticket_id, dms[1].ticket_id)
+        self.assertEqual(dms[0].ticket_id.channel_id.code, "messenger")
+        self.assertEqual(dms[0].ticket_id.social_kind, "private")
+        self.assertNotEqual(dms[0].ticket_id, comment.ticket_id)
+        self.assertEqual(dms[0].partner_id, comment.partner_id)
+
+    def test_duplicate_delivery_stays_one_message(self):
+        entry = self.feed_entry("9001_8", "Twice?")
+        self.deliver(entry)
+        response = self.deliver(entry)
+        self.assertEqual(response.json()["duplicates"], 1)
+        self.Event._cron_process()
+        self.assertEqual(len(self.messages()), 1)
+
+    def test_page_echo_and_own_comments_are_ignored(self):
+        page = {"id": self.page_id, "name": "Acme Support"}
+        self.deliver(self.feed_entry("9001_9", "Thanks for writing!", who=page))
+        echo = self.messenger_entry("m_echo", "We are on it")
+        echo["messaging"][0]["message"]["is_echo"] = True
+        echo["messaging"][0]["sender"] = {"id": self.page_id}
+        echo["messaging"][0]["recipient"] = {"id": CUSTOMER["id"]}
+        self.deliver(echo)
+        self.Event._cron_process()
+        self.assertFalse(self.messages())
+        events = self.Event.search([("account_id", "=", self.account.id)])
+        self.assertEqual(set(events.mapped("state")), {"ignored"})
+
+    def test_edit_updates_and_removal_marks_without_erasing(self):
+        self.deliver(self.feed_entry("9001_10", "The box was open"))
+        self.Event._cron_process()
+        self.deliver(self.feed_entry("9001_10", "The box was open and wet", "edited"))
+        self.Event._cron_process()
+        message = self.messages()
+        self.assertEqual(len(message), 1)
+        self.assertEqual(message.text, "The box was open and wet")
+        self.assertEqual(message.state, "edited")
+        notes = message.ticket_id.message_ids.filtered(
+            lambda m: "edited a message" in str(m.body)
+        )
+        self.assertEqual(len(notes), 1)
+        self.deliver(self.feed_entry("9001_10", "", "remove"))
+        self.Event._cron_process()
+        self.assertEqual(message.state, "remove")
+        self.assertEqual(message.text, "The box was open and wet")
+
+    def test_forged_signature_is_refused(self):
+        raw = json.dumps({"object": "page", "entry": []}).encode()
+        response = self.url_open(
+            self.url,
+            data=raw,
+            headers={"X-Hub-Signature-256": "sha256=" + "0" * 64},
+        )
+        self.assertEqual(response.status_code, 403)
+
+    def test_connection_reports_permissions_and_subscription(self):
+        self.account.action_test_connection()
+        self.assertIn("Acme Support", self.account.connection_info)
+        self.assertIn("none (use Subscribe)", self.account.connection_info)
+        self.account.action_meta_subscribe()
+        self.assertIn("feed", self.account.connection_info)
+        self.assertIn("feed", self.fake.subscribed_fields)
+
+    @mute_logger("odoo.addons.social_helpdesk.models.social_account")
+    def test_expired_token_puts_account_in_error(self):
+        self.fake.fail_next("GET feed", Fault.graph_error(190, "Session has expired"))
+        self.account._poll()
+        self.assertEqual(self.account.state, "error")
+        self.assertIn("reconnect", self.account.last_error.lower())
+
+    def test_throttling_reschedules(self):
+        self.fake.fail_next("GET feed", Fault.graph_error(613, "Calls limit reached"))
+        self.account._poll()
+        self.assertTrue(self.account.rate_limited_until)
+        self.assertEqual(self.account.next_poll_date, self.account.rate_limited_until)
+
+    def test_polling_fallback_files_comments(self):
+        now = datetime.now(timezone.utc)
+        self.fake.add_post(POST_ID, "New grinder!", now)
+        self.fake.add_comment(
+            "9001_20", POST_ID, "Does it fit the old lid?", now, CUSTOMER
+        )
+        self.account._poll()
+        self.Event._cron_process()
+        message = self.messages()
+        self.assertEqual(message.external_id, "9001_20")
+        # The same comment delivered by webhook later is a duplicate.
+        self.deliver(self.feed_entry("9001_20", "Does it fit the old lid?"))
+        self.Event._cron_process()
+        self.assertEqual(len(self.messages()), 1)

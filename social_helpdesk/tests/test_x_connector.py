@@ -1,0 +1,256 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The X connector end to end, against a fake X API v2 on loopback that
+answers with X's documented JSON and headers, and through Odoo's real HTTP
+server for webhooks."""
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta, timezone
+
+from odoo import fields
+from odoo.tests import HttpCase, tagged
+
+from ..testing.fake_x import DM_EVENTS, MENTIONS, FakeXServer
+
+BRAND_ID = "1111111111111111111"
+CUSTOMER_ID = "2222222222222222222"
+API_SECRET = "x-consumer-secret"
+
+
+@tagged("post_install", "-at_install")
+class TestXConnector(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team = cls.env["helpdesk.ticket.team"].create({"name": "X care"})
+        cls.account = cls.env["social.account"].create(
+            {
+                "name": "Brand on X",
+                "network": "x",
+                "team_id": cls.team.id,
+                "x_api_key": "key",
+                "x_api_secret": API_SECRET,
+                "x_access_token": "token",
+                "x_access_token_secret": "token-secret",
+            }
+        )
+        cls.Event = cls.env["social.event"]
+        cls.url = f"/social_helpdesk/webhook/x/{cls.account.webhook_token}"
+
+    def setUp(self):
+        super().setUp()
+        self.fake = FakeXServer(me_id=BRAND_ID, me_username="CafeBrand").start()
+        self.addCleanup(self.fake.stop)
+        self.fake.add_user(CUSTOMER_ID, "maria_r", "María Ruiz", followers_count=4200)
+        self.account.api_base_url = self.fake.base_url
+
+    def messages(self):
+        return self.env["social.message"].search([("account_id", "=", self.account.id)])
+
+    def sign(self, raw):
+        digest = hmac.new(API_SECRET.encode(), raw, hashlib.sha256).digest()
+        return "sha256=" + base64.b64encode(digest).decode()
+
+    def test_connection_shows_the_handle(self):
+        action = self.account.action_test_connection()
+        self.assertEqual(self.account.x_user_id, BRAND_ID)
+        self.assertEqual(self.account.x_username, "CafeBrand")
+        self.assertIn("@CafeBrand", action["params"]["message"])
+        self.assertEqual(self.account.state, "connected")
+
+    def _connect(self):
+        self.account.write({"x_user_id": BRAND_ID, "x_username": "CafeBrand"})
+
+    def test_poll_files_mention_reply_and_dm(self):
+        self._connect()
+        mention = self.fake.add_mention(CUSTOMER_ID, "my grinder broke")
+        reply = self.fake.add_post(
+            CUSTOMER_ID, "@CafeBrand any news?", reply_to=mention["id"]
+        )
+        self.fake.add_dm(CUSTOMER_ID, "my order number is 4411")
+        self.account._poll()
+        self.assertTrue(self.account.poll_cursors.get("mentions_since_id"))
+        self.Event._cron_process()
+        by_id = {m.external_id: m for m in self.messages()}
+        public_ticket = by_id[mention["id"]].ticket_id
+        self.assertEqual(by_id[reply["id"]].ticket_id, public_ticket)
+        self.assertEqual(public_ticket.channel_id.code, "x")
+        self.assertEqual(public_ticket.social_kind, "public")
+        self.assertEqual(public_ticket.social_author_handle, "maria_r")
+        self.assertEqual(
+            public_ticket.social_url, f"https://x.com/maria_r/status/{mention['id']}"
+        )
+        dm = self.messages().filtered(lambda m: m.kind == "private")
+        self.assertEqual(len(dm), 1)
+        self.assertNotEqual(dm.ticket_id, public_ticket)
+        self.assertEqual(dm.ticket_id.partner_id, public_ticket.partner_id)
+        self.assertEqual(public_ticket.partner_id.name, "María Ruiz")
+        identity = public_ticket.partner_id.social_identity_ids
+        self.assertEqual((identity.handle, identity.followers_count), ("maria_r", 4200))
+        # A second poll reads nothing new and stores nothing twice.
+        self.account._poll()
+        self.Event._cron_process()
+        self.assertEqual(len(self.messages()), 3)
+
+    def test_reads_are_metered_once_per_day(self):
+        self._connect()
+        self.fake.add_mention(CUSTOMER_ID, "hello")
+        self.account._poll()
+        reads = self.env["social.api.read"].search(
+            [("account_id", "=", self.account.id)]
+        )
+        types = set(reads.mapped("resource_type"))
+        self.assertIn("owned_post", types)
+        self.assertIn("user", types)
+        spend = self.account.api_spend_month
+        self.assertGreater(spend, 0)
+        # The same resources read again on the same day are not billed again.
+        self.account.poll_cursors = {}
+        self.account._poll()
+        self.account.invalidate_recordset(["api_spend_month"])
+        self.assertAlmostEqual(self.account.api_spend_month, spend)
+
+    def test_budget_stops_polling(self):
+        self._connect()
+        self.fake.add_mention(CUSTOMER_ID, "hello")
+        self.account.x_monthly_budget = 0.0001
+        self.account._poll()
+        calls = len(self.fake.requests_to(MENTIONS))
+        self.account.next_poll_date = False
+        self.account._poll()
+        self.assertEqual(len(self.fake.requests_to(MENTIONS)), calls)
+        self.assertIn("budget", self.account.last_error)
+        self.assertGreater(self.account.next_poll_date, fields.Datetime.now())
+
+    def test_rate_limit_reschedules_at_reset(self):
+        self._connect()
+        reset = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(
+            minutes=12
+        )
+        self.fake.rate_limit_next(MENTIONS, reset_at=int(reset.timestamp()))
+        self.account._poll()
+        expected = reset.replace(tzinfo=None)
+        self.assertEqual(self.account.rate_limited_until, expected)
+        self.assertEqual(self.account.next_poll_date, expected)
+        self.assertIn("Rate limited until", self.account.last_error)
+        self.assertFalse(self.account.poll_cursors)
+
+    def test_server_errors_back_off(self):
+        self._connect()
+        self.fake.fail_next(MENTIONS, status=503, times=2)
+        self.account._poll()
+        self.assertEqual(self.account.poll_failures, 1)
+        first_delay = self.account.next_poll_date - fields.Datetime.now()
+        self.account._poll()
+        self.assertEqual(self.account.poll_failures, 2)
+        second_delay = self.account.next_poll_date - fields.Datetime.now()
+        self.assertGreater(second_delay, first_delay)
+        self.assertNotEqual(self.account.state, "error")
+        self.account._poll()
+        self.assertEqual(self.account.poll_failures, 0)
+
+    def test_crc_handshake(self):
+        response = self.url_open(f"{self.url}?crc_token=challenge-123")
+        self.assertEqual(response.status_code, 200)
+        digest = hmac.new(API_SECRET.encode(), b"challenge-123", hashlib.sha256)
+        expected = "sha256=" + base64.b64encode(digest.digest()).decode()
+        self.assertEqual(response.json(), {"response_token": expected})
+
+    def test_webhook_and_poll_of_one_post_give_one_message(self):
+        self._connect()
+        mention = self.fake.add_mention(CUSTOMER_ID, "webhook first")
+        envelope = {
+            "data": {
+                "event_type": "post.mention.create",
+                "filter": {"user_id": BRAND_ID},
+                "payload": mention,
+                "includes": {"users": [self.fake.users[CUSTOMER_ID]]},
+            }
+        }
+        raw = json.dumps(envelope).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "x-twitter-webhooks-signature": self.sign(raw),
+        }
+        for _delivery in range(2):
+            response = self.url_open(self.url, data=raw, headers=headers)
+            self.assertEqual(response.status_code, 200)
+        forged = dict(headers, **{"x-twitter-webhooks-signature": "sha256=AAAA"})
+        self.assertEqual(
+            self.url_open(self.url, data=raw, headers=forged).status_code, 403
+        )
+        self.Event._cron_process()
+        # Polling later reads the same post: it dedups at the store.
+        self.account.last_webhook_date = False
+        self.account._poll()
+        self.Event._cron_process()
+        posts = self.messages().filtered(lambda m: m.external_id == mention["id"])
+        self.assertEqual(len(posts), 1)
+        self.assertEqual(len(posts.ticket_id.social_message_ids), 1)
+
+    def test_recent_webhooks_pause_metered_polling(self):
+        self._connect()
+        self.account.last_webhook_date = fields.Datetime.now()
+        self.account._poll()
+        self.assertFalse(self.fake.requests_to(MENTIONS))
+        self.assertFalse(self.fake.requests_to(DM_EVENTS))
+
+    def test_legacy_account_activity_delivery_is_split(self):
+        self._connect()
+        tweet = {
+            "created_at": "Mon Nov 23 10:00:00 +0000 2026",
+            "id": 1990000000000000123,
+            "id_str": "1990000000000000123",
+            "text": "@CafeBrand the lid is cracked…",
+            "truncated": True,
+            "extended_tweet": {"full_text": "@CafeBrand the lid is cracked, again!"},
+            "user": {
+                "id": 2222222222222222222,
+                "id_str": CUSTOMER_ID,
+                "name": "María Ruiz",
+                "screen_name": "maria_r",
+                "followers_count": 4200,
+            },
+            "in_reply_to_status_id_str": None,
+        }
+        dm = {
+            "type": "message_create",
+            "id": "1990000000000000999",
+            "created_timestamp": "1795000000000",
+            "message_create": {
+                "target": {"recipient_id": BRAND_ID},
+                "sender_id": CUSTOMER_ID,
+                "message_data": {"text": "sent you the photo", "entities": {}},
+            },
+        }
+        body = {
+            "for_user_id": BRAND_ID,
+            "tweet_create_events": [tweet],
+            "direct_message_events": [dm],
+            "users": {
+                CUSTOMER_ID: {
+                    "id": CUSTOMER_ID,
+                    "name": "María Ruiz",
+                    "screen_name": "maria_r",
+                },
+                BRAND_ID: {"id": BRAND_ID, "name": "Brand", "screen_name": "CafeBrand"},
+            },
+        }
+        raw = json.dumps(body).encode()
+        response = self.url_open(
+            self.url,
+            data=raw,
+            headers={
+                "Content-Type": "application/json",
+                "x-twitter-webhooks-signature": self.sign(raw),
+            },
+        )
+        self.assertEqual(response.json()["received"], 2)
+        self.Event._cron_process()
+        texts = sorted(self.messages().mapped("text"))
+        self.assertEqual(
+            texts, ["@CafeBrand the lid is cracked, again!", "sent you the photo"]
+        )
