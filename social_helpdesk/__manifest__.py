@@ -18,6 +18,8 @@
         "data/ir_cron_data.xml",
         "data/social_api_price_data.xml",
         "wizards/social_identity_link_wizard_views.xml",
+        "wizards/social_reply_wizard_views.xml",
+        "views/social_reply_views.xml",
         "views/helpdesk_ticket_channel_views.xml",
         "views/social_account_views.xml",
         "views/social_event_views.xml",
@@ -29,5 +31,8 @@
         "views/social_helpdesk_menus.xml",
     ],
     "demo": ["demo/social_account_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["social_helpdesk/static/tests/tours/*.esm.js"],
+    },
     "installable": True,
 }

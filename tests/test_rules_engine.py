@@ -9,8 +9,10 @@ Decisions these tests pin down (see the engine's module docstring):
 * the regular expression is searched in the folded and the original text.
 """
 
+import json
 import random
 import re
+import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -66,6 +68,19 @@ def matches(rule, text, **values):
 )
 def test_fold(text, folded):
     assert fold(text) == folded
+
+
+def test_fold_drops_the_marks_of_other_scripts_too():
+    assert fold("שָׁלוֹם Ąą ǅ") == "שלום aa dz"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_fold_is_idempotent_and_leaves_no_combining_mark(text):
+    folded = fold(text)
+    assert fold(folded) == folded
+    assert not any(unicodedata.combining(char) for char in folded)
+    assert tokenize(folded) == tokenize(text)
 
 
 def test_tokenize_keeps_letters_and_digits_only():
@@ -326,13 +341,17 @@ def test_negative_term_is_the_entry_as_written():
     assert lexicon.negative_term("hola", "es") is None
 
 
-def test_bundled_lexicon_sizes():
-    lexicon = Lexicon.from_file(LEXICON_PATH)
+def test_bundled_lexicon():
+    data = json.loads(LEXICON_PATH.read_text(encoding="utf-8"))
+    lexicon = Lexicon.from_file(LEXICON_PATH)  # every entry is valid
     assert lexicon.languages == {"es", "en", "pt"}
     for lang in ("es", "en", "pt"):
-        terms = lexicon._languages[lang]
-        count = len(terms.words) + sum(len(e) for e in terms.phrases.values())
-        assert 60 <= count <= 120, (lang, count)
+        entries = data[lang]["negative"]
+        assert 60 <= len(entries) <= 120, lang
+        folded = [" ".join(tokenize(entry)) for entry in entries]
+        assert len(set(folded)) == len(folded), f"{lang}: duplicate entries"
+        for entry in entries:  # each entry finds itself
+            assert lexicon.negative_term(entry, lang), entry
 
 
 def test_lexicon_from_dict():

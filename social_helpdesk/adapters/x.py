@@ -405,10 +405,10 @@ class XAdapter(NetworkAdapter):
             params["pagination_token"] = next_token
 
     # -- replies ----------------------------------------------------------
-    def max_length(self, kind):
+    def max_length(self, kind, message=None):
         return PUBLIC_MAX_LENGTH if kind == PUBLIC else PRIVATE_MAX_LENGTH
 
-    def text_length(self, text):
+    def text_length(self, text, message=None, kind=None):
         """Length as X counts it (twitter-text v3): NFC code points weighing
         1 or 2, 23 per URL, 2 per emoji sequence.
 

@@ -5,5 +5,6 @@ from . import social_api_read
 from . import social_event
 from . import social_identity
 from . import social_message
+from . import social_reply
 from . import res_partner
 from . import helpdesk_ticket

@@ -42,6 +42,16 @@ class HelpdeskTicket(models.Model):
     )
     is_social = fields.Boolean(related="channel_id.is_social", store=True)
     reopen_count = fields.Integer(copy=False, readonly=True)
+    social_reply_ids = fields.One2many(
+        "social.reply", "ticket_id", string="Social replies", readonly=True
+    )
+    first_response_date = fields.Datetime(
+        copy=False,
+        readonly=True,
+        index=True,
+        help="When the first agent answer reached the customer, on any channel: a "
+        "published social reply, an email sent from the ticket, or a phone call.",
+    )
 
     @api.model
     def _social_ticket_for(self, account, message, partner):
@@ -112,4 +122,61 @@ class HelpdeskTicket(models.Model):
             author_id=partner.id,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
+        )
+
+    # ------------------------------------------------------------------
+    # Replies and first response
+    # ------------------------------------------------------------------
+    def action_social_reply(self):
+        """Open the reply composer on the ticket's last customer message."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reply on %s", self.channel_id.name),
+            "res_model": "social.reply.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_ticket_id": self.id},
+        }
+
+    def action_responded_by_phone(self):
+        """The agent answered the customer by phone."""
+        for ticket in self:
+            ticket.message_post(
+                body=self.env._("Responded by phone."), subtype_xmlid="mail.mt_note"
+            )
+            ticket._set_first_response(fields.Datetime.now())
+
+    def _set_first_response(self, moment):
+        self.filtered(lambda ticket: not ticket.first_response_date).write(
+            {"first_response_date": moment}
+        )
+
+    @api.returns("mail.message", lambda value: value.id)
+    def message_post(self, **kwargs):
+        message = super().message_post(**kwargs)
+        if self._is_first_response(message, kwargs):
+            self._set_first_response(message.date)
+        return message
+
+    def _is_first_response(self, message, post_kwargs):
+        """A message that reaches the customer, written by an agent: an email
+        reply (not an internal note) or a logged phone call. Social replies
+        count when the network publishes them, not here."""
+        if self.env.context.get("social_reply") or not self.filtered(
+            lambda ticket: not ticket.first_response_date
+        ):
+            return False
+        author = message.author_id
+        if not author or author in self.partner_id or not author.user_ids:
+            return False
+        if author.user_ids.filtered("share") == author.user_ids:
+            return False
+        activity_type = self.env["mail.activity.type"].browse(
+            post_kwargs.get("mail_activity_type_id")
+        )
+        if activity_type.category == "phonecall":
+            return True
+        return message.message_type in ("comment", "email") and not (
+            message.subtype_id.internal or message.is_internal
         )

@@ -16,6 +16,7 @@ _logger = logging.getLogger(__name__)
 
 ADAPTERS = {"x": XAdapter, "meta": MetaAdapter, "demo": DemoAdapter}
 METERED_NETWORKS = ("x",)
+DEFAULT_API_TIMEOUT_SECONDS = 15
 MAX_POLL_BACKOFF_MINUTES = 60
 
 
@@ -215,10 +216,18 @@ class SocialAccount(models.Model):
         superuser: agents trigger processing but never see the secrets)."""
         self.ensure_one()
         account = self.sudo()
+        timeout = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(
+                "social_helpdesk.api_timeout_seconds", DEFAULT_API_TIMEOUT_SECONDS
+            )
+        )
         config = {
             "company_name": account.company_id.name,
             "api_base_url": account.api_base_url or None,
             "include_reposts": account.include_reposts,
+            "timeout": float(timeout),
         }
         if account.network == "x":
             config.update(

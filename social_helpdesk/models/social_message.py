@@ -8,7 +8,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import plaintext2html
 
-from ..adapters.base import PRIVATE, PUBLIC, VERB_ADD, VERB_EDIT
+from ..adapters.base import PRIVATE, PUBLIC, VERB_ADD, VERB_EDIT, Author
+from ..adapters.base import SocialMessage as AdapterMessage
 from .social_identity import identity_network
 
 CHANNEL_LABELS = {
@@ -193,6 +194,45 @@ class SocialMessage(models.Model):
             ) + plaintext2html(self.text or "")
         if self.ticket_id:
             self.ticket_id.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    # ------------------------------------------------------------------
+    # Replies
+    # ------------------------------------------------------------------
+    def _to_adapter_message(self):
+        """The adapter's SocialMessage for this stored message (a reply target)."""
+        self.ensure_one()
+        identity = self.identity_id
+        return AdapterMessage(
+            channel=self.channel_code,
+            kind=self.kind,
+            message_id=self.external_id,
+            conversation_id=self.conversation_id or "",
+            parent_id=self.parent_external_id or "",
+            author=Author(
+                external_id=identity.external_id,
+                handle=identity.handle or "",
+                name=identity.display_label or "",
+            ),
+            text=self.text or "",
+            created_at=self.message_date
+            and self.message_date.replace(tzinfo=timezone.utc),
+            url=self.url or "",
+        )
+
+    def _last_customer_date(self):
+        """When the customer last wrote in this message's conversation: the
+        start of the platforms' messaging windows (aware UTC)."""
+        self.ensure_one()
+        last = self.search(
+            [
+                ("account_id", "=", self.account_id.id),
+                ("thread_key", "=", self.thread_key),
+            ],
+            order="message_date desc",
+            limit=1,
+        )
+        moment = last.message_date or self.message_date
+        return moment and moment.replace(tzinfo=timezone.utc)
 
     # ------------------------------------------------------------------
     # Rendering

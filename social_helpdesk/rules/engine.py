@@ -79,23 +79,22 @@ class InvalidRule(Exception):
 # -- Text -------------------------------------------------------------------
 
 
-def _combining_marks():
-    """A character class of every code point with a nonzero combining class."""
-    ranges = []
-    for code in range(0x300, 0x1F000):
-        if unicodedata.combining(chr(code)):
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1][1] = code
-            else:
-                ranges.append([code, code])
-    parts = (
-        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
-        for a, b in ranges
-    )
-    return re.compile(f"[{''.join(parts)}]+")
+# Combining Diacritical Marks: the accents of Latin letters once decomposed.
+_DIACRITICS = re.compile("[\u0300-\u036f]+")
 
 
-_COMBINING = _combining_marks()
+def _drop_combining_marks(text):
+    """``text`` without combining marks (accents, once decomposed)."""
+    text = _DIACRITICS.sub("", text)
+    if text.isascii():
+        return text
+    # Other scripts' marks are rare here: look for them among distinct chars.
+    marks = [c for c in set(text) if c > "\x7f" and unicodedata.combining(c)]
+    if marks:
+        text = text.translate(dict.fromkeys(map(ord, marks)))
+    return text
+
+
 _WORD = re.compile(r"[^\W_]+")
 # Punctuation that ends a clause, in folded text (NFKD made "…" three dots):
 # a negator does not reach past it.
@@ -114,7 +113,7 @@ def fold(text):
         return " ".join(text.lower().split())
     text = unicodedata.normalize("NFKD", text)
     text = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join(_COMBINING.sub("", text).split())
+    return " ".join(_drop_combining_marks(text).split())
 
 
 def tokenize(text):
@@ -522,16 +521,34 @@ class _Compiled:
 
     __slots__ = (
         "rule",
+        "channels",
+        "kind",
+        "languages",
+        "known_customer",
+        "out_of_hours",
+        "min_followers",
+        "mode",
         "keys",
         "labels",
         "exact",
         "lengths",
         "vocabulary",
         "regex",
+        "negative",
     )
 
     def __init__(self, rule):
+        # The rule's conditions as plain attributes, None when unset: the
+        # checks of _first_failure run for every candidate rule of a message.
         self.rule = rule
+        self.channels = rule.channels
+        self.kind = None if rule.kind == ANY else rule.kind
+        self.languages = rule.languages
+        self.known_customer = rule.known_customer
+        self.out_of_hours = rule.out_of_hours
+        self.min_followers = rule.min_followers
+        self.mode = rule.keyword_mode if rule.keywords else None
+        self.negative = rule.negative_sentiment
         phrases = [(_phrase(keyword, "Keyword"), keyword) for keyword in rule.keywords]
         self.labels = {}  # key -> keyword as written
         for words, keyword in phrases:
@@ -560,6 +577,7 @@ class _Message(_Text):
         "present",
         "_lexicon",
         "_negative",
+        "_searched",
     )
 
     def __init__(self, facts, ruleset):
@@ -578,6 +596,17 @@ class _Message(_Text):
                 self.present = self.token_set | {key for _p, _w, key in found}
         self._lexicon = ruleset.lexicon
         self._negative = False  # not computed yet (None: computed, none found)
+        self._searched = {}
+
+    def search(self, regex):
+        """``regex``'s match in the folded text, else in the original, or None
+        (once per pattern: rules sharing a pattern share its compiled form)."""
+        try:
+            return self._searched[regex]
+        except KeyError:
+            found = regex.search(self.folded) or regex.search(self.original)
+            self._searched[regex] = found
+            return found
 
     def negative_term(self):
         if self._negative is False:
@@ -613,7 +642,7 @@ def _segments(tokens, phrases, lengths):
 
 
 def _keywords_hold(rule, message):
-    mode = rule.rule.keyword_mode
+    mode = rule.mode
     if mode == ANY:
         return not rule.keys.isdisjoint(message.present)
     if mode == ALL:
@@ -624,31 +653,30 @@ def _keywords_hold(rule, message):
     )
 
 
-def _regex_search(regex, message):
-    return regex.search(message.folded) or regex.search(message.original)
-
-
-def _first_failure(compiled, message):
-    """The name of the first condition ``message`` fails, or None."""
-    rule = compiled.rule
+def _first_failure(rule, message):
+    """The name of the first condition of the compiled ``rule`` that
+    ``message`` fails (cheapest checks first), or None."""
     if rule.channels and message.channel not in rule.channels:
         return "channels"
-    if rule.kind != ANY and message.kind != rule.kind:
+    if rule.kind is not None and message.kind != rule.kind:
         return "kind"
     if rule.languages and message.lang not in rule.languages:
         return "languages"
-    for name in ("known_customer", "out_of_hours"):
-        wanted = getattr(rule, name)
-        if wanted is not None and getattr(message, name) != wanted:
-            return name
+    if rule.known_customer is not None and (
+        message.known_customer != rule.known_customer
+    ):
+        return "known_customer"
+    if rule.out_of_hours is not None and message.out_of_hours != rule.out_of_hours:
+        return "out_of_hours"
     if message.followers < rule.min_followers:
         return "min_followers"
-    if compiled.keys and not _keywords_hold(compiled, message):
+    if rule.mode is not None and not _keywords_hold(rule, message):
         return "keywords"
-    if compiled.regex is not None and not _regex_search(compiled.regex, message):
+    if rule.regex is not None and message.search(rule.regex) is None:
         return "regex"
-    wanted = rule.negative_sentiment
-    if wanted is not None and (message.negative_term() is not None) != wanted:
+    if rule.negative is not None and (
+        (message.negative_term() is not None) != rule.negative
+    ):
         return "negative_sentiment"
     return None
 
@@ -717,7 +745,7 @@ def _reasons(compiled, message):
         prefix = "keywords" if rule.keyword_mode == ANY else "all keywords"
         reasons.append(f"{prefix}: {found}")
     if compiled.regex is not None:
-        found = _regex_search(compiled.regex, message).group(0)
+        found = message.search(compiled.regex).group(0)
         if len(found) > 40:
             found = found[:39] + "…"
         reasons.append(f'regex "{rule.regex}" matched "{found}"')

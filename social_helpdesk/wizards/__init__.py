@@ -1,1 +1,2 @@
 from . import social_identity_link_wizard
+from . import social_reply_wizard

@@ -1,0 +1,333 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+import uuid
+from datetime import timedelta, timezone
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import plaintext2html
+
+from ..adapters.base import (
+    PRIVATE,
+    PUBLIC,
+    AdapterError,
+    RateLimited,
+    ReplyNotAllowed,
+    TransientError,
+)
+from .social_message import CHANNEL_LABELS
+
+_logger = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 5
+SENDING_TIMEOUT_MINUTES = 10
+
+
+class SocialReply(models.Model):
+    """An agent's answer on the network: queued, then sent or failed. The
+    idempotency key and the "check before resend" step make sure a retry after
+    a timeout never posts twice."""
+
+    _name = "social.reply"
+    _description = "Social Reply"
+    _order = "id desc"
+
+    ticket_id = fields.Many2one(
+        "helpdesk.ticket", required=True, index=True, ondelete="cascade"
+    )
+    account_id = fields.Many2one("social.account", required=True, ondelete="cascade")
+    company_id = fields.Many2one(related="account_id.company_id", store=True)
+    target_id = fields.Many2one(
+        "social.message", "In reply to", required=True, ondelete="cascade"
+    )
+    kind = fields.Selection([(PUBLIC, "Public reply"), (PRIVATE, "Private message")])
+    text = fields.Text(required=True)
+    user_id = fields.Many2one("res.users", "Sent by", default=lambda s: s.env.user)
+    state = fields.Selection(
+        [
+            ("queued", "Queued"),
+            ("sending", "Sending"),
+            ("sent", "Published"),
+            ("failed", "Failed"),
+        ],
+        default="queued",
+        required=True,
+        index=True,
+    )
+    idempotency_key = fields.Char(
+        required=True, copy=False, default=lambda s: uuid.uuid4().hex
+    )
+    may_be_published = fields.Boolean(
+        help="A previous attempt timed out: the network may have published it, so "
+        "the next attempt looks for it before sending again."
+    )
+    external_id = fields.Char("Network id", copy=False)
+    url = fields.Char(copy=False)
+    error = fields.Text(copy=False)
+    attempts = fields.Integer(copy=False)
+    next_attempt_date = fields.Datetime(copy=False)
+    sent_date = fields.Datetime(copy=False)
+    mail_message_id = fields.Many2one("mail.message", ondelete="set null", copy=False)
+
+    _sql_constraints = [
+        ("idempotency_key_uniq", "unique(idempotency_key)", "Replies are unique.")
+    ]
+
+    # ------------------------------------------------------------------
+    # Queueing
+    # ------------------------------------------------------------------
+    @api.model
+    def _queue(self, target, kind, text):
+        """Check the reply against the network's rules, then queue it and
+        show it in the ticket. Refusals are UserErrors with the reason."""
+        self._check_can_send(target, kind, text)
+        ticket = target.ticket_id
+        reply = self.create(
+            {
+                "ticket_id": ticket.id,
+                "account_id": target.account_id.id,
+                "target_id": target.id,
+                "kind": kind,
+                "text": text,
+            }
+        )
+        reply.mail_message_id = ticket.with_context(social_reply=True).message_post(
+            body=reply._chatter_body(),
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        return reply
+
+    @api.model
+    def _check_can_send(self, target, kind, text):
+        if not self.env.user.has_group("helpdesk_mgmt.group_helpdesk_user_own"):
+            raise UserError(self.env._("Only helpdesk users can answer customers."))
+        account = target.account_id
+        if account.state == "error" or not account.active:
+            raise UserError(
+                self.env._(
+                    "The account %(account)s is disconnected: %(reason)s",
+                    account=account.name,
+                    reason=account.last_error or self.env._("reconnect it first"),
+                )
+            )
+        now = fields.Datetime.now()
+        if account.rate_limited_until and account.rate_limited_until > now:
+            raise UserError(
+                self.env._(
+                    "The network rate-limits %(account)s until %(until)s UTC; send "
+                    "the reply after that.",
+                    account=account.name,
+                    until=account.rate_limited_until,
+                )
+            )
+        text = (text or "").strip()
+        if not text:
+            raise UserError(self.env._("The reply is empty."))
+        adapter = account._get_adapter()
+        message = target._to_adapter_message()
+        length = adapter.text_length(text, message=message, kind=kind)
+        limit = adapter.max_length(kind, message=message)
+        if length > limit:
+            raise UserError(
+                self.env._(
+                    "The reply is %(length)s characters long; %(network)s allows "
+                    "%(limit)s.",
+                    length=length,
+                    network=CHANNEL_LABELS.get(
+                        target.channel_code, target.channel_code
+                    ),
+                    limit=limit,
+                )
+            )
+        if kind == PUBLIC and target.kind == PRIVATE:
+            raise UserError(
+                self.env._(
+                    "A public reply is not possible on a private conversation: "
+                    "send a private message."
+                )
+            )
+        if (
+            kind == PRIVATE
+            and target.kind == PUBLIC
+            and self.search_count(
+                [
+                    ("target_id", "=", target.id),
+                    ("kind", "=", PRIVATE),
+                    ("state", "!=", "failed"),
+                ],
+                limit=1,
+            )
+            and target.channel_code in ("facebook", "instagram")
+        ):
+            raise UserError(
+                self.env._(
+                    "This comment already got its one private reply; answer "
+                    "publicly or in the Messenger conversation."
+                )
+            )
+        try:
+            adapter.check_reply(
+                message,
+                kind,
+                now.replace(tzinfo=timezone.utc),
+                last_customer_at=target._last_customer_date(),
+            )
+        except ReplyNotAllowed as exc:
+            raise UserError(str(exc)) from exc
+
+    # ------------------------------------------------------------------
+    # Delivery
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_send(self, limit=20):
+        """Deliver due replies; each is committed on its own, before and after
+        the network call, so a crash never loses or repeats a publication."""
+        Event = self.env["social.event"]
+        self._recover_interrupted()
+        while True:
+            reply = self._claim_one()
+            if not reply:
+                return
+            reply.state = "sending"
+            Event._commit()
+            reply._deliver()
+            if not Event._commit():
+                return
+            limit -= 1
+            if not limit:
+                self.env.ref("social_helpdesk.ir_cron_send_social_replies")._trigger()
+                return
+
+    @api.model
+    def _recover_interrupted(self):
+        """A reply left "sending" by a crashed worker may be on the network:
+        queue it again, to be looked up there before any resend."""
+        stale = fields.Datetime.now() - timedelta(minutes=SENDING_TIMEOUT_MINUTES)
+        self.search([("state", "=", "sending"), ("write_date", "<", stale)]).write(
+            {"state": "queued", "may_be_published": True}
+        )
+
+    @api.model
+    def _claim_one(self):
+        self.flush_model(["state", "next_attempt_date"])
+        self.env.cr.execute(
+            """
+            SELECT id FROM social_reply
+            WHERE state = 'queued'
+              AND (next_attempt_date IS NULL
+                   OR next_attempt_date <= NOW() AT TIME ZONE 'UTC')
+            ORDER BY id
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED
+            """
+        )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0]) if row else self.browse()
+
+    def _deliver(self):
+        """One attempt. A reply that may already be on the network (an earlier
+        timeout) is looked up there first."""
+        self.ensure_one()
+        adapter = self.account_id._get_adapter()
+        message = self.target_id._to_adapter_message()
+        self.attempts += 1
+        try:
+            sent = None
+            if self.may_be_published:
+                sent = adapter.find_sent(
+                    message, self.idempotency_key, text=self.text, kind=self.kind
+                )
+            if not sent:
+                sent = adapter.send_reply(
+                    message,
+                    self.text,
+                    self.kind,
+                    self.idempotency_key,
+                    last_customer_at=self.target_id._last_customer_date(),
+                )
+        except RateLimited as exc:
+            self._retry_later(str(exc), at=exc.reset_at)
+        except TransientError as exc:
+            self.may_be_published = True
+            self._retry_later(str(exc))
+        except AdapterError as exc:
+            self._fail(str(exc))
+        else:
+            self._mark_sent(sent)
+
+    def _retry_later(self, reason, at=None):
+        if self.attempts >= MAX_SEND_ATTEMPTS:
+            self._fail(reason)
+            return
+        backoff = fields.Datetime.now() + timedelta(minutes=2 ** (self.attempts - 1))
+        when = at.astimezone(timezone.utc).replace(tzinfo=None) if at else backoff
+        self.write({"state": "queued", "error": reason, "next_attempt_date": when})
+        self.env.ref("social_helpdesk.ir_cron_send_social_replies")._trigger(when)
+        self._refresh_chatter()
+
+    def _fail(self, reason):
+        _logger.info("Social reply %s failed: %s", self.id, reason)
+        self.write({"state": "failed", "error": reason})
+        self._refresh_chatter()
+
+    def _mark_sent(self, sent):
+        now = fields.Datetime.now()
+        self.write(
+            {
+                "state": "sent",
+                "external_id": sent.external_id,
+                "url": self.target_id._safe_link(sent.url) or False,
+                "error": False,
+                "sent_date": now,
+            }
+        )
+        self._refresh_chatter()
+        self.ticket_id._set_first_response(now)
+
+    def action_retry(self):
+        """Queue failed replies again (the Retry action of the ticket)."""
+        failed = self.filtered(lambda reply: reply.state == "failed")
+        failed.write({"state": "queued", "attempts": 0, "next_attempt_date": False})
+        for reply in failed:
+            reply._refresh_chatter()
+        self.env.ref("social_helpdesk.ir_cron_send_social_replies")._trigger()
+
+    # ------------------------------------------------------------------
+    # Chatter
+    # ------------------------------------------------------------------
+    def _chatter_body(self):
+        """The customer-facing text, then one status line."""
+        self.ensure_one()
+        network = CHANNEL_LABELS.get(self.target_id.channel_code, "")
+        what = (
+            self.env._("Public reply on %s", network)
+            if self.kind == PUBLIC
+            else self.env._("Private message on %s", network)
+        )
+        if self.state == "sent" and self.url:
+            status = Markup(
+                '%s · <a href="%s" target="_blank" rel="noreferrer">%s</a>'
+            ) % (
+                self.env._("Published"),
+                self.url,
+                self.env._("view"),
+            )
+        elif self.state == "sent":
+            status = self.env._("Published")
+        elif self.state == "failed":
+            status = self.env._(
+                "Failed: %s (Retry it from the Social replies tab.)", self.error
+            )
+        else:
+            status = self.env._("Queued")
+        return plaintext2html(self.text) + Markup(
+            '<p class="o_social_reply_status text-muted small">%s — %s</p>'
+        ) % (what, status)
+
+    def _refresh_chatter(self):
+        for reply in self.filtered("mail_message_id"):
+            reply.mail_message_id.sudo().body = reply._chatter_body()

@@ -1,0 +1,283 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import datetime, timedelta, timezone
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tests import new_test_user, tagged
+
+from ..testing.fake_x import CREATE_POST, FakeXServer
+from .common import SocialCase, demo_item
+
+BRAND_ID = "1111111111111111111"
+CUSTOMER_ID = "2222222222222222222"
+HELD_ANSWER_SECONDS = 10.5
+
+
+@tagged("post_install", "-at_install")
+class TestRepliesDemo(SocialCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agent = new_test_user(
+            cls.env, "reply_agent", groups="helpdesk_mgmt.group_helpdesk_user"
+        )
+
+    def compose(self, ticket, **values):
+        return (
+            self.env["social.reply.wizard"]
+            .with_user(self.agent)
+            .create(dict(values, ticket_id=ticket.id))
+        )
+
+    def test_public_reply_is_published_and_linked(self):
+        item = demo_item("Where is my parcel?", author="u-50", handle="ana")
+        self.deliver(item)
+        ticket = self.message_of(item).ticket_id
+        wizard = self.compose(ticket)
+        self.assertEqual(wizard.target_id, self.message_of(item))
+        self.assertEqual(wizard.kind, "public")
+        self.assertEqual(wizard.text, "@ana ")
+        wizard.text = "@ana It left our warehouse today."
+        self.assertEqual(wizard.char_count, "33 / 280")
+        wizard.action_send()
+        reply = ticket.social_reply_ids
+        self.assertEqual(reply.state, "sent")
+        self.assertTrue(reply.external_id.startswith("demo-reply-"))
+        self.assertEqual(reply.user_id, self.agent)
+        body = str(reply.mail_message_id.body)
+        self.assertIn("It left our warehouse today.", body)
+        self.assertIn("Published", body)
+        self.assertEqual(
+            reply.mail_message_id.subtype_id, self.env.ref("mail.mt_comment")
+        )
+        self.assertEqual(ticket.first_response_date, reply.sent_date)
+
+    def test_private_reply_on_a_dm(self):
+        item = demo_item("DM: my address changed", kind="private", conversation="dm-9")
+        self.deliver(item)
+        ticket = self.message_of(item).ticket_id
+        wizard = self.compose(ticket)
+        self.assertEqual(wizard.kind, "private")
+        self.assertEqual(wizard.text, "", "no @handle in a private message")
+        wizard.text = "Thanks, updated."
+        wizard.action_send()
+        self.assertEqual(ticket.social_reply_ids.state, "sent")
+        self.assertIn(
+            "Private message", str(ticket.social_reply_ids.mail_message_id.body)
+        )
+
+    def test_guards_refuse_before_queueing(self):
+        item = demo_item("help", author="u-51")
+        self.deliver(item)
+        target = self.message_of(item)
+        Reply = self.env["social.reply"].with_user(self.agent)
+        with self.assertRaisesRegex(UserError, "empty"):
+            Reply._queue(target, "public", "   ")
+        with self.assertRaisesRegex(UserError, "281 characters long"):
+            Reply._queue(target, "public", "x" * 281)
+        dm = demo_item("dm", kind="private", conversation="dm-51", author="u-51")
+        self.deliver(dm)
+        with self.assertRaisesRegex(UserError, "send a private message"):
+            Reply._queue(self.message_of(dm), "public", "hello")
+        self.account.rate_limited_until = fields.Datetime.now() + timedelta(hours=1)
+        with self.assertRaisesRegex(UserError, "rate-limits"):
+            Reply._queue(target, "public", "hello")
+        self.account.write({"state": "error", "last_error": "Token revoked"})
+        with self.assertRaisesRegex(UserError, "Token revoked"):
+            Reply._queue(target, "public", "hello")
+        self.assertFalse(
+            self.env["social.reply"].search([("target_id", "=", target.id)])
+        )
+        portal = new_test_user(self.env, "reply_portal", groups="base.group_portal")
+        with self.assertRaisesRegex(UserError, "Only helpdesk users"):
+            self.env["social.reply"].with_user(portal)._queue(target, "public", "hi")
+
+    def test_canned_response_is_inserted(self):
+        item = demo_item("thanks", author="u-52")
+        self.deliver(item)
+        canned = self.env["mail.canned.response"].create(
+            {"source": "ty", "substitution": "Thank you for your patience!"}
+        )
+        wizard = self.compose(self.message_of(item).ticket_id)
+        wizard.canned_response_id = canned
+        wizard._onchange_canned_response_id()
+        self.assertTrue(wizard.text.endswith("Thank you for your patience!"))
+
+
+@tagged("post_install", "-at_install")
+class TestFirstResponse(SocialCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agent = new_test_user(
+            cls.env, "fr_agent", groups="helpdesk_mgmt.group_helpdesk_user"
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Email customer", "email": "customer@example.com"}
+        )
+
+    def ticket(self, channel):
+        return self.env["helpdesk.ticket"].create(
+            {
+                "name": f"{channel} question",
+                "description": "<p>Hello</p>",
+                "partner_id": self.customer.id,
+                "channel_id": self.env["helpdesk.ticket.channel"]
+                ._get_by_code(channel)
+                .id,
+                "team_id": self.team.id,
+            }
+        )
+
+    def test_email_reply_sets_it_and_internal_note_does_not(self):
+        ticket = self.ticket("email").with_user(self.agent)
+        ticket.message_post(
+            body="Customer's follow-up",
+            author_id=self.customer.id,
+            message_type="email",
+            subtype_xmlid="mail.mt_comment",
+        )
+        ticket.message_post(
+            body="Looking into it", subtype_xmlid="mail.mt_note", message_type="comment"
+        )
+        self.assertFalse(ticket.first_response_date)
+        message = ticket.message_post(
+            body="We refunded you.",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.assertEqual(ticket.first_response_date, message.date)
+        ticket.message_post(
+            body="Anything else?",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.assertEqual(ticket.first_response_date, message.date, "the first stays")
+
+    def test_phone_action_and_logged_call_set_it(self):
+        ticket = self.ticket("phone").with_user(self.agent)
+        ticket.action_responded_by_phone()
+        self.assertTrue(ticket.first_response_date)
+        other = self.ticket("phone")
+        activity = other.activity_schedule(
+            "mail.mail_activity_data_call", user_id=self.agent.id
+        )
+        activity.with_user(self.agent).action_feedback(feedback="Called back")
+        self.assertTrue(other.first_response_date)
+
+    def test_social_reply_counts_only_when_published(self):
+        item = demo_item("hi", author="u-60")
+        self.deliver(item)
+        target = self.message_of(item)
+        reply = (
+            self.env["social.reply"]
+            .with_user(self.agent)
+            ._queue(target, "public", "@u_60 hello")
+        )
+        self.assertFalse(target.ticket_id.first_response_date)
+        reply._deliver()
+        self.assertEqual(target.ticket_id.first_response_date, reply.sent_date)
+
+
+@tagged("post_install", "-at_install")
+class TestRepliesX(SocialCase):
+    """Delivery against the fake X API: failures, retries, idempotency.
+    The API timeout is 1 s, but Odoo's test runner raises every HTTP timeout
+    to 10 s, so the fake holds its answers a little longer than that."""
+
+    def setUp(self):
+        super().setUp()
+        self.fake = FakeXServer(me_id=BRAND_ID, me_username="CafeBrand").start()
+        self.addCleanup(self.fake.stop)
+        self.fake.add_user(CUSTOMER_ID, "maria_r", "María Ruiz")
+        self.env["ir.config_parameter"].sudo().set_param(
+            "social_helpdesk.api_timeout_seconds", "1"
+        )
+        self.x_account = self.env["social.account"].create(
+            {
+                "name": "X",
+                "network": "x",
+                "team_id": self.team.id,
+                "x_user_id": BRAND_ID,
+                "x_username": "CafeBrand",
+                "x_api_key": "k",
+                "x_api_secret": "s",
+                "x_access_token": "t",
+                "x_access_token_secret": "ts",
+                "api_base_url": self.fake.base_url,
+            }
+        )
+        mention = self.fake.add_mention(CUSTOMER_ID, "my grinder is broken")
+        self.x_account._poll()
+        self.Event._cron_process()
+        self.target = self.env["social.message"].search(
+            [
+                ("account_id", "=", self.x_account.id),
+                ("external_id", "=", mention["id"]),
+            ]
+        )
+        self.mention = mention
+
+    def run_due(self, reply):
+        reply.next_attempt_date = fields.Datetime.now() - timedelta(hours=1)
+        self.env["social.reply"]._cron_send()
+
+    def brand_replies(self):
+        return [p for p in self.fake.posts_by(BRAND_ID)]
+
+    def test_public_reply_is_published_on_x(self):
+        reply = self.env["social.reply"]._queue(
+            self.target, "public", "@maria_r On it!"
+        )
+        reply._deliver()
+        self.assertEqual(reply.state, "sent")
+        [post] = self.brand_replies()
+        self.assertEqual(reply.external_id, post["id"])
+        self.assertEqual(reply.url, f"https://x.com/CafeBrand/status/{post['id']}")
+        self.assertIn(reply.url, str(reply.mail_message_id.body))
+
+    def test_timeout_after_publishing_never_double_posts(self):
+        self.fake.publish_then_time_out_next(CREATE_POST, HELD_ANSWER_SECONDS)
+        reply = self.env["social.reply"]._queue(
+            self.target, "public", "@maria_r Sorry!"
+        )
+        reply._deliver()
+        self.assertEqual(reply.state, "queued")
+        self.assertTrue(reply.may_be_published)
+        self.run_due(reply)
+        self.assertEqual(reply.state, "sent")
+        self.assertEqual(len(self.brand_replies()), 1, "published exactly once")
+        self.assertEqual(reply.external_id, self.brand_replies()[0]["id"])
+
+    def test_server_errors_are_retried_then_fail_with_retry(self):
+        self.fake.fail_next(CREATE_POST, status=500, times=5)
+        reply = self.env["social.reply"]._queue(self.target, "public", "@maria_r Hi")
+        reply._deliver()
+        self.assertEqual((reply.state, reply.attempts), ("queued", 1))
+        for _attempt in range(4):
+            self.run_due(reply)
+        self.assertEqual((reply.state, reply.attempts), ("failed", 5))
+        self.assertIn("Failed", str(reply.mail_message_id.body))
+        self.assertFalse(self.brand_replies())
+        reply.action_retry()
+        self.run_due(reply)
+        self.assertEqual(reply.state, "sent")
+        self.assertEqual(len(self.brand_replies()), 1)
+
+    def test_rate_limit_waits_for_the_reset(self):
+        reset = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=9)
+        self.fake.rate_limit_next(CREATE_POST, reset_at=int(reset.timestamp()))
+        reply = self.env["social.reply"]._queue(self.target, "public", "@maria_r Hi")
+        reply._deliver()
+        self.assertEqual(reply.state, "queued")
+        self.assertEqual(reply.next_attempt_date, reset.replace(tzinfo=None))
+
+    def test_plain_timeout_is_retried_and_published_once(self):
+        self.fake.time_out_next(CREATE_POST, HELD_ANSWER_SECONDS)
+        reply = self.env["social.reply"]._queue(self.target, "public", "@maria_r Hi!")
+        reply._deliver()
+        self.assertEqual(reply.state, "queued")
+        self.run_due(reply)
+        self.assertEqual(reply.state, "sent")
+        self.assertEqual(len(self.brand_replies()), 1)
