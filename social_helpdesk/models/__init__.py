@@ -1,4 +1,6 @@
 from . import helpdesk_ticket_channel
+from . import helpdesk_sentiment_term
+from . import helpdesk_ticket_rule
 from . import social_account
 from . import social_api_price
 from . import social_api_read
@@ -8,3 +10,7 @@ from . import social_message
 from . import social_reply
 from . import res_partner
 from . import helpdesk_ticket
+from . import helpdesk_ticket_kpi_report
+from . import helpdesk_channel_kpi
+from . import helpdesk_sla
+from . import helpdesk_ticket_sla

@@ -2,8 +2,11 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import timedelta
 
+import pytz
+from markupsafe import Markup
+
 from odoo import api, fields, models
-from odoo.tools import plaintext2html
+from odoo.tools import html2plaintext, plaintext2html
 
 from ..adapters.base import PRIVATE, PUBLIC
 
@@ -41,6 +44,9 @@ class HelpdeskTicket(models.Model):
         help="The closed ticket of the same conversation that this one continues.",
     )
     is_social = fields.Boolean(related="channel_id.is_social", store=True)
+    rule_ids = fields.Many2many(
+        "helpdesk.ticket.rule", string="Rules applied", readonly=True, copy=False
+    )
     reopen_count = fields.Integer(copy=False, readonly=True)
     social_reply_ids = fields.One2many(
         "social.reply", "ticket_id", string="Social replies", readonly=True
@@ -52,12 +58,94 @@ class HelpdeskTicket(models.Model):
         help="When the first agent answer reached the customer, on any channel: a "
         "published social reply, an email sent from the ticket, or a phone call.",
     )
+    # Durations are stored when the events happen, so that reports are plain
+    # selects over tickets.
+    first_response_hours = fields.Float(
+        compute="_compute_response_durations", store=True, aggregator="avg"
+    )
+    first_response_business_hours = fields.Float(
+        compute="_compute_response_durations", store=True, aggregator="avg"
+    )
+    resolution_hours = fields.Float(
+        compute="_compute_response_durations", store=True, aggregator="avg"
+    )
+    resolution_business_hours = fields.Float(
+        compute="_compute_response_durations", store=True, aggregator="avg"
+    )
+    sla_first_response_result = fields.Selection(
+        [("met", "Met"), ("breached", "Breached"), ("running", "Running")],
+        readonly=True,
+        copy=False,
+        help="Outcome of the ticket's first-response SLA targets.",
+    )
+    sla_resolution_result = fields.Selection(
+        [("met", "Met"), ("breached", "Breached"), ("running", "Running")],
+        readonly=True,
+        copy=False,
+        help="Outcome of the ticket's resolution SLA targets.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Categorization rules route the tickets of every channel (email
+        alias, web form, phone) as they are created. Social conversations met
+        the rules before their ticket existed."""
+        logs = [""] * len(vals_list)
+        if not self.env.context.get("social_helpdesk_rules_done"):
+            prepared = [self._with_rules(vals) for vals in vals_list]
+            vals_list = [vals for vals, _log in prepared]
+            logs = [log for _vals, log in prepared]
+        tickets = super().create(vals_list)
+        for ticket, log in zip(tickets, logs, strict=True):
+            if log:
+                ticket.message_post(body=log, subtype_xmlid="mail.mt_note")
+        return tickets
 
     @api.model
-    def _social_ticket_for(self, account, message, partner):
-        """The ticket a customer message belongs to: the open ticket of its
-        conversation, the closed one reopened within the account's window, or
-        a new one (that references the closed one, if any)."""
+    def _with_rules(self, vals):
+        """``vals`` as the matching rules change them, and the log to post."""
+        channel = self.env["helpdesk.ticket.channel"].browse(vals.get("channel_id"))
+        if not channel and self.env.context.get("fetchmail_cron_running"):
+            channel = self.env["helpdesk.ticket.channel"]._get_by_code("email")
+        partner = self.env["res.partner"].browse(vals.get("partner_id"))
+        Rule = self.env["helpdesk.ticket.rule"]
+        text = "\n".join(
+            filter(
+                None, [vals.get("name"), html2plaintext(vals.get("description") or "")]
+            )
+        )
+        facts = Rule._facts(text, channel.code, "private", partner=partner)
+        matches = Rule._evaluate(facts)
+        if not matches:
+            return vals, ""
+        outcome, rule_values, lead_team = Rule._outcome(matches)
+        if outcome == "lead":
+            lead = self.env["crm.lead"].create(
+                {
+                    "name": vals.get("name"),
+                    "partner_id": partner.id,
+                    "team_id": lead_team.id,
+                    "description": vals.get("description"),
+                }
+            )
+            rule_values["description"] = (vals.get("description") or "") + Markup(
+                "<p>%s</p>"
+            ) % self.env._("A CRM lead was created: %s", lead.name)
+        tag_commands = rule_values.pop("tag_ids", [])
+        vals = dict(
+            vals,
+            **rule_values,
+            tag_ids=list(vals.get("tag_ids") or []) + tag_commands,
+            rule_ids=[(6, 0, [rule.id for rule, _why in matches])],
+        )
+        return vals, Rule._log_body(matches)
+
+    @api.model
+    def _social_continuing_ticket(self, account, message):
+        """The ticket a customer message continues: the open ticket of its
+        conversation, or the closed one, reopened, within the account's window.
+        Returns ``(ticket, previous)``: no ticket means a new conversation, and
+        ``previous`` is then the closed ticket it follows, if any."""
         ticket = self.search(
             [
                 ("social_account_id", "=", account.id),
@@ -67,13 +155,11 @@ class HelpdeskTicket(models.Model):
             limit=1,
         )
         if ticket and not ticket.closed:
-            return ticket
+            return ticket, self.browse()
         if ticket and ticket._social_can_reopen(account):
             ticket._social_reopen()
-            return ticket
-        return self.create(
-            self._social_ticket_values(account, message, partner, previous=ticket)
-        )
+            return ticket, self.browse()
+        return self.browse(), ticket
 
     def _social_can_reopen(self, account):
         self.ensure_one()
@@ -139,6 +225,33 @@ class HelpdeskTicket(models.Model):
             "context": {"default_ticket_id": self.id},
         }
 
+    @api.depends("create_date", "first_response_date", "closed_date")
+    def _compute_response_durations(self):
+        for ticket in self:
+            start = ticket.create_date
+            for field, end in (
+                ("first_response", ticket.first_response_date),
+                ("resolution", ticket.closed_date),
+            ):
+                ticket[f"{field}_hours"] = ticket[f"{field}_business_hours"] = 0.0
+                if start and end and end >= start:
+                    ticket[f"{field}_hours"] = (end - start).total_seconds() / 3600
+                    ticket[f"{field}_business_hours"] = ticket._business_hours(
+                        start, end
+                    )
+
+    def _business_hours(self, start, end):
+        """Working hours between two moments on the team's calendar (else the
+        company's), as SLA policies count them."""
+        calendar = (
+            self.team_id.resource_calendar_id or self.company_id.resource_calendar_id
+        )
+        if not calendar:
+            return (end - start).total_seconds() / 3600
+        return calendar.get_work_hours_count(
+            pytz.utc.localize(start), pytz.utc.localize(end), compute_leaves=True
+        )
+
     def action_responded_by_phone(self):
         """The agent answered the customer by phone."""
         for ticket in self:
@@ -180,3 +293,108 @@ class HelpdeskTicket(models.Model):
         return message.message_type in ("comment", "email") and not (
             message.subtype_id.internal or message.is_internal
         )
+
+    # ------------------------------------------------------------------
+    # SLA
+    # ------------------------------------------------------------------
+    sla_first_response_deadline = fields.Datetime(
+        "First response deadline", readonly=True, copy=False
+    )
+    sla_resolution_deadline = fields.Datetime(
+        "Resolution deadline", readonly=True, copy=False
+    )
+    sla_next_deadline = fields.Datetime(
+        "Next SLA deadline",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The nearest deadline of a target still running: sort by it to work "
+        "the most urgent tickets first.",
+    )
+    sla_status = fields.Selection(
+        [
+            ("on_track", "On track"),
+            ("at_risk", "At risk"),
+            ("breached", "Breached"),
+            ("met", "Met"),
+        ],
+        string="SLA status",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Kept up to date every few minutes and when the ticket changes.",
+    )
+    sla_time_left = fields.Char("SLA time left", compute="_compute_sla_time_left")
+    social_window_closes_at = fields.Datetime(
+        "Reply window closes",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Messenger and Instagram accept replies for 24 hours after the "
+        "customer's last message; Meta accepts a private reply to a comment for "
+        "7 days.",
+    )
+    social_window_warned_at = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="The window closing that was already warned about: one warning per "
+        "window.",
+    )
+
+    @api.depends("sla_next_deadline", "sla_status")
+    def _compute_sla_time_left(self):
+        now = fields.Datetime.now()
+        for ticket in self:
+            deadline = ticket.sla_next_deadline
+            if not deadline or ticket.sla_status == "met":
+                ticket.sla_time_left = False
+                continue
+            minutes = round(abs((deadline - now).total_seconds()) / 60)
+            days, minutes = divmod(minutes, 24 * 60)
+            hours, minutes = divmod(minutes, 60)
+            left = f"{days}d {hours}h" if days else f"{hours}h {minutes:02d}m"
+            ticket.sla_time_left = (
+                left if deadline > now else self.env._("%(left)s overdue", left=left)
+            )
+
+    def _get_sla_ticket_domain(self):
+        """Policies match channels as they match teams, categories and tags."""
+        domain = super()._get_sla_ticket_domain()
+        if self.channel_id:
+            return domain + [
+                "|",
+                ("channel_ids", "=", False),
+                ("channel_ids", "=", self.channel_id.id),
+            ]
+        return domain + [("channel_ids", "=", False)]
+
+    def set_sla(self):
+        result = super().set_sla()
+        self._sla_update_status()
+        return result
+
+    def refresh_sla(self):
+        result = super().refresh_sla()
+        self._sla_update_status()
+        return result
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"stage_id", "first_response_date"} & vals.keys():
+            self._sla_update_status()
+        return result
+
+    def _sla_update_status(self):
+        """Settle these tickets' targets and store their SLA status now."""
+        if self:
+            self.env["helpdesk.ticket.sla"]._update_status(self.ids)
+
+    def _sla_responsible(self):
+        """Who is warned: the assignee, else the team leader."""
+        self.ensure_one()
+        return self.user_id or self._sla_leader()
+
+    def _sla_leader(self):
+        """The team leader, else the team's first member."""
+        self.ensure_one()
+        return self.team_id.user_id or self.team_id.user_ids[:1]

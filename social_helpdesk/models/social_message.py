@@ -53,6 +53,16 @@ class SocialMessage(models.Model):
     url = fields.Char()
     lang = fields.Char()
     message_date = fields.Datetime(index=True)
+    outcome = fields.Selection(
+        [("ticket", "Ticket"), ("observed", "Observed"), ("lead", "CRM lead")],
+        default="ticket",
+        required=True,
+        index=True,
+        help="What the categorization rules made of a new conversation.",
+    )
+    lead_id = fields.Many2one("crm.lead", "CRM lead", index="btree_not_null")
+    rule_ids = fields.Many2many("helpdesk.ticket.rule", string="Rules applied")
+    rule_log = fields.Char("Why")
     state = fields.Selection(
         [
             ("received", "Received"),
@@ -113,42 +123,101 @@ class SocialMessage(models.Model):
         if identity.blocked:
             event.ignore_reason = self.env._("The author is blocked.")
             return self.browse()
-        ticket = self.env["helpdesk.ticket"]._social_ticket_for(
-            account, message, identity.partner_id
-        )
-        parent = (
-            self.search(
-                [
-                    ("account_id", "=", account.id),
-                    ("external_id", "=", message.parent_id),
-                ],
-                limit=1,
+        partner = identity.partner_id
+        values = {
+            "account_id": account.id,
+            "event_id": event.id,
+            "identity_id": identity.id,
+            "partner_id": partner.id,
+            "channel_code": message.channel,
+            "kind": message.kind,
+            "external_id": message.message_id,
+            "conversation_id": message.conversation_id,
+            "parent_external_id": message.parent_id or False,
+            "parent_id": self._find_parent(account, message).id,
+            "thread_key": message.thread_key,
+            "text": message.text,
+            "url": self._safe_link(message.url) or False,
+            "lang": message.lang or False,
+            "message_date": _naive_utc(message.created_at),
+        }
+        Ticket = self.env["helpdesk.ticket"]
+        ticket, previous = Ticket._social_continuing_ticket(account, message)
+        if not ticket:
+            ticket = self._apply_rules(account, message, partner, previous, values)
+        if ticket:
+            values.update(
+                ticket_id=ticket.id,
+                mail_message_id=ticket._social_post_inbound(message, partner).id,
             )
-            if message.parent_id
-            else self.browse()
+        return self.create(values)
+
+    def _find_parent(self, account, message):
+        if not message.parent_id:
+            return self.browse()
+        return self.search(
+            [("account_id", "=", account.id), ("external_id", "=", message.parent_id)],
+            limit=1,
         )
-        mail_message = ticket._social_post_inbound(message, identity.partner_id)
-        return self.create(
+
+    def _apply_rules(self, account, message, partner, previous, values):
+        """A new conversation: the categorization rules decide whether it
+        becomes a ticket (routed by them), an observed message or a CRM lead.
+        Returns the new ticket, if any; ``values`` records the outcome."""
+        Rule = self.env["helpdesk.ticket.rule"]
+        facts = Rule._facts(
+            message.text,
+            message.channel,
+            message.kind,
+            lang=message.lang,
+            followers=message.author.followers_count,
+            partner=partner,
+            moment=values["message_date"],
+        )
+        matches = Rule._evaluate(facts)
+        outcome, ticket_values, lead_team = Rule._outcome(matches)
+        values.update(
+            outcome=outcome if outcome != "observe" else "observed",
+            rule_ids=[(6, 0, [rule.id for rule, _why in matches])],
+            rule_log=Rule._log_body(matches) if matches else False,
+        )
+        if outcome == "observe":
+            return self.env["helpdesk.ticket"]
+        if outcome == "lead":
+            values["lead_id"] = self._create_lead(message, partner, lead_team).id
+            return self.env["helpdesk.ticket"]
+        Ticket = self.env["helpdesk.ticket"].with_context(
+            social_helpdesk_rules_done=True
+        )
+        ticket = Ticket.create(
+            dict(
+                Ticket._social_ticket_values(account, message, partner, previous),
+                **ticket_values,
+                rule_ids=values["rule_ids"],
+            )
+        )
+        if matches:
+            ticket.message_post(body=values["rule_log"], subtype_xmlid="mail.mt_note")
+        return ticket
+
+    def _create_lead(self, message, partner, sales_team):
+        """Hand a purchase intent to sales: a lead on the customer's contact,
+        with their message in its chatter."""
+        lead = self.env["crm.lead"].create(
             {
-                "account_id": account.id,
-                "event_id": event.id,
-                "ticket_id": ticket.id,
-                "identity_id": identity.id,
-                "partner_id": identity.partner_id.id,
-                "mail_message_id": mail_message.id,
-                "channel_code": message.channel,
-                "kind": message.kind,
-                "external_id": message.message_id,
-                "conversation_id": message.conversation_id,
-                "parent_external_id": message.parent_id or False,
-                "parent_id": parent.id,
-                "thread_key": message.thread_key,
-                "text": message.text,
-                "url": self._safe_link(message.url) or False,
-                "lang": message.lang or False,
-                "message_date": _naive_utc(message.created_at),
+                "name": self._short_title(message),
+                "partner_id": partner.id,
+                "team_id": sales_team.id,
+                "description": plaintext2html(message.text or ""),
             }
         )
+        lead.message_post(
+            body=self._render_inbound_body(message),
+            author_id=partner.id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        return lead
 
     def _ignore_reason(self, account, message):
         if message.is_own:

@@ -9,3 +9,6 @@ from . import test_x_connector
 from . import test_meta_connector
 from . import test_replies
 from . import test_tours
+from . import test_sla
+from . import test_rules
+from . import test_kpi

@@ -18,6 +18,7 @@ def demo_item(
     handle=None,
     followers=100,
     message_id=None,
+    lang="en",
 ):
     """A message in the demo network's wire format (its webhook and dataset)."""
     return {
@@ -33,7 +34,7 @@ def demo_item(
             "followers": followers,
         },
         "text": text,
-        "lang": "en",
+        "lang": lang,
     }
 
 

@@ -7,8 +7,9 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -80,8 +81,8 @@ class TestMetaConnector(HttpCase):
             ],
         }
 
-    def messenger_entry(self, mid, text, sender=CUSTOMER["id"]):
-        now_ms = int(time.time() * 1000)
+    def messenger_entry(self, mid, text, sender=CUSTOMER["id"], hours_ago=0):
+        now_ms = int((time.time() - hours_ago * 3600) * 1000)
         return {
             "id": self.page_id,
             "time": now_ms,
@@ -215,3 +216,36 @@ class TestMetaConnector(HttpCase):
         self.deliver(self.feed_entry("9001_20", "Does it fit the old lid?"))
         self.Event._cron_process()
         self.assertEqual(len(self.messages()), 1)
+
+    def test_replies_outside_the_window_are_refused_up_front(self):
+        sent_at = datetime.now(timezone.utc) - timedelta(hours=30)
+        self.fake.add_message("messenger", CUSTOMER, "m_old", "Hello?", sent_at)
+        self.deliver(self.messenger_entry("m_old", "Hello?", hours_ago=30))
+        self.Event._cron_process()
+        target = self.messages()
+        with self.assertRaisesRegex(UserError, "24 hours"):
+            self.env["social.reply"]._queue(target, "private", "Sorry for the wait")
+        self.assertFalse(self.fake.requests_to("POST messages"))
+        self.account.meta_human_agent_tag = True
+        reply = self.env["social.reply"]._queue(target, "private", "Sorry for the wait")
+        reply._deliver()
+        self.assertEqual(reply.state, "sent")
+        [request] = self.fake.requests_to("POST messages")
+        self.assertEqual(request.body.get("tag"), "HUMAN_AGENT")
+
+    def test_private_reply_to_a_comment_only_once(self):
+        now = datetime.now(timezone.utc)
+        self.fake.add_post(POST_ID, "New grinder!", now)
+        self.fake.add_comment("9001_30", POST_ID, "My order never came", now, CUSTOMER)
+        self.deliver(self.feed_entry("9001_30", "My order never came"))
+        self.Event._cron_process()
+        target = self.messages()
+        first = self.env["social.reply"]._queue(target, "private", "Check your inbox")
+        first._deliver()
+        self.assertEqual(first.state, "sent")
+        with self.assertRaisesRegex(UserError, "one private reply"):
+            self.env["social.reply"]._queue(target, "private", "Again")
+        public = self.env["social.reply"]._queue(target, "public", "We wrote to you")
+        public._deliver()
+        self.assertEqual(public.state, "sent")
+        self.assertTrue(public.url)

@@ -94,7 +94,7 @@ class TestRepliesDemo(SocialCase):
             self.env["social.reply"].with_user(portal)._queue(target, "public", "hi")
 
     def test_canned_response_is_inserted(self):
-        item = demo_item("thanks", author="u-52")
+        item = demo_item("my order", author="u-52")
         self.deliver(item)
         canned = self.env["mail.canned.response"].create(
             {"source": "ty", "substitution": "Thank you for your patience!"}

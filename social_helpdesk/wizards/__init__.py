@@ -1,2 +1,3 @@
 from . import social_identity_link_wizard
 from . import social_reply_wizard
+from . import helpdesk_rule_try_wizard

@@ -1,0 +1,235 @@
+"""Ingestion benchmark: stored events to tickets, against Odoo's own ways of
+making tickets, on one real Odoo 18 database.
+
+Three ways make the same number of tickets, one after the other, each
+committing every 200 tickets:
+
+* ours: N demo events (unique customers and conversations) stored through
+  ``social.event._store``, then turned into tickets by the processing cron's
+  ``social.event._cron_process`` (contact, identity, rules, ticket, chatter);
+* floor: a bare ORM batch ``create`` of helpdesk.ticket (categorization rules
+  skipped) and one ``message_post`` per ticket;
+* gateway: N RFC 822 emails through ``mail.thread.message_process`` routed to
+  helpdesk.ticket, Odoo's mail gateway.
+
+Targets: ours >= 1.5x the gateway's rate; ours <= 1.3x the floor's cost per
+ticket. ``--profile`` adds a cProfile of ``_cron_process`` on a separate batch.
+
+    /opt/odoo18-venv/bin/python bench/bench_ingestion.py [--events 10000]
+"""
+
+import argparse
+import cProfile
+import io
+import pstats
+import time
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from common import (
+    create_database,
+    demo_item,
+    drop_database,
+    machine_rows,
+    print_table,
+    registry,
+    setup_demo_account,
+    store_items,
+    verdict,
+)
+
+CHUNK = 200  # the processing cron's batch, and the others' commit interval
+GATEWAY_TARGET = 1.5
+FLOOR_TARGET = 1.3
+
+
+def text(n):
+    """Neutral text: no categorization rule fires, every event makes a ticket."""
+    return f"Hello team, I have a question about my account settings (ref {n})."
+
+
+def items(prefix, count):
+    return [
+        demo_item(
+            f"{prefix}-m-{n}",
+            f"{prefix}-u-{n}",
+            f"{prefix}-c-{n}",
+            text(f"{prefix}{n}"),
+        )
+        for n in range(count)
+    ]
+
+
+def email(prefix, n):
+    message = EmailMessage()
+    message["From"] = f"Customer {prefix}{n} <customer-{prefix}{n}@bench.example>"
+    message["To"] = "support@bench.example"
+    message["Subject"] = f"Question {prefix}{n}"
+    message["Date"] = formatdate()
+    message["Message-ID"] = f"<{prefix}-{n}@bench.example>"
+    message.set_content(text(f"{prefix}{n}"))
+    return message.as_string()
+
+
+class Measure:
+    """Wall time and SQL queries (Odoo's global query counter) of a block."""
+
+    def __enter__(self):
+        self.queries = _sql_counter()
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+        self.queries = _sql_counter() - self.queries
+
+
+def _sql_counter():
+    from odoo import sql_db
+
+    return sql_db.sql_counter
+
+
+def run_ours(env, account, prefix, count):
+    """Store, then time the processing cron; returns (store, process)."""
+    with Measure() as store:
+        store_items(env, account, items(prefix, count))
+        env.cr.commit()
+    with Measure() as process:
+        env["social.event"]._cron_process()
+    return store, process
+
+
+def run_floor(env, account, prefix, count):
+    from odoo.tools import plaintext2html
+
+    Ticket = env["helpdesk.ticket"].with_context(social_helpdesk_rules_done=True)
+    channel = env["helpdesk.ticket.channel"]._get_by_code("x")
+    messages = items(prefix, count)
+    with Measure() as floor:
+        for start in range(0, count, CHUNK):
+            chunk = messages[start : start + CHUNK]
+            tickets = Ticket.create(
+                [
+                    {
+                        "name": item["text"][:60],
+                        "description": item["text"],
+                        "team_id": account.team_id.id,
+                        "channel_id": channel.id,
+                    }
+                    for item in chunk
+                ]
+            )
+            for ticket, item in zip(tickets, chunk, strict=True):
+                ticket.message_post(
+                    body=plaintext2html(item["text"]),
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_comment",
+                )
+            env.cr.commit()
+    return floor
+
+
+def run_gateway(env, prefix, count):
+    emails = [email(prefix, n) for n in range(count)]
+    Thread = env["mail.thread"]
+    with Measure() as gateway:
+        for n, raw in enumerate(emails, 1):
+            Thread.message_process("helpdesk.ticket", raw)
+            if n % CHUNK == 0 or n == count:
+                env.cr.commit()
+    return gateway
+
+
+def profile_ours(env, account, count):
+    store_items(env, account, items("prof", count))
+    env.cr.commit()
+    profiler = cProfile.Profile()
+    profiler.runcall(env["social.event"]._cron_process)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+    print(out.getvalue())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10000)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--db", default="shb_ingest")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--profile", type=int, default=0, help="cProfile this many more events"
+    )
+    args = parser.parse_args()
+    count = args.events
+
+    create_database(args.db)
+    from odoo import SUPERUSER_ID, api
+
+    try:
+        with registry(args.db).cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            account = setup_demo_account(env, "bench-secret")
+            cr.commit()
+            # Warm caches (registry, ormcache, rules) for each path, untimed.
+            run_ours(env, account, "wo", args.warmup)
+            run_floor(env, account, "wf", args.warmup)
+            run_gateway(env, "wg", args.warmup)
+            tickets_before = env["helpdesk.ticket"].search_count([])
+
+            store, ours = run_ours(env, account, "o", count)
+            floor = run_floor(env, account, "f", count)
+            gateway = run_gateway(env, "g", count)
+
+            made = env["helpdesk.ticket"].search_count([]) - tickets_before
+            events = env["social.event"].search(
+                [("external_id", "=like", "demo:o-m-%")]
+            )
+            done = events.filtered(lambda e: e.state == "done")
+            ours_tickets = len(done.ticket_id)
+            if args.profile:
+                profile_ours(env, account, args.profile)
+    finally:
+        if not args.keep:
+            drop_database(args.db)
+
+    def rate(measure):
+        return count / measure.seconds
+
+    def cost_ms(measure):
+        return measure.seconds / count * 1000
+
+    versus_gateway = rate(ours) / rate(gateway)
+    versus_floor = ours.seconds / floor.seconds
+    rows = machine_rows() + [
+        ("events (tickets per path)", count),
+        ("store: events/s (not in the rates below)", f"{rate(store):.0f}"),
+        ("ours: events/s", f"{rate(ours):.1f}"),
+        ("ours: ms per ticket", f"{cost_ms(ours):.2f}"),
+        ("ours: SQL queries per event", f"{ours.queries / count:.1f}"),
+        ("floor: tickets/s", f"{rate(floor):.1f}"),
+        ("floor: ms per ticket", f"{cost_ms(floor):.2f}"),
+        ("floor: SQL queries per ticket", f"{floor.queries / count:.1f}"),
+        ("gateway: emails/s", f"{rate(gateway):.1f}"),
+        ("gateway: ms per ticket", f"{cost_ms(gateway):.2f}"),
+        ("gateway: SQL queries per email", f"{gateway.queries / count:.1f}"),
+        (
+            f"ours / gateway rate (target >= {GATEWAY_TARGET})",
+            f"{versus_gateway:.2f} ({verdict(versus_gateway >= GATEWAY_TARGET)})",
+        ),
+        (
+            f"ours / floor cost per ticket (target <= {FLOOR_TARGET})",
+            f"{versus_floor:.2f} ({verdict(versus_floor <= FLOOR_TARGET)})",
+        ),
+        ("check: events done, their tickets", f"{len(done)} / {ours_tickets}"),
+        ("check: tickets made in total", f"{made} (expected {3 * count})"),
+    ]
+    print_table("Ingestion", rows)
+    if len(done) != count or ours_tickets != count or made != 3 * count:
+        raise SystemExit("Not every event or email became one ticket.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import fields, models
+from odoo.tools import SQL
+
+
+class HelpdeskChannelKpi(models.Model):
+    """The managers' dashboard: one tile per channel, every channel alike."""
+
+    _name = "helpdesk.channel.kpi"
+    _description = "Helpdesk channel dashboard"
+    _auto = False
+    _order = "sequence, id"
+
+    channel_id = fields.Many2one("helpdesk.ticket.channel", readonly=True)
+    name = fields.Char(related="channel_id.name")
+    sequence = fields.Integer(readonly=True)
+    is_social = fields.Boolean(readonly=True)
+    open_count = fields.Integer("Open", readonly=True)
+    at_risk_count = fields.Integer("At risk", readonly=True)
+    breached_count = fields.Integer("Breached", readonly=True)
+    today_first_response_hours = fields.Float(
+        "Average first response today (h)", readonly=True
+    )
+    within_target_pct = fields.Float(
+        "% first responses within SLA (30 days)", readonly=True
+    )
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """
+            SELECT c.id AS id, c.id AS channel_id, c.sequence, c.is_social,
+                   COUNT(t.id) FILTER (WHERE NOT COALESCE(s.closed, FALSE))
+                       AS open_count,
+                   COUNT(t.id) FILTER (WHERE NOT COALESCE(s.closed, FALSE)
+                       AND t.sla_status = 'at_risk') AS at_risk_count,
+                   COUNT(t.id) FILTER (WHERE NOT COALESCE(s.closed, FALSE)
+                       AND t.sla_status = 'breached') AS breached_count,
+                   COALESCE(AVG(t.first_response_hours) FILTER (
+                       WHERE t.first_response_date >= date_trunc('day', clock.now)
+                   ), 0) AS today_first_response_hours,
+                   COALESCE(100.0 * COUNT(t.id) FILTER (
+                       WHERE t.sla_first_response_result = 'met'
+                   ) / NULLIF(COUNT(t.id) FILTER (
+                       WHERE t.sla_first_response_result IN ('met', 'breached')
+                   ), 0), 0) AS within_target_pct
+            FROM helpdesk_ticket_channel c
+            CROSS JOIN (SELECT NOW() AT TIME ZONE 'UTC' AS now) clock
+            LEFT JOIN helpdesk_ticket t
+                   ON t.channel_id = c.id AND t.active
+                  AND (t.create_date >= clock.now - interval '30 days'
+                       OR t.stage_id IN (SELECT id FROM helpdesk_ticket_stage
+                                         WHERE NOT closed))
+            LEFT JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
+            WHERE c.active
+            GROUP BY c.id, c.sequence, c.is_social
+            """
+        )
+
+    def _tickets_action(self, name, extra_domain):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "helpdesk_mgmt.helpdesk_ticket_action"
+        )
+        action.update(
+            name=f"{self.channel_id.name}: {name}",
+            domain=[("channel_id", "=", self.channel_id.id), *extra_domain],
+            context={"search_default_open": 1},
+            view_mode="list,form,kanban",
+            views=[(False, "list"), (False, "form"), (False, "kanban")],
+        )
+        return action
+
+    def action_open_tickets(self):
+        return self._tickets_action(self.env._("open tickets"), [])
+
+    def action_open_at_risk(self):
+        return self._tickets_action(
+            self.env._("at risk"), [("sla_status", "=", "at_risk")]
+        )
+
+    def action_open_breached(self):
+        return self._tickets_action(
+            self.env._("breached"), [("sla_status", "=", "breached")]
+        )

@@ -1,0 +1,242 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import timedelta
+
+import pytz
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
+
+from ..rules.engine import InvalidRule, Lexicon, MessageFacts, Rule, RuleSet
+
+TRISTATE = [("any", "Any"), ("yes", "Yes"), ("no", "No")]
+TRISTATE_VALUE = {"any": None, "yes": True, "no": False}
+
+
+class HelpdeskTicketRule(models.Model):
+    """A categorization rule a manager writes without code: when a message
+    matches, route it, categorize it, prioritize it, only observe it, or hand
+    it to sales as a CRM lead. Rules run on every channel."""
+
+    _name = "helpdesk.ticket.rule"
+    _description = "Helpdesk Categorization Rule"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", default=lambda self: self.env.company, index=True
+    )
+    # Scope
+    channel_ids = fields.Many2many(
+        "helpdesk.ticket.channel", string="Channels", help="Empty: every channel."
+    )
+    message_kind = fields.Selection(
+        [("any", "Any"), ("public", "Public"), ("private", "Private")],
+        default="any",
+        required=True,
+    )
+    # Conditions
+    keywords = fields.Text(
+        help="One per line or separated by commas. Case and accents are ignored; "
+        "whole words only; several words make a phrase."
+    )
+    keyword_mode = fields.Selection(
+        [
+            ("any", "Any keyword"),
+            ("all", "All keywords"),
+            ("exact", "Only these words"),
+        ],
+        default="any",
+        required=True,
+        help="Only these words: the message holds nothing else, e.g. a bare 'Thanks!'.",
+    )
+    regex = fields.Char("Regular expression")
+    languages = fields.Char(help="Language codes separated by commas, e.g. es, pt.")
+    min_followers = fields.Integer("Author has at least (followers)")
+    known_customer = fields.Selection(
+        TRISTATE,
+        default="any",
+        required=True,
+        help="Yes: the contact already has tickets (or sales or invoices when "
+        "those apps are installed).",
+    )
+    negative_sentiment = fields.Selection(
+        TRISTATE,
+        default="any",
+        required=True,
+        help="Based on the editable sentiment lexicon (Spanish, English, Portuguese).",
+    )
+    out_of_hours = fields.Selection(
+        TRISTATE,
+        "Out of business hours",
+        default="any",
+        required=True,
+        help="Measured against the company's working hours.",
+    )
+    # Actions
+    outcome = fields.Selection(
+        [
+            ("ticket", "Ticket"),
+            ("observe", "Observe only (no ticket)"),
+            ("lead", "CRM lead instead of a ticket"),
+        ],
+        default="ticket",
+        required=True,
+    )
+    team_id = fields.Many2one("helpdesk.ticket.team", "Set team")
+    category_id = fields.Many2one("helpdesk.ticket.category", "Set category")
+    tag_ids = fields.Many2many("helpdesk.ticket.tag", string="Add tags")
+    priority = fields.Selection(
+        [("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Very High")],
+        "Set priority",
+    )
+    user_id = fields.Many2one("res.users", "Assign to", domain=[("share", "=", False)])
+    lead_team_id = fields.Many2one("crm.team", "Sales team")
+    stop = fields.Boolean(
+        "Stop here", help="No further rule is evaluated after this one matches."
+    )
+
+    @api.constrains(
+        "keywords",
+        "keyword_mode",
+        "regex",
+        "languages",
+        "min_followers",
+        "message_kind",
+    )
+    def _check_definition(self):
+        for rule in self:
+            try:
+                rule._to_engine_rule()
+            except InvalidRule as exc:
+                raise ValidationError(
+                    self.env._("Rule %(rule)s: %(error)s", rule=rule.name, error=exc)
+                ) from exc
+
+    def _to_engine_rule(self):
+        self.ensure_one()
+        return Rule(
+            id=self.id,
+            sequence=self.sequence,
+            name=self.name or "",
+            channels=frozenset(self.channel_ids.mapped("code")) - {False},
+            kind=self.message_kind,
+            keywords=self.keywords or "",
+            keyword_mode=self.keyword_mode,
+            regex=self.regex or "",
+            languages=self.languages or "",
+            min_followers=self.min_followers,
+            known_customer=TRISTATE_VALUE[self.known_customer],
+            negative_sentiment=TRISTATE_VALUE[self.negative_sentiment],
+            out_of_hours=TRISTATE_VALUE[self.out_of_hours],
+            stop=self.stop,
+        )
+
+    # ------------------------------------------------------------------
+    # Compiled rule sets, cached until any rule or lexicon term changes
+    # ------------------------------------------------------------------
+    @api.model
+    @tools.ormcache("self.env.company.id")
+    def _compiled(self):
+        rules = self.sudo().search([("company_id", "in", [self.env.company.id, False])])
+        lexicon = Lexicon(self.env["helpdesk.sentiment.term"].sudo()._lexicon_data())
+        return RuleSet([rule._to_engine_rule() for rule in rules], lexicon)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
+    # ------------------------------------------------------------------
+    # Evaluation
+    # ------------------------------------------------------------------
+    @api.model
+    def _facts(
+        self, text, channel_code, kind, lang="", followers=0, partner=None, moment=None
+    ):
+        return MessageFacts(
+            text=text or "",
+            channel=channel_code or "",
+            kind=kind,
+            lang=lang or "",
+            followers=followers or 0,
+            known_customer=bool(partner) and self._is_known_customer(partner),
+            out_of_hours=self._is_out_of_hours(moment or fields.Datetime.now()),
+        )
+
+    @api.model
+    def _evaluate(self, facts):
+        """The matching rules, in order, with the explanation of each."""
+        matches = self._compiled().match(facts)
+        rules = self.browse([match.rule.id for match in matches])
+        return [
+            (rule, match.explanation)
+            for rule, match in zip(rules, matches, strict=True)
+        ]
+
+    @api.model
+    def _outcome(self, matches):
+        """What the matching rules do together: the last rule that sets a
+        value wins, tags add up, and any observe or lead outcome applies."""
+        values, outcome, lead_team = {}, "ticket", self.env["crm.team"]
+        for rule, _why in matches:
+            if rule.team_id:
+                values["team_id"] = rule.team_id.id
+            if rule.category_id:
+                values["category_id"] = rule.category_id.id
+            if rule.priority:
+                values["priority"] = rule.priority
+            if rule.user_id:
+                values["user_id"] = rule.user_id.id
+            if rule.tag_ids:
+                values.setdefault("tag_ids", []).extend(
+                    (4, tag.id) for tag in rule.tag_ids
+                )
+            if rule.outcome != "ticket":
+                outcome = rule.outcome
+                lead_team = rule.lead_team_id or lead_team
+        return outcome, values, lead_team
+
+    @api.model
+    def _log_body(self, matches):
+        items = [
+            self.env._("%(rule)s (%(why)s)", rule=rule.name, why=why)
+            for rule, why in matches
+        ]
+        return self.env._("Rules applied: %s", "; ".join(items))
+
+    @api.model
+    def _is_known_customer(self, partner):
+        partner = partner.commercial_partner_id
+        if (
+            self.env["helpdesk.ticket"]
+            .sudo()
+            .search_count([("commercial_partner_id", "=", partner.id)], limit=1)
+        ):
+            return True
+        for model in ("sale.order", "account.move"):
+            if model in self.env and self.env[model].sudo().search_count(
+                [("partner_id", "child_of", partner.id)], limit=1
+            ):
+                return True
+        return False
+
+    @api.model
+    def _is_out_of_hours(self, moment):
+        """Outside the company's working hours (its resource calendar)."""
+        calendar = self.env.company.resource_calendar_id
+        if not calendar:
+            return False
+        start = pytz.utc.localize(moment.replace(tzinfo=None))
+        intervals = calendar._work_intervals_batch(start, start + timedelta(minutes=1))
+        return not list(intervals[False])

@@ -1,0 +1,134 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
+
+from .common import SocialCase, demo_item
+
+
+@tagged("post_install", "-at_install")
+class TestRules(SocialCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.billing_rule = cls.env.ref("social_helpdesk.rule_billing")
+        cls.billing_team = cls.env.ref("social_helpdesk.helpdesk_team_billing")
+        cls.billing_category = cls.env.ref("social_helpdesk.helpdesk_category_billing")
+
+    def test_email_and_social_tickets_routed_by_the_same_rule(self):
+        email = self.env["helpdesk.ticket"].create(
+            {
+                "name": "Factura duplicada",
+                "description": "<p>Me llegó la factura dos veces.</p>",
+                "channel_id": self.env.ref(
+                    "helpdesk_mgmt.helpdesk_ticket_channel_email"
+                ).id,
+            }
+        )
+        self.assertEqual(email.team_id, self.billing_team)
+        self.assertEqual(email.category_id, self.billing_category)
+        self.assertIn(self.billing_rule, email.rule_ids)
+        notes = email.message_ids.filtered(lambda m: "Rules applied" in str(m.body))
+        self.assertIn("keywords: factura", str(notes.body))
+        item = demo_item("¡Me cobraron dos veces la FACTÚRA!", author="u-70")
+        self.deliver(item)
+        social = self.message_of(item).ticket_id
+        self.assertEqual(social.team_id, self.billing_team)
+        self.assertEqual(social.category_id, self.billing_category)
+        self.assertIn(self.billing_rule, social.rule_ids)
+
+    def test_mail_gateway_ticket_is_routed(self):
+        self.env["helpdesk.ticket"].with_context(
+            fetchmail_cron_running=True
+        ).message_new(
+            {
+                "subject": "Invoice 2231 is wrong",
+                "body": "<p>Please check the invoice.</p>",
+                "email_from": "client@example.com",
+            }
+        )
+        ticket = self.env["helpdesk.ticket"].search(
+            [("name", "=", "Invoice 2231 is wrong")]
+        )
+        self.assertEqual(ticket.channel_id.code, "email")
+        self.assertEqual(ticket.team_id, self.billing_team)
+
+    def test_observe_only_creates_no_ticket_and_stays_visible(self):
+        item = demo_item("¡Muchas gracias! 🙏", author="u-71")
+        self.deliver(item)
+        message = self.message_of(item)
+        self.assertEqual(message.outcome, "observed")
+        self.assertFalse(message.ticket_id)
+        self.assertIn("Thanks only", message.rule_log)
+        action = self.env.ref("social_helpdesk.social_message_action_observed")
+        self.assertIn(message, self.env["social.message"].search(eval(action.domain)))
+        self.assertEqual(self.event_of(item).state, "done")
+
+    def test_purchase_intent_becomes_a_lead_on_the_partner(self):
+        item = demo_item(
+            "Quiero comprar 20 cafeteras para la oficina, ¿precio?",
+            author="u-72",
+            name="Oficinas Norte",
+        )
+        self.deliver(item)
+        message = self.message_of(item)
+        self.assertEqual(message.outcome, "lead")
+        self.assertFalse(message.ticket_id)
+        lead = message.lead_id
+        self.assertEqual(lead.partner_id, message.partner_id)
+        self.assertEqual(lead.partner_id.name, "Oficinas Norte")
+        self.assertIn(
+            "20 cafeteras",
+            " ".join(str(body) for body in lead.message_ids.mapped("body")),
+        )
+
+    def test_angry_public_complaint_from_influencer_is_urgent(self):
+        item = demo_item(
+            "Servicio pésimo, es una estafa", author="u-73", followers=250000, lang="es"
+        )
+        self.deliver(item)
+        self.assertEqual(self.message_of(item).ticket_id.priority, "3")
+        calm = demo_item(
+            "Servicio pésimo, es una estafa", author="u-74", followers=10, lang="es"
+        )
+        self.deliver(calm)
+        self.assertEqual(self.message_of(calm).ticket_id.priority, "2")
+
+    def test_try_rules_wizard_explains(self):
+        self.env["helpdesk.ticket.rule"].create(
+            {"name": "Any thanks", "keywords": "gracias", "sequence": 50}
+        )
+        wizard = self.env["helpdesk.rule.try.wizard"].create(
+            {
+                "text": "Gracias!",
+                "channel_id": self.env.ref("social_helpdesk.channel_x").id,
+            }
+        )
+        self.assertIn("observed only", wizard.outcome)
+        result = str(wizard.result)
+        self.assertIn("Thanks only: observe", result)
+        self.assertIn("fires", result)
+        self.assertIn("skipped", result, "stop skips the later matching rules")
+        wizard.text = "Necesito la factura de marzo"
+        self.assertIn("Billing", wizard.outcome)
+        self.assertIn("keywords: factura", str(wizard.result))
+
+    def test_invalid_regex_is_refused_on_save(self):
+        with self.assertRaisesRegex(ValidationError, "Invalid regular expression"):
+            self.env["helpdesk.ticket.rule"].create({"name": "Bad", "regex": "([a-"})
+
+    def test_rules_cache_follows_edits(self):
+        item = demo_item("My grinder is squeaky", author="u-75")
+        tag = self.env["helpdesk.ticket.tag"].create({"name": "Grinder"})
+        self.env["helpdesk.ticket.rule"].create(
+            {"name": "Grinders", "keywords": "grinder", "tag_ids": [(4, tag.id)]}
+        )
+        self.deliver(item)
+        self.assertIn(tag, self.message_of(item).ticket_id.tag_ids)
+        self.env["helpdesk.sentiment.term"].create(
+            {"lang": "en", "term": "squeaky", "kind": "negative"}
+        )
+        other = demo_item("My grinder is squeaky", author="u-76")
+        self.deliver(other)
+        self.assertEqual(self.message_of(other).ticket_id.priority, "2")

@@ -1,0 +1,118 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+
+from ..rules.engine import MessageFacts
+
+
+class HelpdeskRuleTryWizard(models.TransientModel):
+    """Paste a message and see which rules match, in order, and what they
+    would do: rules are tested before customers meet them."""
+
+    _name = "helpdesk.rule.try.wizard"
+    _description = "Try categorization rules"
+
+    text = fields.Text(required=True)
+    channel_id = fields.Many2one("helpdesk.ticket.channel")
+    kind = fields.Selection(
+        [("public", "Public"), ("private", "Private")], default="public", required=True
+    )
+    lang = fields.Char("Language", help="e.g. es, en, pt; empty if unknown.")
+    followers = fields.Integer("Author's followers")
+    known_customer = fields.Boolean()
+    out_of_hours = fields.Boolean("Out of business hours")
+    result = fields.Html(compute="_compute_result", sanitize=False)
+    outcome = fields.Char(compute="_compute_result")
+
+    @api.depends(
+        "text",
+        "channel_id",
+        "kind",
+        "lang",
+        "followers",
+        "known_customer",
+        "out_of_hours",
+    )
+    def _compute_result(self):
+        Rule = self.env["helpdesk.ticket.rule"]
+        for wizard in self:
+            facts = wizard._facts()
+            verdicts = Rule._compiled().explain(facts)
+            rules = Rule.browse([verdict.rule.id for verdict in verdicts])
+            rows = [
+                wizard._row(rule, verdict)
+                for rule, verdict in zip(rules, verdicts, strict=True)
+            ]
+            fired = [
+                (rule, verdict.explanation)
+                for rule, verdict in zip(rules, verdicts, strict=True)
+                if verdict.fired
+            ]
+            outcome, values, _team = Rule._outcome(fired)
+            wizard.outcome = wizard._describe(outcome, values) if fired else False
+            wizard.result = Markup(
+                '<table class="table table-sm o_rule_try_result"><thead><tr>'
+                "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>%s</tbody>"
+                "</table>"
+            ) % (
+                self.env._("Rule"),
+                self.env._("Result"),
+                self.env._("Why"),
+                Markup("").join(rows),
+            )
+
+    def _facts(self):
+        return MessageFacts(
+            text=self.text or "",
+            channel=self.channel_id.code or "",
+            kind=self.kind,
+            lang=self.lang or "",
+            followers=self.followers,
+            known_customer=self.known_customer,
+            out_of_hours=self.out_of_hours,
+        )
+
+    def _row(self, rule, verdict):
+        if verdict.fired:
+            status = Markup('<span class="badge text-bg-success">%s</span>') % (
+                self.env._("fires")
+            )
+        elif verdict.matched:
+            status = Markup('<span class="badge text-bg-warning">%s</span>') % (
+                self.env._("skipped: an earlier rule stops")
+            )
+        else:
+            status = Markup('<span class="badge text-bg-secondary">%s</span>') % (
+                self.env._("no match")
+            )
+        return Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % (
+            rule.name,
+            status,
+            escape(verdict.explanation),
+        )
+
+    def _describe(self, outcome, values):
+        labels = {
+            "ticket": self.env._("a ticket"),
+            "observe": self.env._("observed only, no ticket"),
+            "lead": self.env._("a CRM lead instead of a ticket"),
+        }
+        parts = [labels[outcome]]
+        Ticket = self.env["helpdesk.ticket"]
+        for name in ("team_id", "category_id", "user_id"):
+            if values.get(name):
+                record = Ticket[name].browse(values[name])
+                parts.append(f"{Ticket._fields[name].string}: {record.display_name}")
+        if values.get("priority"):
+            priorities = dict(Ticket._fields["priority"].selection)
+            parts.append(
+                f"{Ticket._fields['priority'].string}: {priorities[values['priority']]}"
+            )
+        if values.get("tag_ids"):
+            tags = self.env["helpdesk.ticket.tag"].browse(
+                [tag_id for _command, tag_id in values["tag_ids"]]
+            )
+            parts.append(", ".join(tags.mapped("name")))
+        return " · ".join(parts)
