@@ -62,7 +62,9 @@ class TestRules(SocialCase):
         self.assertFalse(message.ticket_id)
         self.assertIn("Thanks only", message.rule_log)
         action = self.env.ref("social_helpdesk.social_message_action_observed")
-        self.assertIn(message, self.env["social.message"].search(eval(action.domain)))
+        self.assertIn(
+            message, self.env["social.message"].search(safe_eval(action.domain))
+        )
         self.assertEqual(self.event_of(item).state, "done")
 
     def test_purchase_intent_becomes_a_lead_on_the_partner(self):
