@@ -39,6 +39,10 @@
     ],
     "demo": ["demo/social_account_demo.xml"],
     "assets": {
+        "web.assets_backend": [
+            "social_helpdesk/static/src/components/*.esm.js",
+            "social_helpdesk/static/src/components/*.xml",
+        ],
         "web.assets_tests": ["social_helpdesk/static/tests/tours/*.esm.js"],
     },
     "installable": True,

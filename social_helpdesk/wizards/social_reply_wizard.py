@@ -42,6 +42,8 @@ class SocialReplyWizard(models.TransientModel):
         compute="_compute_text", store=True, readonly=False, precompute=True
     )
     char_count = fields.Char("Length", compute="_compute_checks")
+    char_limit = fields.Integer(compute="_compute_checks")
+    channel_code = fields.Char(related="target_id.channel_code")
     warning = fields.Char(compute="_compute_checks")
     target_text = fields.Text(related="target_id.text", string="Customer wrote")
 
@@ -80,6 +82,7 @@ class SocialReplyWizard(models.TransientModel):
     def _compute_checks(self):
         for wizard in self:
             wizard.char_count = wizard.warning = False
+            wizard.char_limit = 0
             target = wizard.target_id
             if not target:
                 continue
@@ -90,6 +93,7 @@ class SocialReplyWizard(models.TransientModel):
             )
             limit = adapter.max_length(wizard.kind, message=message)
             wizard.char_count = f"{length} / {limit}"
+            wizard.char_limit = limit
             wizard.warning = wizard._window_warning(adapter, message, length > limit)
 
     def _window_warning(self, adapter, message, too_long):

@@ -24,6 +24,10 @@ registry.category("web_tour.tours").add("social_helpdesk_reply_tour", {
             run: "edit @tour_customer Sorry! A new gasket ships today.",
         },
         {
+            content: "The counter follows the text as X counts it",
+            trigger: ".modal .o_social_reply_counter:contains('47 / 280')",
+        },
+        {
             content: "Send it",
             trigger: ".modal .o_social_reply_send",
             run: "click",
