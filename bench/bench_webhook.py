@@ -96,6 +96,7 @@ def main():
     parser.add_argument("--db", default="shb_webhook")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
+    machine = machine_rows()  # before the run loads the machine
 
     create_database(args.db)
     from odoo import SUPERUSER_ID, api
@@ -148,7 +149,7 @@ def main():
     p99 = hook["p99"] / health["p99"]
     lost = len(every) - stored
     duplicated = stored - distinct
-    rows = machine_rows() + [
+    rows = machine + [
         ("server", "odoo --workers=2 --max-cron-threads=0, 127.0.0.1"),
         ("client", f"{args.concurrency} threads, {args.seconds:g} s per phase"),
         ("webhook: requests (200 OK)", f"{hook['requests']} ({hook['ok']})"),

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import logging
 import os
 import platform
 import shutil
@@ -81,7 +82,10 @@ def machine_rows():
         ("python", sys.version.split()[0]),
         ("postgresql", _postgres_version()),
         ("odoo", release.version),
-        ("load average (1, 5, 15 min)", " ".join(f"{n:.2f}" for n in os.getloadavg())),
+        (
+            "load average (1, 5, 15 min), before",
+            " ".join(f"{n:.2f}" for n in os.getloadavg()),
+        ),
         ("date (UTC)", time.strftime("%Y-%m-%d %H:%M", time.gmtime())),
     ]
 
@@ -454,6 +458,15 @@ def worker_command(db, login=None):
     return command + (["--login", login] if login else [])
 
 
+CRON_FAILED = "Processing cron run failed"
+
+
+def cron_failures(log_path):
+    """Runs of the processing cron that failed in the workers logging here."""
+    with open(log_path, encoding="utf-8", errors="replace") as log:
+        return sum(CRON_FAILED in line for line in log)
+
+
 def process_queue(db, login=None):
     """Run the processing cron's method until no event is left to process:
     what a cron worker of an Odoo server does, in a process of its own,
@@ -469,7 +482,11 @@ def process_queue(db, login=None):
     while True:
         with reg.cursor() as cr:
             env = api.Environment(cr, uid or SUPERUSER_ID, {}, su=True)
-            env["social.event"]._cron_process()
+            try:
+                env["social.event"]._cron_process()
+            except Exception:  # as Odoo's cron runner: log, roll back, run again
+                logging.getLogger(__name__).exception(CRON_FAILED)
+                cr.rollback()
             cr.execute(
                 """
                 SELECT count(*), EXTRACT(EPOCH FROM min(coalesce(next_attempt_date,

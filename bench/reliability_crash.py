@@ -22,6 +22,7 @@ from common import (
     check_processed,
     conversation_items,
     create_database,
+    cron_failures,
     drop_database,
     machine_rows,
     print_table,
@@ -67,6 +68,7 @@ def main():
     parser.add_argument("--db", default="shb_crash")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
+    machine = machine_rows()  # before the run loads the machine
     rng = random.Random(args.seed)
 
     create_database(args.db)
@@ -100,11 +102,12 @@ def main():
         violations.append(f"the last worker exited with {last.returncode}")
     print_table(
         "Crash recovery",
-        machine_rows()
+        machine
         + [
             ("events stored", args.events),
             ("SIGKILLs, events committed at each", ", ".join(map(str, kills))),
             ("last worker exit code", last.returncode),
+            ("cron runs failed with an error, then run again", cron_failures(log_path)),
             ("total processing time (s)", f"{elapsed:.0f}"),
         ]
         + rows,

@@ -139,6 +139,7 @@ def main():
     parser.add_argument("--db", default="shb_flood")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
+    machine = machine_rows()  # before the run loads the machine
 
     deliveries = build(args.deliveries, args.max_bytes, args.seed)
     create_database(args.db)
@@ -198,7 +199,7 @@ def main():
     missing = expected - set(stored)
     unexpected = set(stored) - expected
     duplicated = len(stored) - len(set(stored))
-    rows = machine_rows() + [
+    rows = machine + [
         ("server", "odoo --workers=2 --max-cron-threads=0, 127.0.0.1"),
         ("client", f"{args.concurrency} threads over HTTP"),
         ("deliveries", f"{len(deliveries)} in {elapsed:.1f} s"),

@@ -24,6 +24,7 @@ from common import (
     check_processed,
     conversation_items,
     create_database,
+    cron_failures,
     drop_database,
     machine_rows,
     print_table,
@@ -44,6 +45,7 @@ def main():
     parser.add_argument("--db", default="shb_two")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
+    machine = machine_rows()  # before the run loads the machine
 
     create_database(args.db)
     from odoo import SUPERUSER_ID, api
@@ -101,10 +103,11 @@ def main():
         violations.append("the two processes did not both process events")
     print_table(
         "Two processors on one queue",
-        machine_rows()
+        machine
         + [
             ("events stored", args.events),
             ("worker exit codes", codes),
+            ("cron runs failed with an error, then run again", cron_failures(log_path)),
             (
                 "events processed by each process",
                 ", ".join(f"{uids.get(uid, uid)}: {n}" for uid, n in shares.items()),
