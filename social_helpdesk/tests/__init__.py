@@ -12,3 +12,4 @@ from . import test_tours
 from . import test_sla
 from . import test_rules
 from . import test_kpi
+from . import test_secrets_rpc
