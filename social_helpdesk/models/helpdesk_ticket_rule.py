@@ -7,6 +7,7 @@ import pytz
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
+from ..rules.acknowledgement import PLACEHOLDERS, InvalidTemplate, check_template
 from ..rules.engine import InvalidRule, Lexicon, MessageFacts, Rule, RuleSet
 
 TRISTATE = [("any", "Any"), ("yes", "Yes"), ("no", "No")]
@@ -94,6 +95,20 @@ class HelpdeskTicketRule(models.Model):
     )
     user_id = fields.Many2one("res.users", "Assign to", domain=[("share", "=", False)])
     lead_team_id = fields.Many2one("crm.team", "Sales team")
+    ack_public_text = fields.Text(
+        "Public acknowledgement",
+        translate=True,
+        help='Posted at once in reply to a new public message, e.g. "Thanks '
+        "{name}, we've sent you a DM.\" Placeholders: "
+        + ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+        + ".",
+    )
+    ack_private_text = fields.Text(
+        "Private acknowledgement",
+        translate=True,
+        help="Sent at once as a private message (after the public "
+        'acknowledgement, if any), e.g. "Hi {name}, your ticket is {ticket}."',
+    )
     stop = fields.Boolean(
         "Stop here", help="No further rule is evaluated after this one matches."
     )
@@ -114,6 +129,22 @@ class HelpdeskTicketRule(models.Model):
                 raise ValidationError(
                     self.env._("Rule %(rule)s: %(error)s", rule=rule.name, error=exc)
                 ) from exc
+
+    @api.constrains("ack_public_text", "ack_private_text")
+    def _check_acknowledgement(self):
+        for rule in self:
+            for field_name in ("ack_public_text", "ack_private_text"):
+                try:
+                    check_template(rule[field_name])
+                except InvalidTemplate as exc:
+                    raise ValidationError(
+                        self.env._(
+                            "Rule %(rule)s, %(field)s: %(error)s",
+                            rule=rule.name,
+                            field=rule._fields[field_name].string,
+                            error=exc,
+                        )
+                    ) from exc
 
     def _to_engine_rule(self):
         self.ensure_one()

@@ -6,10 +6,12 @@ from datetime import timezone
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import plaintext2html
 
 from ..adapters.base import PRIVATE, PUBLIC, VERB_ADD, VERB_EDIT, Author
 from ..adapters.base import SocialMessage as AdapterMessage
+from ..rules.acknowledgement import render_template
 from .social_identity import identity_network
 
 CHANNEL_LABELS = {
@@ -150,7 +152,10 @@ class SocialMessage(models.Model):
                 ticket_id=ticket.id,
                 mail_message_id=ticket._social_post_inbound(message, partner).id,
             )
-        return self.create(values)
+        record = self.create(values)
+        if record.ticket_id and record.rule_ids:
+            record._acknowledge()
+        return record
 
     def _find_parent(self, account, message):
         if not message.parent_id:
@@ -199,6 +204,60 @@ class SocialMessage(models.Model):
         if matches:
             ticket.message_post(body=values["rule_log"], subtype_xmlid="mail.mt_note")
         return ticket
+
+    def _acknowledge(self):
+        """Answer a new ticket's first message as its last matching rule with
+        an acknowledgement says: the public text, then the private one. They
+        go through the replies' queue and the network's rules; one the network
+        would refuse is noted on the ticket, and the message is filed anyway."""
+        self.ensure_one()
+        rule = self.rule_ids.filtered(
+            lambda rule: rule.ack_public_text or rule.ack_private_text
+        )[-1:]
+        if not rule:
+            return
+        rule = rule.with_context(lang=self._customer_lang())
+        values = {
+            "name": self.identity_id.display_label or self.partner_id.name,
+            "handle": self.identity_id.handle and f"@{self.identity_id.handle}",
+            "ticket": self.ticket_id.number,
+        }
+        Reply = self.env["social.reply"]
+        for kind, template in (
+            (PUBLIC, rule.ack_public_text),
+            (PRIVATE, rule.ack_private_text),
+        ):
+            if not template or (kind == PUBLIC and self.kind == PRIVATE):
+                continue
+            try:
+                Reply._queue(
+                    self, kind, render_template(template, values), automatic=True
+                )
+            except UserError as exc:
+                self.ticket_id.message_post(
+                    body=self.env._(
+                        "Automatic acknowledgement (rule %(rule)s) not sent: "
+                        "%(reason)s",
+                        rule=rule.name,
+                        reason=exc.args[0],
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+        self.env.ref("social_helpdesk.ir_cron_send_social_replies")._trigger()
+
+    def _customer_lang(self):
+        """The installed language closest to the message's, for texts sent
+        back to the customer; else the contact's."""
+        wanted = (self.lang or "").replace("-", "_").lower()
+        if wanted:
+            codes = [code for code, _name in self.env["res.lang"].get_installed()]
+            for code in codes:
+                if code.lower() == wanted:
+                    return code
+            for code in codes:
+                if code.split("_")[0].lower() == wanted.split("_")[0]:
+                    return code
+        return self.partner_id.lang or self.env.lang
 
     def _create_lead(self, message, partner, sales_team):
         """Hand a purchase intent to sales: a lead on the customer's contact,

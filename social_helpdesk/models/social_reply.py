@@ -71,6 +71,11 @@ class SocialReply(models.Model):
     next_attempt_date = fields.Datetime(copy=False)
     sent_date = fields.Datetime(copy=False)
     mail_message_id = fields.Many2one("mail.message", ondelete="set null", copy=False)
+    automatic = fields.Boolean(
+        readonly=True,
+        help="A categorization rule's acknowledgement: it does not count as the "
+        "ticket's first response.",
+    )
 
     _sql_constraints = [
         ("idempotency_key_uniq", "unique(idempotency_key)", "Replies are unique.")
@@ -80,10 +85,11 @@ class SocialReply(models.Model):
     # Queueing
     # ------------------------------------------------------------------
     @api.model
-    def _queue(self, target, kind, text):
+    def _queue(self, target, kind, text, automatic=False):
         """Check the reply against the network's rules, then queue it and
-        show it in the ticket. Refusals are UserErrors with the reason."""
-        self._check_can_send(target, kind, text)
+        show it in the ticket. Refusals are UserErrors with the reason.
+        ``automatic``: a rule's acknowledgement, sent by no agent."""
+        self._check_can_send(target, kind, text, automatic=automatic)
         ticket = target.ticket_id
         reply = self.create(
             {
@@ -92,6 +98,8 @@ class SocialReply(models.Model):
                 "target_id": target.id,
                 "kind": kind,
                 "text": text,
+                "automatic": automatic,
+                "user_id": False if automatic else self.env.user.id,
             }
         )
         reply.mail_message_id = ticket.with_context(social_reply=True).message_post(
@@ -102,8 +110,10 @@ class SocialReply(models.Model):
         return reply
 
     @api.model
-    def _check_can_send(self, target, kind, text):
-        if not self.env.user.has_group("helpdesk_mgmt.group_helpdesk_user_own"):
+    def _check_can_send(self, target, kind, text, automatic=False):
+        if not automatic and not self.env.user.has_group(
+            "helpdesk_mgmt.group_helpdesk_user_own"
+        ):
             raise UserError(self.env._("Only helpdesk users can answer customers."))
         account = target.account_id
         if account.state == "error" or not account.active:
@@ -286,7 +296,8 @@ class SocialReply(models.Model):
             }
         )
         self._refresh_chatter()
-        self.ticket_id._set_first_response(now)
+        if not self.automatic:
+            self.ticket_id._set_first_response(now)
 
     def action_retry(self):
         """Queue failed replies again (the Retry action of the ticket)."""
@@ -308,6 +319,8 @@ class SocialReply(models.Model):
             if self.kind == PUBLIC
             else self.env._("Private message on %s", network)
         )
+        if self.automatic:
+            what = self.env._("Automatic acknowledgement: %s", what)
         if self.state == "sent" and self.url:
             status = Markup(
                 '%s · <a href="%s" target="_blank" rel="noreferrer">%s</a>'

@@ -134,3 +134,125 @@ class TestRules(SocialCase):
         other = demo_item("My grinder is squeaky", author="u-76")
         self.deliver(other)
         self.assertEqual(self.message_of(other).ticket_id.priority, "2")
+
+
+@tagged("post_install", "-at_install")
+class TestAcknowledgement(SocialCase):
+    """A rule's automatic acknowledgement: a public "we've sent you a DM",
+    then the private message, through the replies' queue and rules."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rule = cls.env["helpdesk.ticket.rule"].create(
+            {
+                "name": "Broken machines",
+                "keywords": "broken, roto",
+                "ack_public_text": "Thanks {name}, we've sent you a DM.",
+                "ack_private_text": "Hi {handle}, your ticket is {ticket}.",
+            }
+        )
+        cls.Reply = cls.env["social.reply"]
+
+    def replies_of(self, item):
+        return self.Reply.search(
+            [("target_id", "=", self.message_of(item).id)], order="id"
+        )
+
+    def test_public_message_gets_public_then_private_acknowledgement(self):
+        item = demo_item("My coffee machine is broken", author="u-80", name="Ana")
+        self.deliver(item)
+        ticket = self.message_of(item).ticket_id
+        replies = self.replies_of(item)
+        self.assertEqual(replies.mapped("kind"), ["public", "private"])
+        self.assertEqual(
+            replies.mapped("text"),
+            [
+                "Thanks Ana, we've sent you a DM.",
+                f"Hi @u_80, your ticket is {ticket.number}.",
+            ],
+        )
+        self.assertTrue(all(replies.mapped("automatic")))
+        self.assertFalse(replies.user_id)
+        self.assertEqual(replies.mapped("state"), ["queued", "queued"])
+        chatter = " ".join(str(body) for body in ticket.message_ids.mapped("body"))
+        self.assertIn("Automatic acknowledgement", chatter)
+        self.Reply._cron_send()  # one reply per run under the test runner,
+        self.Reply._cron_send()  # which forbids commits
+        self.assertEqual(replies.mapped("state"), ["sent", "sent"])
+        self.assertTrue(all(replies.mapped("external_id")))
+        self.assertFalse(
+            ticket.first_response_date,
+            "an automatic acknowledgement is not the agent's first response",
+        )
+
+    def test_private_message_gets_only_the_private_acknowledgement(self):
+        item = demo_item("The grinder arrived broken", author="u-81", kind="private")
+        self.deliver(item)
+        self.assertEqual(self.replies_of(item).mapped("kind"), ["private"])
+
+    def test_continuing_conversation_is_not_acknowledged_again(self):
+        first = demo_item("Broken lid", author="u-82", conversation="c-82")
+        again = demo_item(
+            "Still broken", author="u-82", conversation="c-82", parent=first["id"]
+        )
+        self.deliver(first)
+        self.deliver(again)
+        self.assertEqual(
+            self.message_of(again).ticket_id, self.message_of(first).ticket_id
+        )
+        self.assertEqual(len(self.replies_of(first)), 2)
+        self.assertFalse(self.replies_of(again))
+
+    def test_refused_acknowledgement_is_noted_and_the_message_filed(self):
+        self.rule.ack_public_text = "Thanks {name}! " + "x" * 300
+        item = demo_item("Broken again", author="u-83", name="Bea")
+        self.deliver(item)
+        message = self.message_of(item)
+        self.assertEqual(self.event_of(item).state, "done")
+        self.assertTrue(message.ticket_id)
+        self.assertEqual(self.replies_of(item).mapped("kind"), ["private"])
+        notes = message.ticket_id.message_ids.filtered(
+            lambda m: "not sent" in str(m.body)
+        )
+        self.assertIn("allows 280", str(notes.body))
+
+    def test_acknowledgement_speaks_the_customer_language(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.rule.with_context(
+            lang="es_ES"
+        ).ack_public_text = "Gracias {name}, te hemos escrito por mensaje privado."
+        spanish = demo_item(
+            "Mi molinillo está roto", author="u-84", name="Luz", lang="es"
+        )
+        english = demo_item("My kettle is broken", author="u-85", name="Tom")
+        self.deliver(spanish, english)
+        self.assertEqual(
+            self.replies_of(spanish)[0].text,
+            "Gracias Luz, te hemos escrito por mensaje privado.",
+        )
+        self.assertEqual(
+            self.replies_of(english)[0].text, "Thanks Tom, we've sent you a DM."
+        )
+
+    def test_leads_and_observed_messages_are_not_acknowledged(self):
+        self.rule.outcome = "observe"
+        item = demo_item("Broken but fine, thanks", author="u-86")
+        self.deliver(item)
+        self.assertEqual(self.message_of(item).outcome, "observed")
+        self.assertFalse(self.replies_of(item))
+
+    def test_unknown_placeholder_is_refused_on_save(self):
+        with self.assertRaisesRegex(ValidationError, r"Unknown placeholder \{email\}"):
+            self.rule.ack_private_text = "We'll write to {email}"
+        with self.assertRaisesRegex(ValidationError, "Unknown placeholder"):
+            self.rule.ack_private_text = "{name.__class__}"
+
+    def test_try_rules_wizard_mentions_the_acknowledgement(self):
+        wizard = self.env["helpdesk.rule.try.wizard"].create(
+            {
+                "text": "It's broken",
+                "channel_id": self.env.ref("social_helpdesk.channel_x").id,
+            }
+        )
+        self.assertIn("acknowledged as rule Broken machines says", wizard.outcome)

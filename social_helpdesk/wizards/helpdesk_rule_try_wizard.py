@@ -51,7 +51,10 @@ class HelpdeskRuleTryWizard(models.TransientModel):
                 if verdict.fired
             ]
             outcome, values, _team = Rule._outcome(fired)
-            wizard.outcome = wizard._describe(outcome, values) if fired else False
+            fired_rules = Rule.browse([rule.id for rule, _why in fired])
+            wizard.outcome = (
+                wizard._describe(outcome, values, fired_rules) if fired else False
+            )
             wizard.result = Markup(
                 '<table class="table table-sm o_rule_try_result"><thead><tr>'
                 "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>%s</tbody>"
@@ -93,7 +96,7 @@ class HelpdeskRuleTryWizard(models.TransientModel):
             escape(verdict.explanation),
         )
 
-    def _describe(self, outcome, values):
+    def _describe(self, outcome, values, fired_rules):
         labels = {
             "ticket": self.env._("a ticket"),
             "observe": self.env._("observed only, no ticket"),
@@ -115,4 +118,14 @@ class HelpdeskRuleTryWizard(models.TransientModel):
                 [tag_id for _command, tag_id in values["tag_ids"]]
             )
             parts.append(", ".join(tags.mapped("name")))
+        acknowledging = fired_rules.filtered(
+            lambda rule: rule.ack_public_text or rule.ack_private_text
+        )[-1:]
+        if outcome == "ticket" and acknowledging:
+            parts.append(
+                self.env._(
+                    "acknowledged as rule %s says (social messages)",
+                    acknowledging.name,
+                )
+            )
         return " · ".join(parts)
