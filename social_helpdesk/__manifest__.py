@@ -22,6 +22,7 @@
         "wizards/social_identity_link_wizard_views.xml",
         "wizards/social_reply_wizard_views.xml",
         "wizards/helpdesk_rule_try_wizard_views.xml",
+        "wizards/social_account_setup_wizard_views.xml",
         "views/helpdesk_ticket_rule_views.xml",
         "views/social_reply_views.xml",
         "views/helpdesk_ticket_channel_views.xml",

@@ -363,10 +363,12 @@ def test_length_limits():
 
 # -- connection and errors, over HTTP -------------------------------------------------
 def test_connection_reports_the_account(fake):
-    assert make_adapter(fake).test_connection() == {
+    info = make_adapter(fake).test_connection()
+    assert {key: info[key] for key in ("user_id", "username", "name", "label")} == {
         "user_id": OWN_ID,
         "username": "HelpdeskBrand",
         "name": "Helpdesk Brand",
+        "label": "@HelpdeskBrand",
     }
     [request] = fake.requests_to(ME)
     assert request.headers["authorization"].startswith("OAuth ")

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 PUBLIC = "public"
 PRIVATE = "private"
@@ -62,6 +62,22 @@ class ReplyNotAllowed(AdapterError):
     def __init__(self, message, alternative=None):
         super().__init__(message)
         self.alternative = alternative
+
+
+class NotSupported(AdapterError):
+    """The network, or these credentials, can't do this through the API: the
+    admin does it by hand (e.g. pastes the webhook URL in a developer portal)."""
+
+
+class WebhookRejected(AdapterError):
+    """The network refused the webhook URL: it did not pass the network's
+    check, is not a public https address, or the app has no webhook left.
+    The message says which, so the admin can fix it and try again;
+    ``reason`` is the network's own code for it, when it gave one."""
+
+    def __init__(self, message, reason=None):
+        super().__init__(message)
+        self.reason = reason
 
 
 class WindowClosed(ReplyNotAllowed):
@@ -170,6 +186,41 @@ class NetworkAdapter:
     def __init__(self, config):
         self.config = config
 
+    # -- onboarding -------------------------------------------------------
+    def test_connection(self):
+        """Check the credentials. Returns a dict with at least ``label`` (how
+        the account is named to an admin), ``granted`` and ``missing``
+        (permissions the helpdesk's features need that the credentials
+        lack); networks add their own keys."""
+        raise NotImplementedError
+
+    def register_webhook(self, url):
+        """Make the network send its events to ``url``; returns a short
+        sentence saying what was done. Raises :class:`NotSupported` when it
+        must be done by hand, other :class:`AdapterError` on failure."""
+        raise NotSupported(
+            "This network cannot be told about the webhook automatically: "
+            f"enter {url} in its developer portal."
+        )
+
+    def backfill_sources(self):
+        """Names of what :meth:`backfill` can import for this account."""
+        return ()
+
+    def backfill(self, source, since, cursor=None):
+        """One page of ``source``'s items created at or after ``since`` (an
+        aware UTC datetime), as a :class:`PollResult` whose events carry the
+        same ids as webhooks and polling (so nothing is stored twice) and
+        whose cursors are ``{"next": <str>}`` to continue from, or ``{}``
+        once the source is exhausted."""
+        raise NotSupported("This network cannot import past messages.")
+
+    def estimate_backfill(self, since):
+        """What a backfill from ``since`` would cost on a metered network:
+        ``{"reads": {category: count}, "exact": bool}``; None when the
+        network does not bill reads."""
+        return None
+
     # -- webhooks ---------------------------------------------------------
     def handshake(self, params):
         """Answer a GET verification request: return ``(body, content_type)``
@@ -242,6 +293,19 @@ class NetworkAdapter:
         """After a timeout, look on the network for the reply ``text`` we may
         already have published; return its :class:`SentMessage` or None."""
         return None
+
+
+def backfill_cursors(next_value):
+    """A backfill page's cursors: where the next page starts, or ``{}`` when
+    the source is exhausted."""
+    return {"next": str(next_value)} if next_value else {}
+
+
+def aware_utc(moment):
+    """``moment`` in UTC; a naive datetime is refused, its zone unknown."""
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise ValueError(f"Expected an aware datetime, got {moment!r}.")
+    return moment.astimezone(timezone.utc)
 
 
 def hmac_sha256(secret, data):

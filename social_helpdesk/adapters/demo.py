@@ -17,9 +17,15 @@ from .base import (
     SentMessage,
     SignatureError,
     SocialMessage,
+    aware_utc,
+    backfill_cursors,
     hmac_sha256,
     signatures_match,
 )
+
+BACKFILL_SOURCE = "messages"
+BACKFILL_PAGE_SIZE = 20
+LABEL = "Demo data"
 
 DATASET = Path(__file__).resolve().parent.parent / "data" / "demo_messages.json"
 
@@ -40,7 +46,45 @@ class DemoAdapter(NetworkAdapter):
             return json.load(file)
 
     def test_connection(self):
-        return {"messages": len(self._dataset()["messages"])}
+        """Nothing to check but the dataset; no permission applies."""
+        count = len(self._dataset()["messages"])
+        return {
+            "messages": count,
+            "label": LABEL,
+            "granted": [],
+            "missing": [],
+            "required": [],
+            "scopes_known": True,
+            "detail": f"The demo network replays {count} bundled sample messages.",
+        }
+
+    def register_webhook(self, url):
+        """The demo network sends nothing by itself: test deliveries are
+        posted to the webhook by hand, signed with the webhook secret."""
+        return (
+            "The demo network needs no registration: its messages arrive by "
+            "polling, and test deliveries can be posted to the webhook URL."
+        )
+
+    # -- backfill ---------------------------------------------------------
+    def backfill_sources(self):
+        return (BACKFILL_SOURCE,)
+
+    def backfill(self, source, since, cursor=None):
+        """The whole dataset, 20 messages a page, whatever ``since``: demo
+        messages arrive "now", so all of them are recent. Event ids are those
+        :meth:`poll` gives, so a message imported here is not stored again."""
+        if source != BACKFILL_SOURCE:
+            raise ValueError(f"The demo network has no backfill source {source!r}.")
+        aware_utc(since)
+        messages = self._dataset()["messages"]
+        position = int(cursor or 0)
+        batch = messages[position : position + BACKFILL_PAGE_SIZE]
+        end = position + len(batch)
+        return PollResult(
+            events=self.split_delivery({"messages": batch}),
+            cursors=backfill_cursors(end if batch and end < len(messages) else None),
+        )
 
     def poll(self, cursors):
         """Replay the next ``batch_size`` messages as if they arrived now."""

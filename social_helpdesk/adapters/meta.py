@@ -36,6 +36,7 @@ from .base import (
     InboundEvent,
     MalformedPayload,
     NetworkAdapter,
+    NotSupported,
     PollResult,
     RateLimited,
     ReplyNotAllowed,
@@ -43,7 +44,10 @@ from .base import (
     SignatureError,
     SocialMessage,
     TransientError,
+    WebhookRejected,
     WindowClosed,
+    aware_utc,
+    backfill_cursors,
     hmac_sha256,
     signatures_match,
 )
@@ -68,6 +72,12 @@ INSTAGRAM_PERMISSIONS = (
     "instagram_manage_messages",
 )
 SUBSCRIBED_FIELDS = ("feed", "messages")
+# The app-level webhook subscriptions (POST /{app-id}/subscriptions): the
+# fields of each object the adapter parses.
+APP_SUBSCRIPTIONS = {
+    "page": ("feed", "messages"),
+    "instagram": ("comments", "messages"),
+}
 
 # Feed items that are posts. All are keyed on their post_id, so a photo post
 # announced both as "photo" and as "status" is stored once.
@@ -99,6 +109,8 @@ PERMISSION_CODES = frozenset({3, 10, *range(200, 300)})
 OUTSIDE_WINDOW_SUBCODES = frozenset({2018278, 2534022})
 ALREADY_REPLIED_CODE = 10900  # "Activity already replied to"
 CANNOT_REPLY_CODES = frozenset({551, 10903})
+CALLBACK_VERIFICATION_FAILED = 2200
+INVALID_PARAMETER = 100
 PERMISSION_NAME = re.compile(r"\b(?:pages|instagram|business)_[a-z_]+\b")
 EXPIRED_TOKEN_MESSAGE = (
     "The page access token expired or was revoked; reconnect the page."
@@ -207,30 +219,53 @@ class MetaAdapter(NetworkAdapter):
     # -- connection -------------------------------------------------------
     def test_connection(self):
         """Check the token, its permissions and the webhook subscription, so
-        an admin sees at once what is missing."""
+        an admin sees at once what is missing.
+
+        Returns ``page_name`` and ``label`` (both the page's name),
+        ``granted`` and ``missing`` permissions (from ``debug_token``),
+        ``required``, ``scopes_known`` (True), ``app_id``,
+        ``subscribed_fields``, ``subscribed`` and a plain-words ``detail``.
+        """
         page = self._get("me", {"fields": "id,name"})
         if str(page.get("id")) != self.page_id:
             raise AuthError(
                 f"The access token is for {page.get('name') or page.get('id')!r}, "
                 f"not for page {self.page_id}; reconnect the right page."
             )
-        token = self._get("debug_token", {"input_token": self._token()}).get("data")
-        token = token if isinstance(token, dict) else {}
-        if token.get("is_valid") is False:
-            raise AuthError(EXPIRED_TOKEN_MESSAGE)
+        token = self._debug_token()
         granted = sorted(_strings(token.get("scopes")))
         missing = [name for name in self.required_permissions() if name not in granted]
         app_id = str(token.get("app_id") or "")
         apps = _data(self._get(_path(self.page_id, "subscribed_apps")))
         ours = next((app for app in apps if str(app.get("id")) == app_id), {})
         fields = sorted(_strings(ours.get("subscribed_fields")))
+        name = page.get("name") or ""
+        if missing:
+            detail = (
+                f"The page token lacks {', '.join(missing)}: reconnect the page and "
+                "accept every permission asked."
+            )
+        else:
+            detail = "The page token has every permission the helpdesk needs."
         return {
-            "page_name": page.get("name") or "",
+            "page_name": name,
+            "label": name or self.page_id,
             "granted": granted,
             "missing": missing,
+            "required": list(self.required_permissions()),
+            "scopes_known": True,
+            "app_id": app_id,
             "subscribed_fields": fields,
             "subscribed": all(field in fields for field in SUBSCRIBED_FIELDS),
+            "detail": detail,
         }
+
+    def _debug_token(self):
+        token = self._get("debug_token", {"input_token": self._token()}).get("data")
+        token = token if isinstance(token, dict) else {}
+        if token.get("is_valid") is False:
+            raise AuthError(EXPIRED_TOKEN_MESSAGE)
+        return token
 
     def subscribe_app(self):
         """Install the app on the page for the webhook fields we parse."""
@@ -239,6 +274,92 @@ class MetaAdapter(NetworkAdapter):
             data={"subscribed_fields": ",".join(SUBSCRIBED_FIELDS)},
         )
         return answer.get("success") is True
+
+    def register_webhook(self, url):
+        """Point the app's webhooks at ``url``, then subscribe the page.
+
+        With the app secret configured and the app id known (``app_id`` in
+        the config, else ``debug_token``'s answer), ``POST /{app-id}/
+        subscriptions`` with the app access token sets the callback URL and
+        verify token for the page object (and the Instagram one when an
+        Instagram account is configured); Meta checks the URL on the spot.
+        Then :meth:`subscribe_app` installs the app on the page. Without the
+        secret, the page is still subscribed and :class:`NotSupported` says
+        to enter the URL in the app dashboard.
+        """
+        verify_token = str(self.config.get("verify_token") or "")
+        if not verify_token:
+            raise AdapterError(
+                "The account has no verify token: set one before registering the "
+                "webhook, since Meta sends it back to prove the URL is ours."
+            )
+        secret = self.config.get("app_secret")
+        app_id = str(self.config.get("app_id") or "")
+        if secret and not app_id:
+            app_id = str(self._debug_token().get("app_id") or "")
+        done = []
+        if secret and app_id:
+            for obj, fields in self._app_subscriptions():
+                self._subscribe_app_object(app_id, secret, obj, fields, url)
+            done.append(f"Set {url} as the Meta app's webhook")
+        if not self.subscribe_app():
+            raise AdapterError(
+                "Meta did not confirm the page's subscription to the app; try again."
+            )
+        done.append("subscribed the page to it" if done else "Subscribed the page")
+        summary = ", and ".join(done) + "."
+        if not (secret and app_id):
+            raise NotSupported(
+                f"{summary} The webhook URL itself can only be set with the app "
+                f"secret: enter {url} and the verify token in the Meta app "
+                "dashboard (Webhooks, Page object), or add the app secret and try "
+                "again."
+            )
+        return summary
+
+    def _app_subscriptions(self):
+        objects = [OBJECT_PAGE]
+        if self.instagram_account_id:
+            objects.append(OBJECT_INSTAGRAM)
+        return [(obj, APP_SUBSCRIPTIONS[obj]) for obj in objects]
+
+    def _subscribe_app_object(self, app_id, secret, obj, fields, url):
+        """One ``POST /{app-id}/subscriptions`` with the app access token."""
+        try:
+            answer = self._call(
+                "POST",
+                _path(app_id, "subscriptions"),
+                data={
+                    "object": obj,
+                    "callback_url": url,
+                    "verify_token": self.config["verify_token"],
+                    "fields": ",".join(fields),
+                },
+                token=f"{app_id}|{secret}",
+            )
+        except AuthError as exc:
+            raise AuthError(
+                "Meta refused the app's credentials while setting the webhook: "
+                "check the app secret, and that the page token belongs to this app."
+            ) from exc
+        except AdapterError as exc:
+            code = getattr(exc, "graph_code", None)
+            if code == CALLBACK_VERIFICATION_FAILED:
+                raise WebhookRejected(
+                    "Meta could not verify the webhook URL: it did not answer Meta's "
+                    "check with the verify token. Make sure the address is public "
+                    f"https and reachable from the internet. ({exc})",
+                    reason="callback_verification_failed",
+                ) from exc
+            if code == INVALID_PARAMETER:
+                raise WebhookRejected(
+                    f"Meta refused the webhook URL: {exc}", reason="invalid_parameter"
+                ) from exc
+            raise
+        if answer.get("success") not in (True, "true"):
+            raise AdapterError(
+                f"Meta did not confirm the webhook for {obj} events; try again."
+            )
 
     # -- webhooks ---------------------------------------------------------
     def handshake(self, params):
@@ -453,27 +574,58 @@ class MetaAdapter(NetworkAdapter):
             since = newest = _cursor(cursors.get(source.cursor), first_since)
             params = {**source.params, "limit": self.poll_page_size}
             for nodes in self._pages(source.path, params):
-                fresh = [
-                    (created, item)
-                    for node in nodes
-                    for created, item in source.read(node)
-                    if created >= since
-                ]
+                fresh = _fresh(source, nodes, since)
                 if not fresh:
                     break
                 for created, item in fresh:
-                    if source.field:
-                        event = self._change_event(
-                            source.obj, source.owner_id, created, source.field, item
-                        )
-                    else:
-                        event = self._messaging_event(
-                            source.obj, source.owner_id, created, item
-                        )
-                    events.append(event)
+                    events.append(self._source_event(source, created, item))
                     newest = max(newest, created)
             new_cursors[source.cursor] = newest
         return PollResult(events=events, cursors=new_cursors)
+
+    def _source_event(self, source, created, item):
+        """The webhook-shaped event of a polled item: same id as a webhook's."""
+        if source.field:
+            return self._change_event(
+                source.obj, source.owner_id, created, source.field, item
+            )
+        return self._messaging_event(source.obj, source.owner_id, created, item)
+
+    # -- backfill ---------------------------------------------------------
+    def backfill_sources(self):
+        """feed and messenger, plus instagram_comments and instagram_dm when
+        an Instagram account is configured."""
+        return tuple(source.cursor for source in self._poll_sources())
+
+    def backfill(self, source, since, cursor=None):
+        """One page of ``source``, read from the endpoints :meth:`poll` reads
+        (the page feed with its comments, conversations for Messenger or
+        Instagram, the Instagram media with their comments), following
+        Graph ``after`` cursors.
+
+        Paging stops, as in :meth:`poll`, at the first page with nothing
+        created at or after ``since``. Events carry the webhook event ids,
+        so what a webhook or a poll already stored is not stored again.
+        Meta does not bill reads: ``reads`` stays empty. Like polling, only
+        what Meta embeds in each node is read (a conversation's latest
+        messages, a post's first page of comments), not the rest of a long
+        thread.
+        """
+        since_epoch = int(aware_utc(since).timestamp())
+        sources = {item.cursor: item for item in self._poll_sources()}
+        if source not in sources:
+            raise ValueError(f"Meta has no backfill source {source!r} here.")
+        source = sources[source]
+        params = {**source.params, "limit": self.poll_page_size}
+        if cursor:
+            params["after"] = cursor
+        body = self._get(source.path, params)
+        fresh = _fresh(source, _data(body), since_epoch)
+        events = [self._source_event(source, created, item) for created, item in fresh]
+        return PollResult(
+            events=events,
+            cursors=backfill_cursors(_next_after(body) if fresh else None),
+        )
 
     def _poll_sources(self):
         page, instagram = self.page_id, self.instagram_account_id
@@ -530,9 +682,8 @@ class MetaAdapter(NetworkAdapter):
         for _page in range(self.poll_max_pages):
             body = self._get(path, params)
             yield _data(body)
-            paging = _dict_or_empty(body.get("paging"))
-            after = _dict_or_empty(paging.get("cursors")).get("after")
-            if not paging.get("next") or not after:
+            after = _next_after(body)
+            if not after:
                 return
             params["after"] = after
 
@@ -756,11 +907,12 @@ class MetaAdapter(NetworkAdapter):
     def _post(self, path, data=None, json_body=None):
         return self._call("POST", path, data=data, json_body=json_body)
 
-    def _call(self, method, path, params=None, data=None, json_body=None):
-        """One Graph call. The token goes in the Authorization header, not in
-        the URL that ends up in logs, with the appsecret_proof Meta asks of
-        server calls when the app secret is known."""
-        token = self._token()
+    def _call(self, method, path, params=None, data=None, json_body=None, token=None):
+        """One Graph call. The token (the page's unless ``token`` is given)
+        goes in the Authorization header, not in the URL that ends up in
+        logs, with the appsecret_proof Meta asks of server calls when the app
+        secret is known."""
+        token = token or self._token()
         query = dict(params or {})
         if self.config.get("app_secret"):
             proof = hmac_sha256(self.config["app_secret"], token).hex()
@@ -792,7 +944,9 @@ class MetaAdapter(NetworkAdapter):
             body = None
         error = body.get("error") if isinstance(body, dict) else None
         if isinstance(error, dict):
-            raise self._graph_error(error, status)
+            exc = self._graph_error(error, status)
+            exc.graph_code = _number(error.get("code"))
+            raise exc
         if status >= 500:
             raise TransientError(f"Meta answered HTTP {status}; try again later.")
         if status >= 400 or not isinstance(body, dict):
@@ -988,6 +1142,25 @@ def _polled_instagram_comments(media):
             if parent_id:
                 value["parent_id"] = str(parent_id)
             yield created, value
+
+
+def _fresh(source, nodes, since):
+    """(epoch, item) of the nodes' items created at or after ``since``."""
+    return [
+        (created, item)
+        for node in nodes
+        for created, item in source.read(node)
+        if created >= since
+    ]
+
+
+def _next_after(body):
+    """The ``after`` cursor of a Graph page that has a next page, else None."""
+    paging = _dict_or_empty(body.get("paging"))
+    after = _dict_or_empty(paging.get("cursors")).get("after")
+    if paging.get("next") and after:
+        return str(after)
+    return None
 
 
 # -- readers ------------------------------------------------------------------

@@ -22,6 +22,7 @@ import unicodedata
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
+from urllib.parse import quote
 
 import requests
 import tweepy
@@ -38,6 +39,7 @@ from .base import (
     InboundEvent,
     MalformedPayload,
     NetworkAdapter,
+    NotSupported,
     PollResult,
     RateLimited,
     ReplyNotAllowed,
@@ -45,6 +47,9 @@ from .base import (
     SignatureError,
     SocialMessage,
     TransientError,
+    WebhookRejected,
+    aware_utc,
+    backfill_cursors,
     hmac_sha256,
     signatures_match,
 )
@@ -103,6 +108,69 @@ SOURCE_DELETE = "x_tweet_delete"
 SOURCE_OTHER = "x_other"
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+
+NO_CREDENTIALS = (
+    "The X account has no credentials: set the OAuth 1.0a access token "
+    "and secret, an OAuth 2.0 user token or a bearer token."
+)
+
+# -- onboarding ---------------------------------------------------------------
+# Credential kinds, as test_connection reports them.
+OAUTH1 = "oauth1"
+OAUTH2_USER = "oauth2_user"
+APP_ONLY = "app_only"
+
+# What the helpdesk's features need, named after X's OAuth 2.0 scopes:
+# reading mentions, replying, reading and answering direct messages.
+TWEET_READ = "tweet.read"
+TWEET_WRITE = "tweet.write"
+DM_READ = "dm.read"
+DM_WRITE = "dm.write"
+FEATURE_SCOPES = (TWEET_READ, TWEET_WRITE, DM_READ, DM_WRITE)
+# X reports an OAuth 1.0a token's permission in the x-access-level header of
+# every answer made with it; these are its documented values.
+ACCESS_LEVEL_HEADER = "x-access-level"
+ACCESS_LEVEL_SCOPES = {
+    "read": (TWEET_READ,),
+    "read-write": (TWEET_READ, TWEET_WRITE),
+    "read-write-directmessages": FEATURE_SCOPES,
+}
+ACCESS_LEVEL_NAMES = {
+    "read": "Read",
+    "read-write": "Read and write",
+    "read-write-directmessages": "Read and write and Direct message",
+}
+
+# Backfill sources.
+SOURCE_MENTIONS = "mentions"
+SOURCE_DMS = "dms"
+# GET /2/users/:id/mentions reaches back 800 posts at most, and
+# GET /2/dm_events 30 days; GET /2/tweets/counts/recent counts 7 days.
+MENTIONS_LIMIT = 800
+COUNTS_WINDOW = timedelta(days=7)
+# X refuses a start_time out of its window by the time the call arrives.
+COUNTS_MARGIN = timedelta(minutes=1)
+# Direct messages cannot be counted in advance: a page is assumed.
+DM_ESTIMATE = PAGE_SIZE
+
+# Reasons X gives when it refuses a webhook URL (POST /2/webhooks).
+WEBHOOK_REFUSALS = {
+    "crcvalidationfailed": (
+        "X could not verify the webhook URL: it did not answer X's security "
+        "check (CRC) correctly. Make sure the address is reachable from the "
+        "internet and the account's API secret is the app's consumer secret."
+    ),
+    "urlvalidationfailed": (
+        "X refused the webhook URL: it must be a public https:// address "
+        "without a port number."
+    ),
+    "webhooklimitexceeded": (
+        "The X app already has as many webhooks as its plan allows: delete an "
+        "unused one in the X developer portal, then try again."
+    ),
+}
+DUPLICATE_WEBHOOK = "duplicateurlfailed"
+DUPLICATE_SUBSCRIPTION = "duplicatesubscriptionfailed"
 
 ACTIVITY_POST_EVENTS = {
     "post.create",
@@ -206,15 +274,305 @@ class XAdapter(NetworkAdapter):
 
     # -- connection -------------------------------------------------------
     def test_connection(self):
-        """Check the credentials: return the account's ``user_id``,
-        ``username`` and ``name`` as X knows them."""
+        """Check the credentials and what they may do.
+
+        Returns the account's ``user_id``, ``username`` and ``name`` as X
+        knows them, ``label`` ("@handle"), ``credentials`` (oauth1,
+        oauth2_user or app_only), ``granted`` and ``missing`` among
+        tweet.read, tweet.write (replies), dm.read and dm.write (DMs),
+        ``required`` (those four), ``scopes_known``, ``access_level`` and a
+        plain-words ``detail``.
+
+        X has no scope introspection for user tokens, but answers made with
+        OAuth 1.0a carry the token's permission in ``x-access-level``. An
+        OAuth 2.0 user token's scopes are not reported at all: they are left
+        unknown (``scopes_known`` False) rather than guessed. An app-only
+        bearer token can read public posts only; /2/users/me refuses it, so
+        the account is looked up by its configured username instead.
+        """
         action = "checking the connection"
-        response = self._call(
-            action, self._client.get_me, user_fields=["username", "name"]
+        kind = self._credentials_kind
+        params = {"user.fields": "username,name"}
+        if kind == APP_ONLY:
+            username = str(self.config.get("username") or "").lstrip("@")
+            if not username:
+                raise AdapterError(
+                    "With only an app bearer token, X cannot tell which account "
+                    "to follow: enter the account's username, or connect it with "
+                    "its user access token and secret."
+                )
+            route = f"/2/users/by/username/{quote(username, safe='')}"
+            body, headers = self._raw(action, "GET", route, params=params)
+        else:
+            body, headers = self._raw(action, "GET", "/2/users/me", params=params)
+        with _expect_shape("X's answer"):
+            me = _data(body, action)
+            info = {"user_id": me["id"], "username": me["username"], "name": me["name"]}
+        info["label"] = f"@{info['username']}"
+        info.update(_permissions(kind, headers.get(ACCESS_LEVEL_HEADER)))
+        return info
+
+    # -- webhook registration ----------------------------------------------
+    def register_webhook(self, url):
+        """Register ``url`` as the app's webhook and subscribe the account.
+
+        X API v2 webhooks: ``GET /2/webhooks`` finds one already registered
+        for ``url`` (re-checked with ``PUT /2/webhooks/:id`` if X marked it
+        invalid), else ``POST /2/webhooks`` registers it (X runs its CRC
+        check on the spot); all three with the app's bearer token. Then
+        ``POST /2/account_activity/webhooks/:id/subscriptions/all``, in the
+        account's user context, subscribes it, unless ``GET`` on the same
+        path says it already is.
+        """
+        if not self._has_user_context:
+            raise NotSupported(
+                "With only an app bearer token, X cannot subscribe the account to "
+                "a webhook: connect it with its user access token and secret, or "
+                "subscribe it in the X developer portal."
+            )
+        own = self._handle
+        webhook_id, reused = self._webhook_for(url)
+        subscribed = self._subscribe(webhook_id)
+        if reused:
+            done = f"The app's webhook for {url} was already registered with X"
+        else:
+            done = f"Registered {url} as the app's webhook with X"
+        if subscribed:
+            return f"{done}; {own} was already subscribed to it."
+        return f"{done}, and subscribed {own} to it."
+
+    def _webhook_for(self, url):
+        """(id, reused) of the app's webhook for ``url``, registered if need be."""
+        webhook = self._find_webhook(url)
+        if webhook is not None:
+            if webhook.get("valid") is False:
+                self._app_call(
+                    "re-checking the webhook",
+                    "PUT",
+                    _webhook_route(webhook),
+                    refine=_webhook_error,
+                )
+            return _id(webhook["id"]), True
+        try:
+            body = self._app_call(
+                "registering the webhook",
+                "POST",
+                "/2/webhooks",
+                json={"url": url},
+                refine=_webhook_error,
+            )
+        except WebhookRejected as exc:
+            if exc.reason != DUPLICATE_WEBHOOK:
+                raise
+            # Registered meanwhile, by another attempt: use that one.
+            webhook = self._find_webhook(url)
+            if webhook is None:
+                raise
+            return _id(webhook["id"]), True
+        with _expect_shape("X's answer"):
+            created = body.get("data") if isinstance(body.get("data"), dict) else body
+            return _id(created["id"]), False
+
+    def _find_webhook(self, url):
+        body = self._app_call(
+            "listing the app's webhooks", "GET", "/2/webhooks", refine=_webhook_error
         )
         with _expect_shape("X's answer"):
-            me = _data(response, action)
-            return {"user_id": me["id"], "username": me["username"], "name": me["name"]}
+            return next(
+                (hook for hook in body.get("data") or [] if hook.get("url") == url),
+                None,
+            )
+
+    def _subscribe(self, webhook_id):
+        """Subscribe the account; True when it already was."""
+        webhook = quote(webhook_id, safe="")
+        route = f"/2/account_activity/webhooks/{webhook}/subscriptions/all"
+        action = f"subscribing {self._handle} to the webhook"
+        try:
+            body, _ = self._raw(f"checking {self._handle}'s subscription", "GET", route)
+            if (body.get("data") or {}).get("subscribed") is True:
+                return True
+        except (AuthError, RateLimited, TransientError):
+            raise
+        except AdapterError:
+            pass  # not subscribed, or not said: the subscription call decides
+        try:
+            body, _ = self._raw(
+                action, "POST", route, json={}, refine=_subscription_error
+            )
+        except WebhookRejected as exc:
+            if exc.reason == DUPLICATE_SUBSCRIPTION:
+                return True
+            raise
+        with _expect_shape("X's answer"):
+            if _data(body, action).get("subscribed") is not True:
+                raise AdapterError(
+                    f"X did not confirm the subscription of {self._handle} to the "
+                    "webhook; try again, or subscribe it in the X developer portal."
+                )
+        return False
+
+    # -- backfill ---------------------------------------------------------
+    def backfill_sources(self):
+        """Mentions, and direct messages with user-context credentials."""
+        if self._has_user_context:
+            return (SOURCE_MENTIONS, SOURCE_DMS)
+        return (SOURCE_MENTIONS,)
+
+    def backfill(self, source, since, cursor=None):
+        """One page of mentions (``GET /2/users/:id/mentions`` from
+        ``start_time``) or of DMs (``GET /2/dm_events``, newest first, up to
+        the first one older than ``since``).
+
+        X serves only the 800 most recent mentions and 30 days of DMs,
+        whatever ``since`` says. Events carry the ids of polling and
+        webhooks; ``reads`` counts what X bills, as :meth:`poll` does.
+        """
+        since = aware_utc(since)
+        if source not in (SOURCE_MENTIONS, SOURCE_DMS):
+            raise ValueError(f"X has no backfill source {source!r}.")
+        if source not in self.backfill_sources():
+            raise NotSupported(
+                "With only an app bearer token, X does not give access to direct "
+                "messages: connect the account with its user access token."
+            )
+        reads = _new_reads()
+        with _expect_shape("X's answer"):
+            if source == SOURCE_MENTIONS:
+                found, next_token = self._backfill_mentions(since, cursor, reads)
+            else:
+                found, next_token = self._backfill_dms(since, cursor, reads)
+        found.sort(key=lambda pair: pair[0])
+        return PollResult(
+            events=[event for _, event in found],
+            cursors=backfill_cursors(next_token),
+            reads=reads,
+        )
+
+    def _backfill_mentions(self, since, cursor, reads):
+        params = {
+            "id": self._own_id,
+            "max_results": PAGE_SIZE,
+            "start_time": _x_time(since),
+            "tweet_fields": TWEET_FIELDS,
+            "expansions": TWEET_EXPANSIONS,
+            "user_fields": USER_FIELDS,
+            "media_fields": MEDIA_FIELDS,
+        }
+        if cursor:
+            params["pagination_token"] = cursor
+        page = self._call(
+            "importing mentions", self._client.get_users_mentions, **params
+        )
+        includes = page.get("includes") or {}
+        _count_users(reads, includes)
+        found = []
+        for tweet in page.get("data") or []:
+            _count(reads, "owned_post", "post", tweet["id"])
+            found.append(
+                (int(tweet["id"]), _tweet_event(tweet, includes, self._own_id))
+            )
+        return found, (page.get("meta") or {}).get("next_token")
+
+    def _backfill_dms(self, since, cursor, reads):
+        params = {
+            "max_results": PAGE_SIZE,
+            "event_types": ["MessageCreate"],
+            "dm_event_fields": DM_EVENT_FIELDS,
+            "expansions": DM_EXPANSIONS,
+            "user_fields": USER_FIELDS,
+            "media_fields": MEDIA_FIELDS,
+        }
+        if cursor:
+            params["pagination_token"] = cursor
+        page = self._call(
+            "importing direct messages",
+            self._client.get_direct_message_events,
+            **params,
+        )
+        includes = page.get("includes") or {}
+        _count_users(reads, includes)
+        found, reached_since = [], False
+        for dm in page.get("data") or []:
+            _count(reads, "dm_event", "dm_event", dm["id"])
+            created_at = _iso_datetime(dm.get("created_at"))
+            if created_at is not None and created_at < since:
+                reached_since = True
+                continue
+            found.append((int(dm["id"]), _v2_dm_event(dm, includes, self._own_id)))
+        next_token = (page.get("meta") or {}).get("next_token")
+        return found, None if reached_since else next_token
+
+    def estimate_backfill(self, since):
+        """Reads a backfill from ``since`` would cost, by price category.
+
+        Mentions are counted with ``GET /2/tweets/counts/recent`` (query
+        ``@username``, app bearer token, last 7 days): ``exact`` is True when
+        X counted them and there are no DMs to import. When X refuses to
+        count (lower tiers answer 401/403), ``since`` is older than 7 days or
+        no app token is at hand, the upper bound is used: the 800 mentions X
+        serves at most. DMs cannot be counted in advance: one page (100) is
+        assumed. ``user`` reads are an upper bound (one author per item).
+        ``detail`` says in plain words how the numbers were obtained.
+        """
+        since = aware_utc(since)
+        counted, detail = self._count_mentions(since)
+        if counted is None:
+            mentions, exact = MENTIONS_LIMIT, False
+        else:
+            mentions, exact = min(counted, MENTIONS_LIMIT), True
+            detail = f"X counted {counted} mentions since {since:%Y-%m-%d %H:%M} UTC."
+            if counted > MENTIONS_LIMIT:
+                detail += f" X serves only the latest {MENTIONS_LIMIT} of them."
+        dms = 0
+        if SOURCE_DMS in self.backfill_sources():
+            dms, exact = DM_ESTIMATE, False
+            detail += (
+                f" Direct messages cannot be counted in advance: {dms} (one page) "
+                "are assumed."
+            )
+        reads = {"owned_post": mentions, "dm_event": dms, "user": mentions + dms}
+        return {"reads": reads, "exact": exact, "detail": detail}
+
+    def _count_mentions(self, since):
+        """(count, "") from X's counts, or (None, why not) for the fallback."""
+        fallback = f"At most {MENTIONS_LIMIT} mentions are assumed (the most X serves)"
+        if since < _now() - COUNTS_WINDOW + COUNTS_MARGIN:
+            return None, f"{fallback}: X counts only the last 7 days."
+        username = str(self.config.get("username") or "").lstrip("@")
+        if not username:
+            return None, f"{fallback}: the account's username is not known yet."
+        params = {
+            "query": f"@{username}",
+            "start_time": _x_time(since),
+            "granularity": "day",
+        }
+        try:
+            body = self._app_call(
+                "counting mentions",
+                "GET",
+                "/2/tweets/counts/recent",
+                params=params,
+            )
+        except NotSupported:
+            return None, (
+                f"{fallback}: there is no app bearer token, nor API key and "
+                "secret, to count them with."
+            )
+        except RateLimited:
+            return None, f"{fallback}: X's limit on counting is reached for now."
+        except TransientError:
+            return None, f"{fallback}: X could not be reached to count them."
+        except AdapterError:
+            return None, (
+                f"{fallback}: X does not let this app count posts (its plan or "
+                "its credentials)."
+            )
+        with _expect_shape("X's answer"):
+            total = (body.get("meta") or {}).get("total_tweet_count")
+            if total is None:
+                total = sum(int(b["tweet_count"]) for b in body.get("data") or [])
+            return int(total), ""
 
     # -- webhooks ---------------------------------------------------------
     def handshake(self, params):
@@ -320,7 +678,7 @@ class XAdapter(NetworkAdapter):
         """Fetch mentions after ``mentions_since_id`` and, with user-context
         credentials, DMs newer than ``dm_newest_id``; events come oldest
         first and the returned cursors point past the newest."""
-        reads = {"owned_post": 0, "dm_event": 0, "user": 0, "resource_ids": []}
+        reads = _new_reads()
         cursors = dict(cursors)
         with _expect_shape("X's answer"):
             found = self._poll_mentions(cursors, reads)
@@ -510,10 +868,7 @@ class XAdapter(NetworkAdapter):
         config = self.config
         bearer_token = config.get("oauth2_user_token") or config.get("bearer_token")
         if not (self._uses_oauth1 or bearer_token):
-            raise AuthError(
-                "The X account has no credentials: set the OAuth 1.0a access token "
-                "and secret, an OAuth 2.0 user token or a bearer token."
-            )
+            raise AuthError(NO_CREDENTIALS)
         client = tweepy.Client(
             bearer_token=bearer_token,
             consumer_key=config.get("api_key"),
@@ -523,10 +878,83 @@ class XAdapter(NetworkAdapter):
             return_type=dict,
             wait_on_rate_limit=False,
         )
-        client.session = _XSession(
-            self._timeout, (config.get("api_base_url") or "").rstrip("/")
-        )
+        client.session = self._session()
         return client
+
+    def _session(self):
+        return _XSession(
+            self._timeout, (self.config.get("api_base_url") or "").rstrip("/")
+        )
+
+    @cached_property
+    def _app_client(self):
+        """A client authenticated as the app alone (OAuth 2.0 bearer token),
+        as X's webhook management and counts endpoints require."""
+        client = tweepy.Client(
+            bearer_token=self._app_bearer_token,
+            return_type=dict,
+            wait_on_rate_limit=False,
+        )
+        client.session = self._session()
+        return client
+
+    @cached_property
+    def _app_bearer_token(self):
+        """The configured app bearer token, or one obtained from the API key
+        and secret (``POST /oauth2/token``, client credentials grant)."""
+        token = self.config.get("bearer_token")
+        if token:
+            return token
+        key, secret = self.config.get("api_key"), self.config.get("api_secret")
+        if not (key and secret):
+            raise NotSupported(
+                "This needs the X app's bearer token, or its API key and secret: "
+                "add them to the account, or do it in the X developer portal."
+            )
+        action = "getting the app's bearer token"
+        try:
+            response = self._session().post(
+                f"{TWEEPY_HOST}/oauth2/token",
+                auth=(key, secret),
+                data={"grant_type": "client_credentials"},
+            )
+        except requests.Timeout as exc:
+            raise TransientError(
+                f"X did not answer within {self._timeout:g} s while {action}."
+            ) from exc
+        except requests.RequestException as exc:
+            raise TransientError(
+                f"Could not reach X while {action} ({type(exc).__name__})."
+            ) from exc
+        if response.status_code in (401, 403):
+            raise AuthError(
+                f"X refused the app's API key and secret while {action} "
+                f"({response.status_code}). Check them in the X developer portal."
+            )
+        if response.status_code >= 500:
+            raise TransientError(f"X failed while {action} ({response.status_code}).")
+        try:
+            token = response.json()["access_token"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AdapterError(
+                f"X answered {response.status_code} without a token while {action}."
+            ) from exc
+        return token
+
+    @property
+    def _credentials_kind(self):
+        if self._uses_oauth1:
+            return OAUTH1
+        if self.config.get("oauth2_user_token"):
+            return OAUTH2_USER
+        if self.config.get("bearer_token"):
+            return APP_ONLY
+        raise AuthError(NO_CREDENTIALS)
+
+    @property
+    def _handle(self):
+        username = str(self.config.get("username") or "").lstrip("@")
+        return f"@{username}" if username else "the account"
 
     @property
     def _uses_oauth1(self):
@@ -552,8 +980,56 @@ class XAdapter(NetworkAdapter):
 
     def _call(self, action, method, **params):
         """Run one tweepy call, turning its failures into typed errors."""
+        return self._guard(action, method, user_auth=self._uses_oauth1, **params)
+
+    def _raw(self, action, method, route, params=None, json=None, refine=None):
+        """One call of ``route`` with the account's credentials: the JSON body
+        and the headers of X's answer. ``refine(exc, problem)`` may return a
+        more precise error for an HTTP refusal."""
+        return self._raw_with(
+            self._client, self._uses_oauth1, action, method, route, params, json, refine
+        )
+
+    def _app_call(self, action, method, route, params=None, json=None, refine=None):
+        """One call with the app's bearer token (see :meth:`_raw`)."""
+        body, _ = self._raw_with(
+            self._app_client, False, action, method, route, params, json, refine
+        )
+        return body
+
+    def _raw_with(self, client, user_auth, action, method, route, params, json, refine):
         try:
-            return method(user_auth=self._uses_oauth1, **params)
+            response = self._guard(
+                action,
+                client.request,
+                method,
+                route,
+                params=params,
+                json=json,
+                user_auth=user_auth,
+            )
+        except AdapterError as exc:
+            cause = exc.__cause__
+            if (
+                refine
+                and type(exc) is AdapterError
+                and isinstance(cause, tweepy.HTTPException)
+            ):
+                better = refine(cause, _problem(cause))
+                if better is not None:
+                    raise better from cause
+            raise
+        with _expect_shape("X's answer"):
+            body = response.json() if response.content else {}
+            if not isinstance(body, dict):
+                raise TypeError("not a JSON object")
+        return body, response.headers
+
+    def _guard(self, action, function, *args, **kwargs):
+        """Run ``function``, turning tweepy's and requests' failures into
+        typed errors."""
+        try:
+            return function(*args, **kwargs)
         except tweepy.TooManyRequests as exc:
             reset_at = None
             if exc.reset_time:
@@ -1010,6 +1486,10 @@ def _newest(current, candidate):
     return current
 
 
+def _new_reads():
+    return {"owned_post": 0, "dm_event": 0, "user": 0, "resource_ids": []}
+
+
 def _count(reads, category, resource, resource_id):
     reads[category] += 1
     reads["resource_ids"].append(f"{resource}:{resource_id}")
@@ -1039,3 +1519,92 @@ def _problem(exc):
     status = exc.response.status_code
     detail = "; ".join(str(message) for message in exc.api_messages)
     return f"{status} {detail or exc.response.reason}"
+
+
+def _now():
+    return datetime.now(timezone.utc)
+
+
+def _x_time(moment):
+    """X's query timestamps: YYYY-MM-DDTHH:mm:ssZ."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _webhook_route(webhook):
+    return f"/2/webhooks/{quote(_id(webhook['id']), safe='')}"
+
+
+def _permissions(kind, access_level):
+    """What test_connection reports of the credentials' permissions."""
+    report = {
+        "credentials": kind,
+        "required": list(FEATURE_SCOPES),
+        "access_level": access_level or "",
+    }
+    if kind == APP_ONLY:
+        granted = [TWEET_READ]
+        detail = (
+            "An app bearer token reads public mentions only: it cannot reply nor "
+            "read or answer direct messages."
+        )
+    elif kind == OAUTH1 and access_level in ACCESS_LEVEL_SCOPES:
+        granted = list(ACCESS_LEVEL_SCOPES[access_level])
+        detail = f'The access token has the "{ACCESS_LEVEL_NAMES[access_level]}" '
+        if access_level == "read-write-directmessages":
+            detail += "permission: every feature works."
+        else:
+            detail += (
+                "permission. To answer every message, set the app's permissions to "
+                '"Read and write and Direct message" in the X developer portal, '
+                "then regenerate the access token and secret."
+            )
+    else:
+        report.update(granted=[], missing=[], scopes_known=False)
+        report["detail"] = (
+            "X does not say what this token may do. Make sure it was granted the "
+            "tweet.read, tweet.write, users.read, dm.read and dm.write scopes."
+        )
+        return report
+    missing = [scope for scope in FEATURE_SCOPES if scope not in granted]
+    report.update(granted=granted, missing=missing, scopes_known=True, detail=detail)
+    return report
+
+
+def _webhook_error(exc, problem):
+    """A typed error for X's refusal of a webhook management call."""
+    status = exc.response.status_code
+    lowered = problem.lower()
+    for reason, message in WEBHOOK_REFUSALS.items():
+        if reason in lowered:
+            return WebhookRejected(f"{message} (X said: {problem})", reason=reason)
+    if DUPLICATE_WEBHOOK in lowered:
+        return WebhookRejected(
+            "X already has a webhook for this URL.", reason=DUPLICATE_WEBHOOK
+        )
+    if status == 403:
+        return NotSupported(
+            "The X app's plan does not include webhooks (the Account Activity "
+            "API): messages will be fetched by polling instead. To receive them "
+            "in real time, upgrade the plan in the X developer portal. "
+            f"(X said: {problem})"
+        )
+    if status in (400, 404):
+        return WebhookRejected(f"X refused the webhook: {problem}")
+    return None
+
+
+def _subscription_error(exc, problem):
+    """A typed error for X's refusal to subscribe the account."""
+    status = exc.response.status_code
+    if status == 409 or DUPLICATE_SUBSCRIPTION in problem.lower():
+        return WebhookRejected(
+            "The account is already subscribed.", reason=DUPLICATE_SUBSCRIPTION
+        )
+    if status == 403 and "permission" in problem.lower():
+        return AuthError(
+            "X refused to subscribe the account: its access token lacks the "
+            '"Read and write and Direct message" permission. Set it in the X '
+            "developer portal, regenerate the access token and secret, and "
+            f"reconnect the account. (X said: {problem})"
+        )
+    return _webhook_error(exc, problem)

@@ -1,3 +1,4 @@
+from . import helpdesk_rules_cache_mixin
 from . import helpdesk_ticket_channel
 from . import helpdesk_sentiment_term
 from . import helpdesk_ticket_rule

@@ -12,6 +12,7 @@ class HelpdeskSentimentTerm(models.Model):
     starts as the bundled word list for Spanish, English and Portuguese."""
 
     _name = "helpdesk.sentiment.term"
+    _inherit = ["helpdesk.rules.cache.mixin"]
     _description = "Sentiment Lexicon Term"
     _order = "lang, kind, term"
     _rec_name = "term"
@@ -64,16 +65,3 @@ class HelpdeskSentimentTerm(models.Model):
                 term.term
             )
         return data
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()

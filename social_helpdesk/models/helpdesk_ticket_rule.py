@@ -20,6 +20,7 @@ class HelpdeskTicketRule(models.Model):
     it to sales as a CRM lead. Rules run on every channel."""
 
     _name = "helpdesk.ticket.rule"
+    _inherit = ["helpdesk.rules.cache.mixin"]
     _description = "Helpdesk Categorization Rule"
     _order = "sequence, id"
 
@@ -141,7 +142,9 @@ class HelpdeskTicketRule(models.Model):
                         self.env._(
                             "Rule %(rule)s, %(field)s: %(error)s",
                             rule=rule.name,
-                            field=rule._fields[field_name].string,
+                            field=rule._fields[field_name]._description_string(
+                                self.env
+                            ),
                             error=exc,
                         )
                     ) from exc
@@ -174,19 +177,6 @@ class HelpdeskTicketRule(models.Model):
         rules = self.sudo().search([("company_id", "in", [self.env.company.id, False])])
         lexicon = Lexicon(self.env["helpdesk.sentiment.term"].sudo()._lexicon_data())
         return RuleSet([rule._to_engine_rule() for rule in rules], lexicon)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     # ------------------------------------------------------------------
     # Evaluation

@@ -103,7 +103,52 @@ class SocialAccount(models.Model):
         compute="_compute_webhook_url", groups="helpdesk_mgmt.group_helpdesk_manager"
     )
     event_count = fields.Integer(compute="_compute_event_stats")
-    error_event_count = fields.Integer(compute="_compute_event_stats")
+    error_event_count = fields.Integer(
+        "Events in error", compute="_compute_event_stats"
+    )
+    connected_date = fields.Datetime(readonly=True, copy=False)
+    silent_after_hours = fields.Integer(
+        "Flag as silent after (hours)",
+        default=24,
+        help="A connected account that receives nothing for this many hours is "
+        "flagged: its webhook or polling may have stopped. 0: never flag.",
+    )
+    is_silent = fields.Boolean(
+        "Silent", compute="_compute_health", search="_search_is_silent"
+    )
+    is_rate_limited = fields.Boolean("Rate limited", compute="_compute_health")
+
+    # Backfill: the last days of history, imported through the event store
+    backfill_days = fields.Integer(
+        "Import the last (days)",
+        default=7,
+        help="On connection, import this many days of past mentions, comments "
+        "and conversations (within what the network's API returns).",
+    )
+    backfill_state = fields.Selection(
+        [
+            ("none", "Not imported"),
+            ("running", "Importing"),
+            ("done", "Imported"),
+            ("failed", "Import failed"),
+        ],
+        "History import",
+        default="none",
+        required=True,
+        readonly=True,
+        copy=False,
+    )
+    backfill_since = fields.Datetime(readonly=True, copy=False)
+    backfill_sources = fields.Json(
+        readonly=True, copy=False, help="Sources still to import, in order."
+    )
+    backfill_source_count = fields.Integer(readonly=True, copy=False)
+    backfill_cursor = fields.Char(readonly=True, copy=False)
+    backfill_event_count = fields.Integer("Imported events", readonly=True, copy=False)
+    backfill_error = fields.Text(readonly=True, copy=False)
+    backfill_progress = fields.Float(
+        "Import progress", compute="_compute_backfill_progress"
+    )
 
     # X (OAuth 1.0a user context, OAuth 2.0 user token, app bearer token)
     x_user_id = fields.Char("X user id", readonly=True)
@@ -191,6 +236,59 @@ class SocialAccount(models.Model):
         for account in self:
             account.api_spend_month = spend.get(account.id, 0.0)
 
+    @api.depends(
+        "state",
+        "last_event_date",
+        "connected_date",
+        "silent_after_hours",
+        "rate_limited_until",
+    )
+    def _compute_health(self):
+        now = fields.Datetime.now()
+        for account in self:
+            account.is_rate_limited = bool(
+                account.rate_limited_until and account.rate_limited_until > now
+            )
+            heard = account.last_event_date or account.connected_date
+            account.is_silent = bool(
+                account.state == "connected"
+                and account.silent_after_hours
+                and heard
+                and heard < now - timedelta(hours=account.silent_after_hours)
+            )
+
+    def _search_is_silent(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on the silent flag."))
+        self.flush_model(
+            ["state", "last_event_date", "connected_date", "silent_after_hours"]
+        )
+        self.env.cr.execute(
+            """
+            SELECT id FROM social_account
+            WHERE state = 'connected' AND silent_after_hours > 0
+              AND COALESCE(last_event_date, connected_date)
+                  < NOW() AT TIME ZONE 'UTC'
+                    - make_interval(hours => silent_after_hours)
+            """
+        )
+        silent_ids = [row[0] for row in self.env.cr.fetchall()]
+        wanted = (operator == "=") == value
+        return [("id", "in" if wanted else "not in", silent_ids)]
+
+    @api.depends("backfill_state", "backfill_sources", "backfill_source_count")
+    def _compute_backfill_progress(self):
+        for account in self:
+            if account.backfill_state == "done":
+                account.backfill_progress = 100.0
+            elif account.backfill_state == "none" or not account.backfill_source_count:
+                account.backfill_progress = 0.0
+            else:
+                left = len(account.backfill_sources or [])
+                account.backfill_progress = (
+                    100.0 * (account.backfill_source_count - left)
+                ) / account.backfill_source_count
+
     def _compute_event_stats(self):
         groups = (
             self.env["social.event"]
@@ -274,19 +372,9 @@ class SocialAccount(models.Model):
     def action_test_connection(self):
         self.ensure_one()
         try:
-            info = self._get_adapter().test_connection()
+            _info, description = self._connect()
         except AdapterError as exc:
-            self._set_error(str(exc))
             raise UserError(_("Connection failed: %s", exc)) from exc
-        description = self._describe_connection(info)
-        values = {
-            "state": "connected",
-            "last_error": False,
-            "connection_info": description,
-        }
-        if self.network == "x":
-            values.update(x_user_id=info["user_id"], x_username=info["username"])
-        self.write(values)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -297,6 +385,29 @@ class SocialAccount(models.Model):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def _connect(self):
+        """Test the credentials and record the outcome on the account. Returns
+        the adapter's report and its description; an AdapterError propagates
+        once the account is marked in error."""
+        self.ensure_one()
+        try:
+            info = self._get_adapter().test_connection()
+        except AdapterError as exc:
+            self._set_error(str(exc))
+            raise
+        description = self._describe_connection(info)
+        values = {
+            "state": "connected",
+            "last_error": False,
+            "connection_info": description,
+        }
+        if self.state != "connected" or not self.connected_date:
+            values["connected_date"] = fields.Datetime.now()
+        if self.network == "x":
+            values.update(x_user_id=info["user_id"], x_username=info["username"])
+        self.write(values)
+        return info, description
 
     def _describe_connection(self, info):
         if self.network == "x":
@@ -501,3 +612,155 @@ class SocialAccount(models.Model):
                 self, resource_ids, fields.Date.today()
             )
             self.invalidate_recordset(["api_spend_month"])
+
+    # ------------------------------------------------------------------
+    # History import (backfill)
+    # ------------------------------------------------------------------
+    def _estimate_backfill_cost(self, days):
+        """Estimated reads and USD cost of importing ``days`` of history, for
+        metered networks; None elsewhere."""
+        self.ensure_one()
+        since = self._backfill_start(days)
+        estimate = self._get_adapter().estimate_backfill(since)
+        if estimate is None:
+            return None
+        cost = self.env["social.api.price"]._estimate(self.network, estimate["reads"])
+        return dict(estimate, cost=cost)
+
+    @api.model
+    def _backfill_start(self, days):
+        return (fields.Datetime.now() - timedelta(days=days)).replace(
+            tzinfo=timezone.utc
+        )
+
+    def _start_backfill(self, days):
+        """Queue the import of the last ``days`` of history: the cron reads
+        it page by page into the event store, where webhooks and polling
+        deduplicate against it."""
+        for account in self:
+            if account.backfill_state == "running":
+                raise UserError(
+                    _("The history of %s is already being imported.", account.name)
+                )
+            sources = list(account._get_adapter().backfill_sources())
+            account.write(
+                {
+                    "backfill_days": days,
+                    "backfill_state": "running",
+                    "backfill_since": account._backfill_start(days).replace(
+                        tzinfo=None
+                    ),
+                    "backfill_sources": sources,
+                    "backfill_source_count": len(sources),
+                    "backfill_cursor": False,
+                    "backfill_event_count": 0,
+                    "backfill_error": False,
+                }
+            )
+            account.message_post(body=_("Importing the last %s days of history.", days))
+        self.env.ref("social_helpdesk.ir_cron_social_backfill")._trigger()
+
+    @api.model
+    def _cron_backfill(self, pages_per_run=20):
+        """Import history pages of the accounts being backfilled, each page
+        committed with its cursor, and report progress to the cron."""
+        Event = self.env["social.event"]
+        pages = 0
+        for account_id in self.search([("backfill_state", "=", "running")]).ids:
+            while pages < pages_per_run:
+                account = self.browse(account_id)._lock_for_poll()
+                if not account or account.backfill_state != "running":
+                    break
+                more = account._backfill_page()
+                pages += 1
+                Event._commit()
+                if not more:
+                    break
+        remaining = self.search_count([("backfill_state", "=", "running")])
+        self.env["ir.cron"]._notify_progress(done=pages, remaining=remaining)
+
+    def _backfill_page(self):
+        """Import one page of the current source. Returns whether to go on
+        now (False when done, failed, or waiting for a rate limit)."""
+        self.ensure_one()
+        sources = list(self.backfill_sources or [])
+        if not sources:
+            return self._finish_backfill()
+        if (
+            self.network in METERED_NETWORKS
+            and self.x_monthly_budget
+            and self.api_spend_month >= self.x_monthly_budget
+        ):
+            return self._fail_backfill(
+                _(
+                    "The monthly API budget of %s USD is reached; the import stopped.",
+                    self.x_monthly_budget,
+                )
+            )
+        since = self.backfill_since.replace(tzinfo=timezone.utc)
+        try:
+            result = self._get_adapter().backfill(
+                sources[0], since, self.backfill_cursor or None
+            )
+        except RateLimited as exc:
+            self._set_rate_limited(exc.reset_at)
+            self.env.ref("social_helpdesk.ir_cron_social_backfill")._trigger(
+                self.rate_limited_until
+            )
+            return False
+        except AdapterError as exc:
+            return self._fail_backfill(str(exc))
+        stored = self.env["social.event"]._store(self, result.events)
+        self._meter_reads(result.reads)
+        cursor = (result.cursors or {}).get("next")
+        if not cursor:
+            sources.pop(0)
+        self.sudo().write(
+            {
+                "backfill_sources": sources,
+                "backfill_cursor": cursor or False,
+                "backfill_event_count": self.backfill_event_count + stored,
+            }
+        )
+        self.env["social.event"]._trigger_processing()
+        return bool(sources) or self._finish_backfill()
+
+    def _finish_backfill(self):
+        self.sudo().write({"backfill_state": "done", "backfill_sources": []})
+        self.message_post(
+            body=_(
+                "History imported: %(count)s new events from the last %(days)s days.",
+                count=self.backfill_event_count,
+                days=self.backfill_days,
+            )
+        )
+        return False
+
+    def _fail_backfill(self, reason):
+        self.sudo().write({"backfill_state": "failed", "backfill_error": reason})
+        self.message_post(body=_("The history import failed: %s", reason))
+        return False
+
+    def action_open_setup(self):
+        self.ensure_one()
+        return self.env["social.account.setup.wizard"].action_open(self.id)
+
+    def action_retry_error_events(self):
+        """Queue this account's failed events again."""
+        self.env["social.event"].search(
+            [("account_id", "in", self.ids), ("state", "=", "error")]
+        ).action_retry()
+
+    def action_backfill(self):
+        """Ask how many days to import (and, for X, confirm the cost)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "social.account.backfill.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_account_id": self.id,
+                "default_days": self.backfill_days or 7,
+            },
+        }

@@ -1,6 +1,6 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class SocialApiPrice(models.Model):
@@ -27,3 +27,12 @@ class SocialApiPrice(models.Model):
             "One price per network and resource type.",
         )
     ]
+
+    @api.model
+    def _estimate(self, network, reads):
+        """USD cost of ``reads`` ({resource type: count}) at today's prices."""
+        prices = {
+            price.resource_type: price.unit_price
+            for price in self.sudo().search([("network", "=", network)])
+        }
+        return sum(prices.get(kind, 0.0) * count for kind, count in reads.items())

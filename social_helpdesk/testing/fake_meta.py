@@ -15,20 +15,27 @@ calls of a route fail, throttle or hang on demand::
 Routes are named ``"<METHOD> <edge>"``: ``GET me``, ``GET permissions``,
 ``GET debug_token``, ``GET node`` (``/{id}``), ``GET|POST subscribed_apps``,
 ``GET feed``, ``GET conversations``, ``GET media``, ``GET|POST comments``,
-``GET|POST replies`` and ``POST messages`` (``/{page-id}`` or ``/me``).
+``GET|POST replies``, ``POST messages`` (``/{page-id}`` or ``/me``) and
+``GET|POST subscriptions`` (``/{app-id}/subscriptions``, the app's webhook
+settings, with the app access token ``{app-id}|{app-secret}`` only). With
+``verify_callbacks`` set, ``POST subscriptions`` verifies the callback URL
+over HTTP as Meta does (``hub.mode``, ``hub.challenge``,
+``hub.verify_token``).
 """
 
 import contextlib
 import itertools
 import json
+import secrets
 import sys
 import threading
+import urllib.request
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from ..adapters.base import hmac_sha256
 from ..adapters.meta import INSTAGRAM_PERMISSIONS, PAGE_PERMISSIONS
@@ -44,7 +51,9 @@ GRAPH_ERROR_MESSAGES = {
         "because the user changed their password or Facebook has changed the "
         "session for security reasons."
     ),
+    15: "(#15) This method must be called with an app access_token.",
     200: "(#200) Requires pages_messaging permission to manage the object",
+    210: "(#210) A page access token is required to request this resource.",
     613: "(#613) Calls to this api have exceeded the rate limit.",
     10900: "(#10900) Activity already replied to",
     80001: (
@@ -156,6 +165,8 @@ class FakeMetaServer:
         self.media = {}
         self.instagram_comments = {}
         self.private_replies = {}  # comment or post id -> message id
+        self.app_subscriptions = {}  # object -> the app's webhook settings
+        self.verify_callbacks = False  # True: check callback URLs over HTTP
         self._ids = itertools.count(1)
         self._faults = defaultdict(deque)
         self._lock = threading.RLock()
@@ -177,6 +188,8 @@ class FakeMetaServer:
             "GET replies": self._get_replies,
             "POST replies": self._post_reply,
             "POST messages": self._post_message,
+            "GET subscriptions": self._get_app_subscriptions,
+            "POST subscriptions": self._post_app_subscription,
         }
 
     # -- lifecycle --------------------------------------------------------
@@ -231,6 +244,11 @@ class FakeMetaServer:
     def requests_to(self, route):
         with self._lock:
             return [request for request in self.requests if request.route == route]
+
+    @property
+    def app_access_token(self):
+        """The app access token Meta accepts: ``{app-id}|{app-secret}``."""
+        return f"{self.app_id}|{self.app_secret}"
 
     def add_post(self, post_id, message, created_time, author=None):
         """A post on the page feed, by the page unless ``author`` is given."""
@@ -328,7 +346,7 @@ class FakeMetaServer:
     def _answer(self, route, segments, query, body, headers):
         if segments[0] != self.graph_version:
             return 400, {"error": graph_error(2500, "Unknown path components")}
-        denied = self._check_credentials(query, headers)
+        denied = self._check_credentials(query, headers, route, body)
         if denied:
             return denied
         answer = self._routes.get(route)
@@ -338,14 +356,27 @@ class FakeMetaServer:
         with self._lock:
             return answer(segments[1:], params)
 
-    def _check_credentials(self, query, headers):
+    def _check_credentials(self, query, headers, route="", body=None):
+        """The page token everywhere but on the app's own edges, which take
+        the app access token only; from the header, query or form body."""
         authorization = headers.get("Authorization", "")
-        token = authorization.removeprefix("Bearer ") or query.get("access_token")
+        form = body if isinstance(body, dict) else {}
+        token = (
+            authorization.removeprefix("Bearer ")
+            or query.get("access_token")
+            or form.get("access_token")
+        )
         if not token:
             message = "An active access token must be used to query information."
             return 400, {"error": graph_error(2500, message)}
-        if token != self.access_token or not self.token_valid:
+        app_route = route.endswith(" subscriptions")
+        if token == self.app_access_token and self.app_secret:
+            if not app_route:
+                return 400, {"error": graph_error(210)}
+        elif token != self.access_token or not self.token_valid:
             return 400, {"error": graph_error(190, subcode=460)}
+        elif app_route:
+            return 400, {"error": graph_error(15)}
         proof = query.get("appsecret_proof")
         if self.app_secret and proof != hmac_sha256(self.app_secret, token).hex():
             message = "Invalid appsecret_proof provided in the API argument"
@@ -424,6 +455,38 @@ class FakeMetaServer:
                 "error": graph_error(100, "(#100) subscribed_fields is required")
             }
         self.subscribed_fields = sorted(set(self.subscribed_fields) | set(fields))
+        return 200, {"success": True}
+
+    def _get_app_subscriptions(self, ids, _params):
+        if ids[0] != self.app_id:
+            return _unknown_object(ids[0])
+        return 200, {"data": [dict(item) for item in self.app_subscriptions.values()]}
+
+    def _post_app_subscription(self, ids, params):
+        """Set the app's webhook for an object, checking the callback first."""
+        if ids[0] != self.app_id:
+            return _unknown_object(ids[0])
+        obj = params.get("object")
+        url = params.get("callback_url")
+        fields = [name for name in params.get("fields", "").split(",") if name]
+        if obj not in ("page", "instagram", "user", "permissions") or not url:
+            message = "(#100) object and callback_url are required"
+            return 400, {"error": graph_error(100, message)}
+        if not fields:
+            return 400, {"error": graph_error(100, "(#100) fields is required")}
+        if self.verify_callbacks:
+            problem = _verify_callback(url, params.get("verify_token", ""))
+            if problem:
+                message = f"(#2200) callback verification failed: {problem}"
+                return 400, {"error": graph_error(2200, message)}
+        current = self.app_subscriptions.get(obj, {}).get("fields", [])
+        names = sorted({item["name"] for item in current} | set(fields))
+        self.app_subscriptions[obj] = {
+            "object": obj,
+            "callback_url": url,
+            "active": True,
+            "fields": [{"name": name, "version": self.graph_version} for name in names],
+        }
         return 200, {"success": True}
 
     def _get_feed(self, ids, params):
@@ -737,6 +800,30 @@ def _json_param(params, name):
         except ValueError:
             return None
     return value if isinstance(value, dict) else None
+
+
+def _verify_callback(url, verify_token):
+    """Meta's verification request; the problem found, or "" when it passed."""
+    challenge = secrets.token_hex(8)
+    query = urlencode(
+        {
+            "hub.mode": "subscribe",
+            "hub.challenge": challenge,
+            "hub.verify_token": verify_token,
+        }
+    )
+    separator = "&" if "?" in url else "?"
+    try:
+        with urllib.request.urlopen(f"{url}{separator}{query}", timeout=3) as answer:
+            received = answer.read().decode("utf-8", "replace")
+    except OSError as exc:
+        return f"URL couldn't be validated ({type(exc).__name__})"
+    if received != challenge:
+        return (
+            "Response does not match challenge, expected value="
+            f'"{challenge}", received="{received[:40]}"'
+        )
+    return ""
 
 
 def _unknown_object(object_id):

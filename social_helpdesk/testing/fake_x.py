@@ -14,18 +14,33 @@ client has given up::
 
 Like X's self-serve tiers, it refuses a reply to a post that does not
 mention the account unless ``summoned_replies_only`` is turned off.
+
+Onboarding endpoints are served too: X API v2 webhooks (``GET``/``POST
+/2/webhooks``, ``PUT /2/webhooks/:id``), Account Activity subscriptions
+(``GET``/``POST .../subscriptions/all``), ``GET /2/tweets/counts/recent``,
+``GET /2/users/by/username/:username`` and ``POST /oauth2/token``. Answers
+to OAuth 1.0a calls carry ``x-access-level`` (``access_level``); a bearer
+token equal to ``app_bearer_token`` is app-only, refused where X wants a
+user, and the only one accepted where X wants the app. ``POST /2/webhooks``
+runs a real CRC check against the URL when ``crc_secret`` is set.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import re
+import secrets
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ME = "GET /2/users/me"
 MENTIONS = "GET /2/users/:id/mentions"
@@ -34,6 +49,39 @@ CREATE_POST = "POST /2/tweets"
 DM_EVENTS = "GET /2/dm_events"
 CONVERSATION_DM_EVENTS = "GET /2/dm_conversations/with/:id/dm_events"
 SEND_DM = "POST /2/dm_conversations/with/:id/messages"
+USER_BY_USERNAME = "GET /2/users/by/username/:username"
+WEBHOOKS = "GET /2/webhooks"
+CREATE_WEBHOOK = "POST /2/webhooks"
+VALIDATE_WEBHOOK = "PUT /2/webhooks/:id"
+SUBSCRIPTION = "GET /2/account_activity/webhooks/:id/subscriptions/all"
+SUBSCRIBE = "POST /2/account_activity/webhooks/:id/subscriptions/all"
+COUNTS = "GET /2/tweets/counts/recent"
+TOKEN = "POST /oauth2/token"
+
+APP_ONLY_FORBIDDEN = (
+    "Authenticating with OAuth 2.0 Application-Only is forbidden for this "
+    "endpoint.  Supported authentication types are [OAuth 1.0a User Context, "
+    "OAuth 2.0 User Context]."
+)
+APP_ONLY_REQUIRED = (
+    "Authenticating with {kind} is forbidden for this endpoint.  Supported "
+    "authentication types are [OAuth 2.0 Application-Only]."
+)
+CLIENT_FORBIDDEN_DETAIL = (
+    "When authenticating requests to the Twitter API v2 endpoints, you must use "
+    "keys and tokens from a Twitter developer App that is attached to a Project "
+    "with the appropriate level of API access."
+)
+DM_PERMISSION_DETAIL = (
+    "Your client app is not configured with the appropriate oauth1 app "
+    "permissions for this endpoint."
+)
+# What X serves at most: the latest 800 mentions, 30 days of DM events, and
+# counts of the last 7 days.
+MENTIONS_CAP = 800
+DM_HISTORY = timedelta(days=30)
+COUNTS_HISTORY = timedelta(days=7)
+CRC_TIMEOUT_SECONDS = 3
 
 REPLY_NOT_ALLOWED_DETAIL = (
     "Reply to this conversation is not allowed because you have not been "
@@ -69,6 +117,7 @@ class RecordedRequest:
     query: dict
     json: object
     headers: dict  # names lower-cased
+    form: dict = field(default_factory=dict)  # a form-encoded body
 
 
 @dataclass
@@ -85,10 +134,11 @@ class _Script:
 class _Problem(Exception):
     """An error answer in X's problem shape."""
 
-    def __init__(self, status, detail=None):
+    def __init__(self, status, detail=None, body=None):
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.body = body
 
 
 class FakeXServer:
@@ -100,6 +150,22 @@ class FakeXServer:
         self.dm_events = []
         self.requests = []
         self.summoned_replies_only = True
+        # Onboarding: the token's permission reported in x-access-level (None
+        # sends no header), the app's bearer token and consumer credentials,
+        # the app's webhooks and their subscribed user ids, and what the
+        # app's plan allows.
+        self.access_level = "read-write-directmessages"
+        self.app_bearer_token = "fake-app-bearer-token"
+        self.consumer_key = None  # None accepts any key and secret
+        self.consumer_secret = None
+        self.crc_secret = None  # set: POST /2/webhooks runs a real CRC check
+        self.crc_passes = True  # the CRC outcome when crc_secret is None
+        self.allow_insecure_urls = False  # http:// and ports, for loopback
+        self.webhook_limit = 1
+        self.webhooks_enabled = True
+        self.counts_enabled = True
+        self.webhooks = {}
+        self.subscriptions = defaultdict(set)
         self._last_id = FIRST_ID
         self._scripts = defaultdict(deque)
         self._lock = threading.Lock()
@@ -123,6 +189,30 @@ class FakeXServer:
                 re.compile(r"/2/dm_conversations/with/(\d+)/messages"),
                 self._send_dm,
             ),
+            (
+                USER_BY_USERNAME,
+                re.compile(r"/2/users/by/username/(\w+)"),
+                self._get_user_by_username,
+            ),
+            (WEBHOOKS, re.compile(r"/2/webhooks"), self._get_webhooks),
+            (CREATE_WEBHOOK, re.compile(r"/2/webhooks"), self._create_webhook),
+            (
+                VALIDATE_WEBHOOK,
+                re.compile(r"/2/webhooks/(\d+)"),
+                self._validate_webhook,
+            ),
+            (
+                SUBSCRIPTION,
+                re.compile(r"/2/account_activity/webhooks/(\d+)/subscriptions/all"),
+                self._get_subscription,
+            ),
+            (
+                SUBSCRIBE,
+                re.compile(r"/2/account_activity/webhooks/(\d+)/subscriptions/all"),
+                self._subscribe,
+            ),
+            (COUNTS, re.compile(r"/2/tweets/counts/recent"), self._get_counts),
+            (TOKEN, re.compile(r"/oauth2/token"), self._token),
         ]
 
     # -- lifecycle ----------------------------------------------------------
@@ -235,6 +325,18 @@ class FakeXServer:
         self.dm_events.append(event)
         return event
 
+    def add_webhook(self, url, *, valid=True, webhook_id=None, subscribed=()):
+        """A webhook the app registered earlier, with its subscribed users."""
+        webhook = {
+            "id": self._take_id(webhook_id),
+            "url": url,
+            "valid": valid,
+            "created_at": _iso(),
+        }
+        self.webhooks[webhook["id"]] = webhook
+        self.subscriptions[webhook["id"]].update(str(uid) for uid in subscribed)
+        return webhook
+
     def posts_by(self, user_id):
         return [
             post for post in self.tweets.values() if post["author_id"] == str(user_id)
@@ -288,13 +390,18 @@ class FakeXServer:
             body = json.loads(raw_body) if raw_body else None
         except ValueError:
             body = None
+        lowered = {name.lower(): value for name, value in headers.items()}
+        form = {}
+        if "x-www-form-urlencoded" in lowered.get("content-type", ""):
+            form = dict(parse_qsl(raw_body.decode("utf-8", "replace")))
         request = RecordedRequest(
             method=method,
             path=parts.path,
             route=route,
             query=dict(parse_qsl(parts.query)),
             json=body,
-            headers={name.lower(): value for name, value in headers.items()},
+            headers=lowered,
+            form=form,
         )
         with self._lock:
             self.requests.append(request)
@@ -307,7 +414,8 @@ class FakeXServer:
             self._stopping.wait(script.delay)
             return answer
         self._stopping.wait(script.delay)
-        return script.status, script.body, {**_rate_headers(), **script.headers}
+        headers = {**self._headers(request), **script.headers}
+        return script.status, script.body, headers
 
     def _match(self, method, path):
         for route, pattern, handler in self._routes:
@@ -325,11 +433,36 @@ class FakeXServer:
             with self._lock:
                 status, body = handler(request, path_id)
         except _Problem as problem:
-            status, body = problem.status, _problem(problem.status, problem.detail)
-        return status, body, _rate_headers()
+            status = problem.status
+            body = problem.body or _problem(problem.status, problem.detail)
+        return status, body, self._headers(request)
+
+    def _headers(self, request):
+        """Rate-limit headers, and x-access-level on OAuth 1.0a answers."""
+        headers = _rate_headers()
+        if _auth_kind(request, self.app_bearer_token) == "oauth1" and (
+            self.access_level
+        ):
+            headers["x-access-level"] = self.access_level
+        return headers
+
+    def _require_user(self, request):
+        """Refuse an app-only token, as X's user-context endpoints do."""
+        if _auth_kind(request, self.app_bearer_token) == "app":
+            raise _Problem(403, body=_unsupported_auth(APP_ONLY_FORBIDDEN))
+
+    def _require_app(self, request):
+        """Refuse user tokens, as X's app-only endpoints do."""
+        kind = _auth_kind(request, self.app_bearer_token)
+        if kind == "oauth1":
+            detail = APP_ONLY_REQUIRED.format(kind="OAuth 1.0a User Context")
+            raise _Problem(403, body=_unsupported_auth(detail))
+        if kind != "app":
+            raise _Problem(401)
 
     # -- endpoints ------------------------------------------------------------
     def _get_me(self, request, _):
+        self._require_user(request)
         return 200, {
             "data": _shape(self.me, USER_DEFAULT_FIELDS, request, "user.fields")
         }
@@ -340,7 +473,11 @@ class FakeXServer:
             for post in self._newest_first(self.tweets.values())
             if user_id
             in {m["id"] for m in post.get("entities", {}).get("mentions", [])}
-            and _in_id_range(post["id"], request)
+        ][:MENTIONS_CAP]
+        posts = [
+            post
+            for post in posts
+            if _in_id_range(post["id"], request) and _in_time_range(post, request)
         ]
         return 200, self._posts_page(posts, request)
 
@@ -383,6 +520,7 @@ class FakeXServer:
         return 201, {"data": data}
 
     def _get_dm_events(self, request, _):
+        self._require_user(request)
         return 200, self._dm_page(self.dm_events, request)
 
     def _get_conversation_dm_events(self, request, participant_id):
@@ -405,6 +543,188 @@ class FakeXServer:
         }
         return 201, {"data": data}
 
+    def _get_user_by_username(self, request, username):
+        user = next(
+            (
+                u
+                for u in self.users.values()
+                if u["username"].lower() == username.lower()
+            ),
+            None,
+        )
+        if user is None:
+            body = {
+                "errors": [
+                    {
+                        "value": username,
+                        "detail": f"Could not find user with username: [{username}].",
+                        "title": "Not Found Error",
+                        "resource_type": "user",
+                        "parameter": "username",
+                        "resource_id": username,
+                        "type": "https://api.twitter.com/2/problems/resource-not-found",
+                    }
+                ]
+            }
+            return 200, body
+        return 200, {"data": _shape(user, USER_DEFAULT_FIELDS, request, "user.fields")}
+
+    # -- onboarding endpoints -------------------------------------------------
+    def _check_webhooks_access(self, request):
+        self._require_app(request)
+        if not self.webhooks_enabled:
+            raise _Problem(403, body=_client_forbidden())
+
+    def _get_webhooks(self, request, _):
+        self._check_webhooks_access(request)
+        hooks = sorted(self.webhooks.values(), key=lambda hook: int(hook["id"]))
+        body = {"data": hooks} if hooks else {}
+        body["meta"] = {"result_count": len(hooks)}
+        return 200, body
+
+    def _create_webhook(self, request, _):
+        self._check_webhooks_access(request)
+        url = (
+            (request.json or {}).get("url") if isinstance(request.json, dict) else None
+        )
+        if not isinstance(url, str) or not 1 <= len(url) <= 200:
+            raise _Problem(400, body=_invalid_request("UrlValidationFailed"))
+        parts = urlsplit(url)
+        if not self.allow_insecure_urls and (
+            parts.scheme != "https" or parts.port is not None or not parts.hostname
+        ):
+            raise _Problem(400, body=_invalid_request("UrlValidationFailed"))
+        if any(hook["url"] == url for hook in self.webhooks.values()):
+            raise _Problem(400, body=_invalid_request("DuplicateUrlFailed"))
+        if len(self.webhooks) >= self.webhook_limit:
+            raise _Problem(400, body=_invalid_request("WebhookLimitExceeded"))
+        if not self._crc_check(url):
+            raise _Problem(400, body=_invalid_request("CrcValidationFailed"))
+        webhook = self.add_webhook(url)
+        return 200, {"data": dict(webhook)}
+
+    def _validate_webhook(self, request, webhook_id):
+        self._check_webhooks_access(request)
+        webhook = self.webhooks.get(webhook_id)
+        if webhook is None:
+            raise _Problem(400, body=_invalid_request("WebhookIdInvalid"))
+        webhook["valid"] = self._crc_check(webhook["url"])
+        if not webhook["valid"]:
+            raise _Problem(400, body=_invalid_request("CrcValidationFailed"))
+        return 200, {"data": {"attempted": True}}
+
+    def _subscribed_webhook(self, request, webhook_id):
+        self._require_user(request)
+        if not self.webhooks_enabled:
+            raise _Problem(403, body=_client_forbidden())
+        if webhook_id not in self.webhooks:
+            raise _Problem(404, "Webhook ID not found")
+        return self.subscriptions[webhook_id]
+
+    def _get_subscription(self, request, webhook_id):
+        subscribed = self._subscribed_webhook(request, webhook_id)
+        return 200, {"data": {"subscribed": self.me["id"] in subscribed}}
+
+    def _subscribe(self, request, webhook_id):
+        subscribed = self._subscribed_webhook(request, webhook_id)
+        oauth1 = _auth_kind(request, self.app_bearer_token) == "oauth1"
+        if oauth1 and self.access_level != "read-write-directmessages":
+            raise _Problem(403, DM_PERMISSION_DETAIL)
+        if self.me["id"] in subscribed:
+            raise _Problem(409, body=_invalid_request("DuplicateSubscriptionFailed"))
+        subscribed.add(self.me["id"])
+        return 200, {"data": {"subscribed": True}}
+
+    def _get_counts(self, request, _):
+        """Counts of posts mentioning ``@username`` (the one query supported)."""
+        self._require_app(request)
+        if not self.counts_enabled:
+            raise _Problem(403, body=_client_forbidden())
+        match = re.fullmatch(r"@(\w+)", request.query.get("query", "").strip())
+        if not match:
+            raise _Problem(400, "The fake counts only queries of one @username.")
+        now = datetime.now(timezone.utc)
+        start = _parse_time(request.query.get("start_time")) or now - COUNTS_HISTORY
+        end = _parse_time(request.query.get("end_time")) or now
+        if start < now - COUNTS_HISTORY - timedelta(minutes=1):
+            raise _Problem(
+                400,
+                f"Invalid 'start_time':'{request.query['start_time']}'. "
+                "'start_time' must be within the last 7 days.",
+            )
+        step = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1)}.get(
+            request.query.get("granularity", "hour"), timedelta(days=1)
+        )
+        times = [
+            _parse_time(post["created_at"])
+            for post in self.tweets.values()
+            if match[1].lower()
+            in {
+                m["username"].lower()
+                for m in post.get("entities", {}).get("mentions", [])
+            }
+        ]
+        buckets, bucket_start = [], start
+        while bucket_start < end:
+            bucket_end = min(_floor(bucket_start, step) + step, end)
+            count = sum(1 for moment in times if bucket_start <= moment < bucket_end)
+            buckets.append(
+                {
+                    "end": _iso(bucket_end),
+                    "start": _iso(bucket_start),
+                    "tweet_count": count,
+                }
+            )
+            bucket_start = bucket_end
+        total = sum(bucket["tweet_count"] for bucket in buckets)
+        return 200, {"data": buckets, "meta": {"total_tweet_count": total}}
+
+    def _token(self, request, _):
+        """The client credentials grant: the app's bearer token."""
+        auth = request.headers.get("authorization", "")
+        try:
+            key, _colon, secret = (
+                base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
+            )
+        except ValueError:
+            key = secret = None
+        known = self.consumer_key is None or (
+            key == self.consumer_key and secret == self.consumer_secret
+        )
+        if not auth.startswith("Basic ") or not known:
+            body = {
+                "errors": [
+                    {
+                        "code": 99,
+                        "message": "Unable to verify your credentials",
+                        "label": "authenticity_token_error",
+                    }
+                ]
+            }
+            raise _Problem(403, body=body)
+        if request.form.get("grant_type") != "client_credentials":
+            raise _Problem(400, "grant_type must be client_credentials")
+        return 200, {"token_type": "bearer", "access_token": self.app_bearer_token}
+
+    def _crc_check(self, url):
+        """X's Challenge-Response Check: GET ``url?crc_token=...``, whose JSON
+        answer must carry the token's HMAC-SHA256 under the consumer secret."""
+        if self.crc_secret is None:
+            return self.crc_passes
+        token = secrets.token_urlsafe(24)
+        separator = "&" if "?" in url else "?"
+        try:
+            with urllib.request.urlopen(
+                f"{url}{separator}{urlencode({'crc_token': token})}",
+                timeout=CRC_TIMEOUT_SECONDS,
+            ) as answer:
+                received = json.loads(answer.read()).get("response_token")
+        except (OSError, ValueError, AttributeError):
+            return False
+        digest = hmac.new(self.crc_secret.encode(), token.encode(), hashlib.sha256)
+        expected = "sha256=" + base64.b64encode(digest.digest()).decode()
+        return isinstance(received, str) and hmac.compare_digest(received, expected)
+
     # -- response building ----------------------------------------------------
     def _posts_page(self, posts, request):
         page, next_token = _paginate(posts, request, default=10, low=5, high=100)
@@ -420,10 +740,12 @@ class FakeXServer:
 
     def _dm_page(self, events, request):
         wanted_types = _csv(request, "event_types")
+        oldest = _iso(datetime.now(timezone.utc) - DM_HISTORY)
         events = [
             event
             for event in self._newest_first(events)
-            if not wanted_types or event["event_type"] in wanted_types
+            if (not wanted_types or event["event_type"] in wanted_types)
+            and event["created_at"] >= oldest
         ]
         page, next_token = _paginate(events, request, default=100, low=1, high=100)
         expanded = "sender_id" in _csv(request, "expansions")
@@ -465,6 +787,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self._respond()
 
+    def do_PUT(self):
+        self._respond()
+
     def _respond(self):
         length = int(self.headers.get("content-length") or 0)
         raw_body = self.rfile.read(length) if length else b""
@@ -496,6 +821,50 @@ def _problem(status, detail=None):
         "type": "about:blank",
         "status": int(status),
     }
+
+
+def _invalid_request(reason):
+    """X's refusal of a webhook call: the documented reason as the message."""
+    return {
+        "errors": [{"message": reason}],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }
+
+
+def _unsupported_auth(detail):
+    return {
+        "title": "Unsupported Authentication",
+        "detail": detail,
+        "type": "https://api.twitter.com/2/problems/unsupported-authentication",
+        "status": 403,
+    }
+
+
+def _client_forbidden():
+    """The problem X answers when the app's plan lacks an endpoint."""
+    return {
+        "client_id": "12345678",
+        "detail": CLIENT_FORBIDDEN_DETAIL,
+        "registration_url": "https://developer.x.com/en/portal/products",
+        "title": "Client Forbidden",
+        "required_enrollment": "Appropriate Level of API Access",
+        "reason": "client-not-enrolled",
+        "type": "https://api.twitter.com/2/problems/client-forbidden",
+    }
+
+
+def _auth_kind(request, app_bearer_token):
+    """oauth1, app (the app-only bearer token), oauth2_user, basic or None."""
+    auth = request.headers.get("authorization", "")
+    if auth.startswith("OAuth "):
+        return "oauth1"
+    if auth.startswith("Bearer "):
+        return "app" if auth[len("Bearer ") :] == app_bearer_token else "oauth2_user"
+    if auth.startswith("Basic "):
+        return "basic"
+    return None
 
 
 def _rate_headers():
@@ -536,6 +905,29 @@ def _in_id_range(item_id, request):
     return (not since_id or int(item_id) > int(since_id)) and (
         not until_id or int(item_id) < int(until_id)
     )
+
+
+def _in_time_range(item, request):
+    """start_time (inclusive) and end_time (exclusive), as X filters them."""
+    created_at = _parse_time(item.get("created_at"))
+    start = _parse_time(request.query.get("start_time"))
+    end = _parse_time(request.query.get("end_time"))
+    return (start is None or created_at >= start) and (end is None or created_at < end)
+
+
+def _parse_time(value):
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise _Problem(400, f"Invalid time {value!r}.") from exc
+
+
+def _floor(moment, step):
+    """``moment`` rounded down to a whole ``step`` (minute, hour or day)."""
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return epoch + (moment - epoch) // step * step
 
 
 def _pair(user_id, other_id):

@@ -13,3 +13,6 @@ from . import test_sla
 from . import test_rules
 from . import test_kpi
 from . import test_secrets_rpc
+from . import test_hostile_content
+from . import test_i18n
+from . import test_onboarding

@@ -104,15 +104,16 @@ class HelpdeskRuleTryWizard(models.TransientModel):
         }
         parts = [labels[outcome]]
         Ticket = self.env["helpdesk.ticket"]
+        fields_ = Ticket._fields
         for name in ("team_id", "category_id", "user_id"):
             if values.get(name):
                 record = Ticket[name].browse(values[name])
-                parts.append(f"{Ticket._fields[name].string}: {record.display_name}")
+                label = fields_[name]._description_string(self.env)
+                parts.append(f"{label}: {record.display_name}")
         if values.get("priority"):
-            priorities = dict(Ticket._fields["priority"].selection)
-            parts.append(
-                f"{Ticket._fields['priority'].string}: {priorities[values['priority']]}"
-            )
+            priorities = dict(fields_["priority"]._description_selection(self.env))
+            label = fields_["priority"]._description_string(self.env)
+            parts.append(f"{label}: {priorities[values['priority']]}")
         if values.get("tag_ids"):
             tags = self.env["helpdesk.ticket.tag"].browse(
                 [tag_id for _command, tag_id in values["tag_ids"]]
