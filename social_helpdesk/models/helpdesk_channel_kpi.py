@@ -25,6 +25,10 @@ class HelpdeskChannelKpi(models.Model):
     within_target_pct = fields.Float(
         "% first responses within SLA (30 days)", readonly=True
     )
+    today_response_count = fields.Integer("First responses today", readonly=True)
+    sla_measured_count = fields.Integer(
+        "First responses measured by an SLA (30 days)", readonly=True
+    )
 
     @property
     def _table_query(self):
@@ -44,7 +48,13 @@ class HelpdeskChannelKpi(models.Model):
                        WHERE t.sla_first_response_result = 'met'
                    ) / NULLIF(COUNT(t.id) FILTER (
                        WHERE t.sla_first_response_result IN ('met', 'breached')
-                   ), 0), 0) AS within_target_pct
+                   ), 0), 0) AS within_target_pct,
+                   COUNT(t.id) FILTER (
+                       WHERE t.first_response_date >= date_trunc('day', clock.now)
+                   ) AS today_response_count,
+                   COUNT(t.id) FILTER (
+                       WHERE t.sla_first_response_result IN ('met', 'breached')
+                   ) AS sla_measured_count
             FROM helpdesk_ticket_channel c
             CROSS JOIN (SELECT NOW() AT TIME ZONE 'UTC' AS now) clock
             LEFT JOIN helpdesk_ticket t

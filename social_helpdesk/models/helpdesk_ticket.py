@@ -191,6 +191,9 @@ class HelpdeskTicket(models.Model):
             "partner_name": partner.name,
             "company_id": account.company_id.id,
             "team_id": account.team_id.id,
+            # No one yet (rules may assign): helpdesk_mgmt's auto-assignment
+            # would otherwise give it to whoever runs the processing cron.
+            "user_id": False,
             "channel_id": (channel or account.channel_id).id,
             "social_account_id": account.id,
             "social_thread_key": message.thread_key,

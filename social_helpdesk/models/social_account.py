@@ -82,7 +82,7 @@ class SocialAccount(models.Model):
         help="Fetch new messages periodically (works "
         "without a public URL; webhooks are faster).",
     )
-    poll_interval_minutes = fields.Integer(default=5)
+    poll_interval_minutes = fields.Integer("Polling interval (minutes)", default=5)
     next_poll_date = fields.Datetime(readonly=True)
     poll_cursors = fields.Json(readonly=True, copy=False)
     include_reposts = fields.Boolean(
@@ -100,7 +100,9 @@ class SocialAccount(models.Model):
         default=lambda self: secrets.token_urlsafe(32),
     )
     webhook_url = fields.Char(
-        compute="_compute_webhook_url", groups="helpdesk_mgmt.group_helpdesk_manager"
+        "Webhook URL",
+        compute="_compute_webhook_url",
+        groups="helpdesk_mgmt.group_helpdesk_manager",
     )
     event_count = fields.Integer(compute="_compute_event_stats")
     error_event_count = fields.Integer(

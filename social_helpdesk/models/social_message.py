@@ -34,6 +34,7 @@ class SocialMessage(models.Model):
     _description = "Social Message"
     _order = "message_date desc, id desc"
     _rec_name = "external_id"
+    _rec_names_search = ["external_id", "text"]
 
     account_id = fields.Many2one(
         "social.account", required=True, index=True, ondelete="cascade"
@@ -83,6 +84,18 @@ class SocialMessage(models.Model):
             "This message is already stored for this account.",
         )
     ]
+
+    @api.depends("identity_id.handle", "identity_id.display_label", "text")
+    def _compute_display_name(self):
+        """Who wrote what, as agents recognise a message (not its network id)."""
+        for message in self:
+            identity = message.identity_id
+            author = (
+                f"@{identity.handle}" if identity.handle else identity.display_label
+            )
+            text = textwrap.shorten(message.text or "", 60, placeholder="…")
+            label = f"{author}: {text}" if author else text
+            message.display_name = label or message.external_id
 
     # ------------------------------------------------------------------
     # Ingestion

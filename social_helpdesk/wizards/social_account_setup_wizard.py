@@ -276,18 +276,19 @@ class SocialAccountSetupWizard(models.TransientModel):
             )
             return self._reopen()
         self.env["social.event"]._trigger_processing()
-        self.write(
-            {
-                "check_ok": True,
-                "error": False,
-                "check_report": self.env._(
-                    "%(count)s event(s) received, the last at %(date)s UTC. "
-                    "Everything works.",
-                    count=len(events),
-                    date=events[0].received_date,
-                ),
-            }
+        received = fields.Datetime.context_timestamp(
+            self, events[0].received_date
+        ).strftime("%H:%M:%S")
+        report = (
+            self.env._("An event arrived at %s. Everything works.", received)
+            if len(events) == 1
+            else self.env._(
+                "%(count)s events arrived, the last at %(time)s. Everything works.",
+                count=len(events),
+                time=received,
+            )
         )
+        self.write({"check_ok": True, "error": False, "check_report": report})
         return self._reopen()
 
     def _no_event_hint(self):
