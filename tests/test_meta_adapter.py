@@ -6,12 +6,27 @@ import copy
 import json
 import socket
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from meta_samples import (
+    COMMENT_ID,
+    IG_COMMENT_ID,
+    IG_ID,
+    IGSID,
+    JANE,
+    MEDIA_ID,
+    MID,
+    PAGE_ID,
+    PAYLOADS,
+    POST_ID,
+    PSID,
+    UTC,
+    at,
+    load,
+)
 
 from social_helpdesk.adapters.base import (
     PRIVATE,
@@ -36,10 +51,6 @@ from social_helpdesk.adapters.base import (
 from social_helpdesk.adapters.meta import MetaAdapter
 from social_helpdesk.testing.fake_meta import FakeMetaServer, Fault
 
-PAYLOADS = Path(__file__).parent / "payloads" / "meta"
-UTC = timezone.utc
-PAGE_ID = "448242228374517"
-IG_ID = "17841405822304914"
 APP_SECRET = "fake-app-secret"
 CONFIG = {
     "page_id": PAGE_ID,
@@ -49,23 +60,6 @@ CONFIG = {
     "instagram_account_id": IG_ID,
 }
 NOW = datetime(2025, 3, 23, 12, 0, tzinfo=UTC)
-
-POST_ID = "448242228374517_122131676912594941"
-COMMENT_ID = "122131676912594941_1213590066982748"
-JANE = {"id": "7216389548374411", "name": "Jane Doe"}
-PSID = "25184973621110472"
-MID = "m_Lx7BOaXhxuVSx7O4xZIl3fRd0Bn1lnUWJ4yTbZtWkGkqIGr4ZbJ9-d8C6ZtMObs6"
-MEDIA_ID = "18172143295349192"
-IG_COMMENT_ID = "17919697626119712"
-IGSID = "6918377511520133"
-
-
-def load(name):
-    return json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
-
-
-def at(epoch):
-    return datetime.fromtimestamp(epoch, tz=UTC)
 
 
 @pytest.fixture

@@ -449,16 +449,19 @@ class XAdapter(NetworkAdapter):
             reads=reads,
         )
 
-    def _backfill_mentions(self, since, cursor, reads):
-        params = {
+    def _mentions_params(self):
+        """The account's mentions, with the fields and expansions we parse."""
+        return {
             "id": self._own_id,
             "max_results": PAGE_SIZE,
-            "start_time": _x_time(since),
             "tweet_fields": TWEET_FIELDS,
             "expansions": TWEET_EXPANSIONS,
             "user_fields": USER_FIELDS,
             "media_fields": MEDIA_FIELDS,
         }
+
+    def _backfill_mentions(self, since, cursor, reads):
+        params = dict(self._mentions_params(), start_time=_x_time(since))
         if cursor:
             params["pagination_token"] = cursor
         page = self._call(
@@ -475,14 +478,7 @@ class XAdapter(NetworkAdapter):
         return found, (page.get("meta") or {}).get("next_token")
 
     def _backfill_dms(self, since, cursor, reads):
-        params = {
-            "max_results": PAGE_SIZE,
-            "event_types": ["MessageCreate"],
-            "dm_event_fields": DM_EVENT_FIELDS,
-            "expansions": DM_EXPANSIONS,
-            "user_fields": USER_FIELDS,
-            "media_fields": MEDIA_FIELDS,
-        }
+        params = _dm_params()
         if cursor:
             params["pagination_token"] = cursor
         page = self._call(
@@ -692,14 +688,7 @@ class XAdapter(NetworkAdapter):
     def _poll_mentions(self, cursors, reads):
         """Mentions newer than the cursor; X filters them with since_id."""
         since_id = cursors.get("mentions_since_id")
-        params = {
-            "id": self._own_id,
-            "max_results": PAGE_SIZE,
-            "tweet_fields": TWEET_FIELDS,
-            "expansions": TWEET_EXPANSIONS,
-            "user_fields": USER_FIELDS,
-            "media_fields": MEDIA_FIELDS,
-        }
+        params = self._mentions_params()
         if since_id:
             params["since_id"] = since_id
         found = []
@@ -722,14 +711,7 @@ class XAdapter(NetworkAdapter):
         """DM events newer than the cursor. The endpoint has no since_id:
         pages come newest first, so paging stops at the first seen event."""
         newest_seen = cursors.get("dm_newest_id")
-        params = {
-            "max_results": PAGE_SIZE,
-            "event_types": ["MessageCreate"],
-            "dm_event_fields": DM_EVENT_FIELDS,
-            "expansions": DM_EXPANSIONS,
-            "user_fields": USER_FIELDS,
-            "media_fields": MEDIA_FIELDS,
-        }
+        params = _dm_params()
         newest, found = newest_seen, []
         pages = self._pages(
             "reading direct messages", self._client.get_direct_message_events, params
@@ -1076,6 +1058,18 @@ class XAdapter(NetworkAdapter):
 
 
 # -- webhook and poll items -> events ----------------------------------------
+def _dm_params():
+    """One-to-one DM events with the fields and expansions we parse."""
+    return {
+        "max_results": PAGE_SIZE,
+        "event_types": ["MessageCreate"],
+        "dm_event_fields": DM_EVENT_FIELDS,
+        "expansions": DM_EXPANSIONS,
+        "user_fields": USER_FIELDS,
+        "media_fields": MEDIA_FIELDS,
+    }
+
+
 def _tweet_event(tweet, includes, for_user_id, event_type=None):
     """A v2 post with the users and media it refers to."""
     post_id = _id(tweet["id"])
