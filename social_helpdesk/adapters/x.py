@@ -383,19 +383,24 @@ class XAdapter(NetworkAdapter):
                 None,
             )
 
+    def _already_subscribed(self, route):
+        """Whether X says the account is subscribed; False when it won't say
+        (the subscription call then decides)."""
+        try:
+            body, _ = self._raw(f"checking {self._handle}'s subscription", "GET", route)
+        except (AuthError, RateLimited, TransientError):
+            raise
+        except AdapterError:
+            return False
+        return (body.get("data") or {}).get("subscribed") is True
+
     def _subscribe(self, webhook_id):
         """Subscribe the account; True when it already was."""
         webhook = quote(webhook_id, safe="")
         route = f"/2/account_activity/webhooks/{webhook}/subscriptions/all"
         action = f"subscribing {self._handle} to the webhook"
-        try:
-            body, _ = self._raw(f"checking {self._handle}'s subscription", "GET", route)
-            if (body.get("data") or {}).get("subscribed") is True:
-                return True
-        except (AuthError, RateLimited, TransientError):
-            raise
-        except AdapterError:
-            pass  # not subscribed, or not said: the subscription call decides
+        if self._already_subscribed(route):
+            return True
         try:
             body, _ = self._raw(
                 action, "POST", route, json={}, refine=_subscription_error
