@@ -73,7 +73,9 @@ class SocialWebhookController(http.Controller):
             return self._reply(411, "A Content-Length header is required.")
         if length > limit:
             return self._reply(413, f"The body exceeds {limit} bytes.")
-        raw_body = request.httprequest.get_data(cache=False)
+        # Cached: when Odoo retries the request after a serialization
+        # failure, the same body must be verified again, not an empty one.
+        raw_body = request.httprequest.get_data()
         adapter = account._get_adapter()
         try:
             adapter.verify_signature(raw_body, request.httprequest.headers)

@@ -14,6 +14,9 @@ from ..adapters.base import PRIVATE, PUBLIC
 class HelpdeskTicket(models.Model):
     _inherit = "helpdesk.ticket"
 
+    # Rules ask "does this customer have tickets?" for every new conversation.
+    commercial_partner_id = fields.Many2one(index=True)
+
     social_account_id = fields.Many2one(
         "social.account", string="Social account", index="btree_not_null", copy=False
     )

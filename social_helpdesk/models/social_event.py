@@ -5,8 +5,10 @@ import logging
 import threading
 from datetime import timedelta
 
+from psycopg2.errors import SerializationFailure, UniqueViolation
+
 from odoo import _, api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from ..adapters.base import AdapterError
 from .social_message import AuthorBusy
@@ -15,6 +17,7 @@ _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 5
+MAX_CLAIM_CONFLICTS = 5  # fresh transactions tried when claiming a batch
 
 
 class SocialEvent(models.Model):
@@ -148,8 +151,18 @@ class SocialEvent(models.Model):
     @api.model
     def _cron_process(self, limit=BATCH_SIZE):
         """Process due events batch by batch, committing after each batch."""
+        conflicts = 0
         while True:
-            events = self._claim_batch(limit)
+            try:
+                with mute_logger("odoo.sql_db"):  # an expected conflict, retried
+                    events = self._claim_batch(limit)
+            except SerializationFailure:
+                # Another worker committed some of these rows after this
+                # transaction's snapshot (REPEATABLE READ): start afresh.
+                conflicts += 1
+                if conflicts > MAX_CLAIM_CONFLICTS or not self._rollback():
+                    raise
+                continue
             if not events:
                 return
             processed = events._process()
@@ -169,6 +182,15 @@ class SocialEvent(models.Model):
         self.env.cr.commit()  # pylint: disable=invalid-commit
         return True
 
+    @api.model
+    def _rollback(self):
+        """Drop the current transaction (nothing uncommitted is pending at a
+        batch boundary); not under Odoo's test runner."""
+        if getattr(threading.current_thread(), "testing", False):
+            return False
+        self.env.cr.rollback()
+        return True
+
     def _process(self):
         """Process each event in its own savepoint: one bad event never blocks
         or undoes the others. Events whose customer another worker holds stay
@@ -178,7 +200,9 @@ class SocialEvent(models.Model):
             try:
                 with self.env.cr.savepoint():
                     event._process_one()
-            except AuthorBusy:
+            except (AuthorBusy, SerializationFailure, UniqueViolation):
+                # Another worker holds or just committed this customer: the
+                # event stays queued, for a transaction that sees that work.
                 continue
             except Exception as exc:  # noqa: BLE001 - any failure is retried
                 event._record_failure(exc)

@@ -1,6 +1,7 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
+from odoo.tools import mute_logger
 
 IDENTITY_NETWORKS = [("x", "X"), ("facebook", "Facebook"), ("instagram", "Instagram")]
 # Messenger ids are scoped to the Facebook page, like its comment authors'.
@@ -60,7 +61,9 @@ class SocialIdentity(models.Model):
     def _find_or_create(self, channel, author):
         """The identity of ``author`` (adapter Author) on ``channel``'s network,
         created with a new contact when unknown; profile data is refreshed. The
-        caller holds a lock on the author, so two workers never race here."""
+        caller holds a lock on the author, so two workers never race here; one
+        whose snapshot is older than the other's commit fails (SerializationFailure
+        or UniqueViolation) and processes the event again later."""
         network = identity_network(channel)
         identity = self.search(
             [("network", "=", network), ("external_id", "=", author.external_id)],
@@ -74,6 +77,15 @@ class SocialIdentity(models.Model):
         if author.followers_count is not None:
             values["followers_count"] = author.followers_count
         if identity:
+            # Touch the row: a worker whose snapshot predates another's
+            # committed work on this customer then fails to serialize, and
+            # retries with fresh data instead of opening a second ticket.
+            with mute_logger("odoo.sql_db"):  # an expected conflict, retried
+                self.env.cr.execute(
+                    "UPDATE social_identity SET write_date = NOW() AT TIME ZONE 'UTC' "
+                    "WHERE id = %s",
+                    [identity.id],
+                )
             changed = {
                 key: value for key, value in values.items() if identity[key] != value
             }
@@ -83,11 +95,12 @@ class SocialIdentity(models.Model):
         partner = self.env["res.partner"].create(
             {"name": author.name or author.handle or author.external_id}
         )
-        return self.create(
-            dict(
-                values,
-                network=network,
-                external_id=author.external_id,
-                partner_id=partner.id,
+        with mute_logger("odoo.sql_db"):  # a concurrent first message: retried
+            return self.create(
+                dict(
+                    values,
+                    network=network,
+                    external_id=author.external_id,
+                    partner_id=partner.id,
+                )
             )
-        )

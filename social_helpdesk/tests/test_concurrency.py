@@ -15,8 +15,10 @@ AUTHORS = 12
 MESSAGES_PER_AUTHOR = 3
 
 
-@tagged("post_install", "-at_install")
-class TestConcurrentProcessing(BaseCase):
+class QueueCase(BaseCase):
+    """A demo account with a queue of stored events, committed for real, and
+    removed afterwards."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -57,6 +59,9 @@ class TestConcurrentProcessing(BaseCase):
             account.unlink()
             env["helpdesk.ticket.team"].browse(self.team_id).unlink()
 
+
+@tagged("post_install", "-at_install")
+class TestConcurrentProcessing(QueueCase):
     def test_skip_locked_hands_out_disjoint_batches(self):
         with self.registry.cursor() as first, self.registry.cursor() as second:
             one = api.Environment(first, SUPERUSER_ID, {})["social.event"]._claim_batch(
@@ -116,3 +121,67 @@ class TestConcurrentProcessing(BaseCase):
                 texts = ticket.social_message_ids.sorted("id").mapped("text")
                 self.assertEqual(len(texts), MESSAGES_PER_AUTHOR)
                 self.assertEqual(texts, sorted(texts), "each thread in order")
+
+
+@tagged("post_install", "-at_install")
+class TestStaleSnapshot(QueueCase):
+    """A worker whose snapshot predates another's commit on the same customer
+    (Odoo runs REPEATABLE READ) must not open a second ticket: it leaves the
+    event queued, and a fresh transaction files it in the existing ticket."""
+
+    def _store(self, *items):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            account = env["social.account"].browse(self.account_id)
+            events = account._get_adapter().split_delivery({"messages": list(items)})
+            env["social.event"]._store(account, events)
+            return (
+                env["social.event"]
+                .search([("external_id", "in", [e.event_id for e in events])])
+                .ids
+            )
+
+    def _race(self, first_id, second_id):
+        """Worker B takes its snapshot, A files the first event and commits,
+        then B tries the second one. Returns what B handled."""
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+            Event_b = api.Environment(cr_b, SUPERUSER_ID, {})["social.event"]
+            Event_b.search_count([])  # B's snapshot starts here
+            Event_a = api.Environment(cr_a, SUPERUSER_ID, {})["social.event"]
+            self.assertEqual(Event_a.browse(first_id)._process().ids, [first_id])
+            cr_a.commit()  # pylint: disable=invalid-commit
+            handled = Event_b.browse(second_id)._process()
+            cr_b.commit()  # pylint: disable=invalid-commit
+        return handled
+
+    def _tickets_of(self, conversation):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["social.event"]._cron_process()
+            messages = env["social.message"].search(
+                [
+                    ("account_id", "=", self.account_id),
+                    ("conversation_id", "=", conversation),
+                ]
+            )
+            return len(messages), len(messages.ticket_id)
+
+    def _first_and_reply(self, author, conversation):
+        first = demo_item("first", author=author, conversation=conversation)
+        reply = demo_item(
+            "second", author=author, conversation=conversation, parent=first["id"]
+        )
+        return self._store(first)[0], self._store(reply)[0]
+
+    def test_known_customer(self):
+        self._store(demo_item("earlier", author="stale-1", conversation="old"))
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["social.event"]._cron_process()
+        first_id, second_id = self._first_and_reply("stale-1", "new")
+        self.assertFalse(self._race(first_id, second_id), "left queued")
+        self.assertEqual(self._tickets_of("new"), (2, 1))
+
+    def test_new_customer(self):
+        first_id, second_id = self._first_and_reply("stale-2", "fresh")
+        self.assertFalse(self._race(first_id, second_id), "left queued")
+        self.assertEqual(self._tickets_of("fresh"), (2, 1))
