@@ -5,16 +5,15 @@ months and 8 channels. Target: under 1 second.
     /opt/odoo18-venv/bin/python bench/bench_kpi.py [--tickets 1000000] [--keep]
 """
 
-import argparse
 import statistics
 import time
 
 from common import (
-    create_database,
-    drop_database,
+    arguments,
     machine_rows,
     print_table,
     registry,
+    throwaway_database,
     verdict,
 )
 
@@ -58,17 +57,15 @@ def seed(cr, tickets):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--db", default="shb_kpi")
-    parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser = arguments(__doc__, "bench_kpi", tickets=1_000_000, runs=5)
     args = parser.parse_args()
-
-    create_database(args.db)
+    machine = machine_rows()  # before the run loads the machine
     from odoo import SUPERUSER_ID, api
 
-    with registry(args.db).cursor() as cr:
+    with (
+        throwaway_database(args.db, args.keep),
+        registry(args.db).cursor() as cr,
+    ):
         env = api.Environment(cr, SUPERUSER_ID, {})
         env["helpdesk.ticket.team"].create({"name": "Bench team"})
         started = time.perf_counter()
@@ -83,7 +80,7 @@ def main():
             timings.append(time.perf_counter() - started)
         channels = len({channel for channel, *_rest in groups})
         best, median = min(timings), statistics.median(timings)
-    print_table("Machine", machine_rows())
+    print_table("Machine", machine)
     print_table(
         "KPI pivot: channel by month, count, average first response, % within 2 h",
         [
@@ -95,8 +92,6 @@ def main():
             (f"target < {TARGET_SECONDS:g} s", verdict(median < TARGET_SECONDS)),
         ],
     )
-    if not args.keep:
-        drop_database(args.db)
 
 
 if __name__ == "__main__":

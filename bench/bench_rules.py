@@ -9,8 +9,6 @@ synthetic Spanish, English and Portuguese messages, then times compiling the
 """
 
 import argparse
-import os
-import platform
 import random
 import statistics
 import sys
@@ -23,6 +21,8 @@ if "social_helpdesk" not in sys.modules:  # import without Odoo (as tests do)
     package = types.ModuleType("social_helpdesk")
     package.__path__ = [str(ADDON_DIR)]
     sys.modules["social_helpdesk"] = package
+
+from common import machine_rows, print_table  # noqa: E402
 
 from social_helpdesk.rules.engine import (  # noqa: E402
     Lexicon,
@@ -179,17 +179,6 @@ def build_messages(count, rng):
     return messages
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", type=int, default=200)
@@ -212,10 +201,7 @@ def main():
         match_s.append(time.perf_counter() - start)
 
     best = min(match_s)
-    rows = [
-        ("platform", platform.platform()),
-        ("cpu", f"{cpu_model()} ({os.cpu_count()} CPUs)"),
-        ("python", sys.version.split()[0]),
+    rows = machine_rows(odoo=False) + [
         ("rules / messages", f"{len(rules)} / {len(messages)}"),
         ("runs", str(args.repeat)),
         ("compile (ms), best / median", _pair(compile_ms, "{:.1f}")),
@@ -223,9 +209,7 @@ def main():
         ("per message (µs), best", f"{best / len(messages) * 1e6:.1f}"),
         ("matches (rules fired)", f"{fired} ({fired / len(messages):.2f}/message)"),
     ]
-    width = max(len(label) for label, _value in rows)
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
+    print_table("Rules", rows)
 
 
 def _pair(values, pattern):

@@ -12,19 +12,21 @@ Run it with Odoo's Python. It works in a throwaway database, dropped
 afterwards: a copy of ``--db`` (a database where social_helpdesk is installed
 and nobody is connected), else a new one where it installs social_helpdesk::
 
-    /opt/odoo18-venv/bin/python bench/bench_sla.py --odoo-root /opt/odoo18 \\
-        --addons-path /opt/odoo18/odoo/addons,/opt/odoo18/addons,<oca>,. \\
-        [--db sh_sla] [--tickets 100000]
+    /opt/odoo18-venv/bin/python bench/bench_sla.py [--tickets 100000]
+        [--db sh_sla] [--odoo-root /opt/odoo18] [--addons-path ...]
+
+``--odoo-root`` and ``--addons-path`` default to those of ``common.py``.
 """
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+
+from common import ADDONS_PATH, ODOO_ROOT, machine_rows, print_table
 
 CHANNELS = ("x", "facebook", "messenger", "instagram", "email", "web", "phone")
 POLICIES = {
@@ -43,8 +45,8 @@ BUSINESS_STRETCH = 3
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--odoo-root", default=os.environ.get("ODOO_ROOT", ""))
-    parser.add_argument("--addons-path", required=True)
+    parser.add_argument("--odoo-root", default=ODOO_ROOT, help="(%(default)s)")
+    parser.add_argument("--addons-path", default=ADDONS_PATH, help="(%(default)s)")
     parser.add_argument("--db", help="reuse this database (rolled back)")
     parser.add_argument("--tickets", type=int, default=100_000)
     return parser.parse_args()
@@ -260,44 +262,23 @@ def timed(cr, function, *args, **kwargs):
     return time.perf_counter() - start
 
 
-def machine(cr):
-    cpu = platform.processor() or "unknown"
-    memory = ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            cpu = next(
-                line.split(":", 1)[1].strip()
-                for line in cpuinfo
-                if line.startswith("model name")
-            )
-        with open("/proc/meminfo", encoding="utf-8") as meminfo:
-            kib = int(next(line for line in meminfo).split()[1])
-            memory = f", {kib / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, StopIteration):
-        pass
-    cr.execute("SHOW server_version")
-    return [
-        ("platform", platform.platform()),
-        ("cpu", f"{cpu} ({os.cpu_count()} CPUs{memory})"),
-        ("python", sys.version.split()[0]),
-        ("postgresql", cr.fetchone()[0]),
-    ]
-
-
 def main():
     args = parse_args()
+    machine = machine_rows()  # before the run loads the machine
     if args.odoo_root:
         sys.path.insert(0, args.odoo_root)
     import odoo
     from odoo import SUPERUSER_ID, api, fields
     from odoo.tools import SQL
 
-    name = f"sla_bench_{os.getpid()}"
+    name = f"bench_sla_{os.getpid()}"
     if args.db:
         subprocess.run(["createdb", "--template", args.db, name], check=True)
     else:
         install_throwaway(args, name)
-    odoo.tools.config.parse_config(["--addons-path", args.addons_path, "-d", name])
+    odoo.tools.config.parse_config(
+        ["--addons-path", args.addons_path, "-d", name, "--log-level", "warn"]
+    )
     registry = odoo.modules.registry.Registry(name)
     try:
         with registry.cursor() as cr:
@@ -332,7 +313,7 @@ def main():
                 [team.id],
             )
             statuses = ", ".join(f"{key}: {count}" for key, count in cr.fetchall())
-            rows = machine(cr) + [
+            rows = machine + [
                 ("tickets / targets / messages", f"{tickets} / {lines} / {messages}"),
                 ("seeding via SQL (s)", f"{seeding:.2f}"),
                 ("status update, first pass (s)", f"{first:.3f}"),
@@ -347,9 +328,7 @@ def main():
                 ),
                 ("statuses", statuses),
             ]
-        width = max(len(label) for label, _value in rows)
-        for label, value in rows:
-            print(f"{label:<{width}}  {value}")
+        print_table("SLA status", rows)
     finally:
         odoo.modules.registry.Registry.delete(name)
         odoo.sql_db.close_db(name)

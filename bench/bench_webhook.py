@@ -1,38 +1,44 @@
 """Webhook benchmark: signed demo deliveries against Odoo's /web/health, on a
 real Odoo 18 server (prefork, 2 workers, no cron) on 127.0.0.1.
 
-A load client of ``--concurrency`` threads posts signed, unique one-message
-demo deliveries for ``--seconds``, then loads /web/health the same way for as
-long; each phase reports throughput and p50/p99 acknowledgement latency
-(send to last byte). Every event sent must be stored exactly once (SQL
-count): 0 lost, 0 duplicated.
+A bounded load client of ``--concurrency`` threads (each waits for its answer
+before it sends again) posts signed, unique one-message demo deliveries, and
+loads /web/health the same way, for ``--seconds`` each: in ``--rounds``
+alternating rounds (the routes' order reversed every other round), so that
+the routes meet the same machine load. /web/health does no work and opens no
+database: it is the machine's request ceiling. A third route, for
+information, is a GET of the same webhook URL, which the demo network refuses
+(403, no handshake) after the account lookup: Odoo's cost of a database
+request on this route, without storing anything. Each route's throughput and
+p50/p99 acknowledgement latency (send to last byte) are reported. Every event
+sent must be stored exactly once (SQL count): 0 lost, 0 duplicated; the script
+exits non-zero otherwise.
 
 Targets: webhook throughput >= 0.8x health's; webhook p99 <= 2x health's.
 
     /opt/odoo18-venv/bin/python bench/bench_webhook.py [--seconds 60]
+        [--concurrency 2] [--rounds 6]
 """
 
-import argparse
 import json
 import statistics
 
 from common import (
-    create_database,
+    arguments,
     deliver,
     demo_body,
+    demo_headers,
     demo_item,
-    demo_signature,
-    drop_database,
+    demo_webhook,
     machine_rows,
     percentile,
     print_table,
-    registry,
     run_load,
+    server_label,
     server_tracebacks,
-    setup_demo_account,
+    serving,
     sql,
-    start_server,
-    stop_server,
+    throwaway_database,
     verdict,
 )
 
@@ -43,11 +49,7 @@ P99_TARGET = 2.0
 
 def signed_post(port, path, item):
     body = demo_body(item)
-    headers = {
-        "Content-Type": "application/json",
-        "X-Demo-Signature": demo_signature(SECRET, body),
-    }
-    return deliver(port, "POST", path, body, headers)
+    return deliver(port, "POST", path, body, demo_headers(SECRET, body))
 
 
 def webhook_phase(port, path, prefix, concurrency, seconds=None, jobs=None):
@@ -62,11 +64,11 @@ def webhook_phase(port, path, prefix, concurrency, seconds=None, jobs=None):
     return run_load(post, concurrency, seconds=seconds, jobs=jobs)
 
 
-def health_phase(port, concurrency, seconds=None, jobs=None):
-    """GET /web/health; returns ([(status, seconds, errors)], elapsed)."""
+def get_phase(port, path, concurrency, seconds=None, jobs=None):
+    """GET ``path``; returns ([(status, seconds, errors)], elapsed)."""
 
     def get(_worker, _n):
-        status, _reply, seconds, errors = deliver(port, "GET", "/web/health")
+        status, _reply, seconds, errors = deliver(port, "GET", path)
         return status, seconds, errors
 
     return run_load(get, concurrency, seconds=seconds, jobs=jobs)
@@ -77,10 +79,10 @@ def acknowledged(status, reply):
     return status == 200 and json.loads(reply)["received"] == 1
 
 
-def summary(statuses, latencies, elapsed):
+def summary(statuses, latencies, elapsed, expected=200):
     return {
         "requests": len(statuses),
-        "ok": sum(status == 200 for status in statuses),
+        "ok": sum(status == expected for status in statuses),
         "rate": len(statuses) / elapsed,
         "p50": percentile(latencies, 0.50) * 1000,
         "p99": percentile(latencies, 0.99) * 1000,
@@ -88,50 +90,69 @@ def summary(statuses, latencies, elapsed):
     }
 
 
+def alternate(port, path, concurrency, seconds, rounds):
+    """The timed phases, the routes' order reversed every other round.
+    Returns {route: (results, seconds)}."""
+    phases = {
+        "webhook": lambda n: webhook_phase(
+            port, path, f"bench{n}", concurrency, seconds=seconds / rounds
+        ),
+        "health": lambda _n: get_phase(
+            port, "/web/health", concurrency, seconds=seconds / rounds
+        ),
+        "handshake": lambda _n: get_phase(
+            port, path, concurrency, seconds=seconds / rounds
+        ),
+    }
+    done = {route: ([], 0.0) for route in phases}
+    for n in range(rounds):
+        for route in list(phases)[:: 1 if n % 2 == 0 else -1]:
+            results, elapsed = phases[route](n)
+            done[route] = (done[route][0] + results, done[route][1] + elapsed)
+    return done
+
+
+def latency_rows(label, measured):
+    return [
+        (
+            f"{label}: requests (expected status)",
+            f"{measured['requests']} ({measured['ok']})",
+        ),
+        (f"{label}: requests/s", f"{measured['rate']:.1f}"),
+        (
+            f"{label}: latency p50 / p99 (ms)",
+            f"{measured['p50']:.1f} / {measured['p99']:.1f}",
+        ),
+    ]
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument("--port", type=int, default=8990)
-    parser.add_argument("--db", default="shb_webhook")
-    parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser = arguments(
+        __doc__, "bench_webhook", port=8990, seconds=60.0, concurrency=2, rounds=6
+    )
     args = parser.parse_args()
     machine = machine_rows()  # before the run loads the machine
 
-    create_database(args.db)
-    from odoo import SUPERUSER_ID, api
+    with throwaway_database(args.db, args.keep):
+        account_id, path = demo_webhook(args.db, SECRET)
+        with serving(args.db, args.port) as log_path:
+            # Both workers load the registry and warm their caches, untimed.
+            warm, _elapsed = webhook_phase(
+                args.port, path, "warm", args.concurrency, jobs=range(50)
+            )
+            get_phase(args.port, "/web/health", args.concurrency, jobs=range(50))
+            get_phase(args.port, path, args.concurrency, jobs=range(50))
+            done = alternate(
+                args.port, path, args.concurrency, args.seconds, args.rounds
+            )
+        stored, distinct = sql(
+            args.db,
+            "SELECT count(*), count(DISTINCT external_id) FROM social_event "
+            "WHERE account_id = %s",
+            [account_id],
+        )[0]
 
-    with registry(args.db).cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        account = setup_demo_account(env, SECRET)
-        path = f"/social_helpdesk/webhook/demo/{account.webhook_token}"
-        account_id = account.id
-    log_path = f"/tmp/{args.db}_server.log"
-    server = start_server(args.db, args.port, workers=2, log_path=log_path)
-    try:
-        # Both workers load the registry and warm their caches, untimed.
-        warm, _elapsed = webhook_phase(
-            args.port, path, "warm", args.concurrency, jobs=range(50)
-        )
-        health_phase(args.port, args.concurrency, jobs=range(50))
-        sent, hook_elapsed = webhook_phase(
-            args.port, path, "bench", args.concurrency, seconds=args.seconds
-        )
-        checks, health_elapsed = health_phase(
-            args.port, args.concurrency, seconds=args.seconds
-        )
-    finally:
-        stop_server(server)
-
-    stored, distinct = sql(
-        args.db,
-        "SELECT count(*), count(DISTINCT external_id) FROM social_event "
-        "WHERE account_id = %s",
-        [account_id],
-    )[0]
-    if not args.keep:
-        drop_database(args.db)
-
+    sent, hook_elapsed = done["webhook"]
     every = warm + sent
     acked = [event for event in every if acknowledged(*event[1:3])]
     hook = summary(
@@ -139,42 +160,59 @@ def main():
         [seconds for _id, status, _reply, seconds, _errors in sent if status == 200],
         hook_elapsed,
     )
+    (checks, health_elapsed), (refusals, floor_elapsed) = (
+        done["health"],
+        done["handshake"],
+    )
     health = summary(
         [status for status, _s, _errors in checks],
         [seconds for status, seconds, _errors in checks if status == 200],
         health_elapsed,
     )
-    errors = [error for *_rest, errors in every + checks for error in errors]
+    floor = summary(
+        [status for status, _s, _errors in refusals],
+        [seconds for status, seconds, _errors in refusals if status == 403],
+        floor_elapsed,
+        expected=403,
+    )
+    errors = [error for *_rest, errors in every + checks + refusals for error in errors]
     throughput = hook["rate"] / health["rate"]
     p99 = hook["p99"] / health["p99"]
     lost = len(every) - stored
     duplicated = stored - distinct
-    rows = machine + [
-        ("server", "odoo --workers=2 --max-cron-threads=0, 127.0.0.1"),
-        ("client", f"{args.concurrency} threads, {args.seconds:g} s per phase"),
-        ("webhook: requests (200 OK)", f"{hook['requests']} ({hook['ok']})"),
-        ("webhook: requests/s", f"{hook['rate']:.1f}"),
-        ("webhook: latency p50 / p99 (ms)", f"{hook['p50']:.1f} / {hook['p99']:.1f}"),
-        ("health: requests (200 OK)", f"{health['requests']} ({health['ok']})"),
-        ("health: requests/s", f"{health['rate']:.1f}"),
-        (
-            "health: latency p50 / p99 (ms)",
-            f"{health['p50']:.1f} / {health['p99']:.1f}",
-        ),
-        (
-            f"webhook / health throughput (target >= {THROUGHPUT_TARGET})",
-            f"{throughput:.2f} ({verdict(throughput >= THROUGHPUT_TARGET)})",
-        ),
-        (
-            f"webhook / health p99 (target <= {P99_TARGET})",
-            f"{p99:.2f} ({verdict(p99 <= P99_TARGET)})",
-        ),
-        ("events sent (with 50 warm-up) / acked", f"{len(every)} / {len(acked)}"),
-        ("events stored (SQL)", stored),
-        ("lost / duplicated", f"{lost} / {duplicated}"),
-        ("connection errors (requests retried)", len(errors)),
-        ("tracebacks in the server log", server_tracebacks(log_path)),
-    ]
+    rows = (
+        machine
+        + [
+            ("server", server_label()),
+            (
+                "client",
+                f"{args.concurrency} Python threads (one request in flight each), "
+                f"{args.seconds:g} s per route in {args.rounds} alternating rounds",
+            ),
+        ]
+        + latency_rows("webhook POST (200)", hook)
+        + latency_rows("/web/health (200)", health)
+        + latency_rows("same URL, GET handshake refused (403)", floor)
+        + [
+            (
+                f"webhook / health throughput (target >= {THROUGHPUT_TARGET})",
+                f"{throughput:.2f} ({verdict(throughput >= THROUGHPUT_TARGET)})",
+            ),
+            (
+                f"webhook / health p99 (target <= {P99_TARGET})",
+                f"{p99:.2f} ({verdict(p99 <= P99_TARGET)})",
+            ),
+            (
+                "webhook / GET refused: throughput, p99 (no target)",
+                f"{hook['rate'] / floor['rate']:.2f}, {hook['p99'] / floor['p99']:.2f}",
+            ),
+            ("events sent (with 50 warm-up) / acked", f"{len(every)} / {len(acked)}"),
+            ("events stored (SQL)", stored),
+            ("lost / duplicated", f"{lost} / {duplicated}"),
+            ("connection errors (requests retried)", len(errors)),
+            ("tracebacks in the server log", server_tracebacks(log_path)),
+        ]
+    )
     print_table("Webhook", rows)
     for error in sorted(set(errors)):
         print(f"Connection error, retried: {error}")

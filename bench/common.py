@@ -6,9 +6,11 @@ PostgreSQL database. Each script makes a throwaway database with the addon
 installed (no demo data) and drops it at the end.
 
 This file is also the queue worker that the reliability scripts start as
-separate processes (and kill)::
+separate processes (and kill), and the launcher of Odoo's server when its
+gevent process can't start (see ``gevent_starts``)::
 
-    python bench/common.py process-queue DB [--login LOGIN]
+    python bench/common.py process-queue DB [--login LOGIN] [--progress]
+    python bench/common.py serve ODOO-BIN-OPTIONS...
 """
 
 import argparse
@@ -25,10 +27,12 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg2
-
+# The repository this file lives in: run the copy of ``bench/`` that sits in
+# the tree to measure (e.g. a snapshot made with rsync), or set
+# BENCH_ADDONS_PATH.
 REPO = Path(__file__).resolve().parent.parent
 ADDONS_PATH = os.environ.get(
     "BENCH_ADDONS_PATH",
@@ -65,23 +69,28 @@ def _ram():
 
 
 def _postgres_version():
+    import psycopg2
+
     try:
         return sql("postgres", "SHOW server_version")[0][0]
     except psycopg2.Error:
         return "unknown"
 
 
-def machine_rows():
-    """Where the figures were measured, as (label, value) rows."""
-    from odoo import release
-
-    return [
+def machine_rows(odoo=True):
+    """Where the figures were measured, as (label, value) rows; without the
+    PostgreSQL and Odoo rows for the benchmarks that use neither."""
+    rows = [
         ("platform", platform.platform()),
         ("cpu", f"{_cpu_model()} ({os.cpu_count()} CPUs)"),
         ("ram", _ram()),
         ("python", sys.version.split()[0]),
-        ("postgresql", _postgres_version()),
-        ("odoo", release.version),
+    ]
+    if odoo:
+        from odoo import release
+
+        rows += [("postgresql", _postgres_version()), ("odoo", release.version)]
+    return rows + [
         (
             "load average (1, 5, 15 min), before",
             " ".join(f"{n:.2f}" for n in os.getloadavg()),
@@ -105,6 +114,45 @@ def print_table(title, rows):
 
 def verdict(met):
     return "met" if met else "MISSED"
+
+
+def report(title, rows, violations, log_path=None, details=()):
+    """The end of a reliability script: its table, ``details`` (lines), then
+    PASS, or FAIL and what was violated, and the exit status (1 on any
+    violation)."""
+    print_table(title, rows)
+    for line in details:
+        print(line)
+    if log_path:
+        print(f"Log: {log_path}")
+    print("PASS" if not violations else "FAIL: " + "; ".join(violations))
+    raise SystemExit(1 if violations else 0)
+
+
+# -- command line ---------------------------------------------------------------------
+def arguments(doc, db, port=None, **numbers):
+    """The scripts' parser: ``--db`` (a throwaway database, created and
+    dropped by the script) and ``--keep``, ``--port`` for those that start an
+    Odoo server, and an option for each of ``numbers`` (``max_bytes=4096``
+    is ``--max-bytes``, an int; a float default makes a float option). The
+    description is the script's docstring."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--db", default=db, help="throwaway database, dropped at the end (%(default)s)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    if port:
+        numbers = {"port": port, **numbers}
+    for name, default in numbers.items():
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=type(default),
+            default=default,
+            help="(%(default)s)",
+        )
+    return parser
 
 
 # -- databases --------------------------------------------------------------------
@@ -142,6 +190,20 @@ def drop_database(db):
     shutil.rmtree(Path(DATA_DIR) / "filestore" / db, ignore_errors=True)
 
 
+@contextmanager
+def throwaway_database(db, keep=False):
+    """:func:`create_database`, dropped at the end (even on failure) unless
+    ``keep``."""
+    create_database(db)
+    try:
+        yield db
+    finally:
+        if keep:
+            print(f"Kept database {db}")
+        else:
+            drop_database(db)
+
+
 def registry(db, log_level="warn"):
     """Odoo's registry of ``db``, with Odoo configured as a library."""
     import odoo
@@ -154,6 +216,8 @@ def registry(db, log_level="warn"):
 def sql(db, query, params=None):
     """Run one query in its own connection (the scripts' view from outside
     Odoo); returns all rows."""
+    import psycopg2
+
     conn = psycopg2.connect(dbname=db)
     try:
         with conn, conn.cursor() as cr:
@@ -175,6 +239,20 @@ def setup_demo_account(env, secret, name="Bench demo"):
             "poll_enabled": False,
         }
     )
+
+
+def demo_webhook(db, secret, params=None):
+    """A demo account in ``db`` whose webhook secret is ``secret``, with
+    the system parameters ``params``; returns (account id, webhook path)."""
+    from odoo import SUPERUSER_ID, api
+
+    with registry(db).cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        account = setup_demo_account(env, secret)
+        for key, value in (params or {}).items():
+            env["ir.config_parameter"].set_param(key, value)
+        path = f"/social_helpdesk/webhook/demo/{account.webhook_token}"
+        return account.id, path
 
 
 # -- demo payloads --------------------------------------------------------------------
@@ -205,6 +283,15 @@ def demo_body(*items):
 def demo_signature(secret, body):
     """The X-Demo-Signature header of ``body``."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def demo_headers(secret, body):
+    """The headers of a demo delivery of ``body`` signed with ``secret``
+    (none if ``secret`` is None)."""
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Demo-Signature"] = demo_signature(secret, body)
+    return headers
 
 
 def store_items(env, account, items, chunk=1000):
@@ -310,13 +397,38 @@ def check_processed(db, account_id, items):
 
 
 # -- servers and load ---------------------------------------------------------------
+def gevent_starts():
+    """Whether Odoo's gevent (websocket/longpolling) process can start in this
+    Python. When it can't (here: gevent's entry points want a zope.interface
+    that setuptools' pkg_resources fails to find), Odoo's prefork server
+    respawns it without end, which costs a whole core: the benchmarks' server
+    then runs without it (the routes measured never use it)."""
+    if not hasattr(gevent_starts, "result"):
+        check = subprocess.run(
+            [sys.executable, "-c", "import gevent.monkey; gevent.monkey.patch_all()"],
+            capture_output=True,
+        )
+        gevent_starts.result = check.returncode == 0
+    return gevent_starts.result
+
+
+def server_label(workers=2):
+    """How :func:`start_server` runs Odoo, for the tables."""
+    gevent = "" if gevent_starts() else ", without its gevent process"
+    return f"odoo --workers={workers} --max-cron-threads=0{gevent}, {HOST}"
+
+
 def start_server(db, port, workers=2, log_path=None):
     """An Odoo HTTP server on loopback, in prefork mode with ``workers`` and no
-    cron thread; returns once /web/health answers."""
-    with open(log_path or os.devnull, "ab") as log:
+    cron thread (see :func:`gevent_starts`); returns once /web/health
+    answers."""
+    command = [ODOO_BIN]
+    if not gevent_starts():
+        command = [sys.executable, str(Path(__file__).resolve()), "serve"]
+    with open(log_path or os.devnull, "wb") as log:
         process = subprocess.Popen(
             [
-                ODOO_BIN,
+                *command,
                 *odoo_args(db),
                 f"--workers={workers}",
                 "--max-cron-threads=0",
@@ -328,6 +440,7 @@ def start_server(db, port, workers=2, log_path=None):
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=dict(os.environ, TZ="UTC"),  # as odoo-bin sets it
         )
     try:
         _wait_until_up(process, port)
@@ -335,6 +448,28 @@ def start_server(db, port, workers=2, log_path=None):
         stop_server(process)
         raise
     return process
+
+
+def serve(args):
+    """``odoo-bin ARGS`` whose prefork server does not spawn the gevent
+    process (see :func:`gevent_starts`)."""
+    from odoo import cli
+    from odoo.service import server
+
+    server.PreforkServer.long_polling_spawn = lambda _self: None
+    sys.argv = ["odoo-bin", *args]
+    cli.main()
+
+
+@contextmanager
+def serving(db, port, workers=2):
+    """:func:`start_server` for the block; yields its log's path."""
+    log_path = f"/tmp/{db}_server.log"
+    server = start_server(db, port, workers=workers, log_path=log_path)
+    try:
+        yield log_path
+    finally:
+        stop_server(server)
 
 
 def _wait_until_up(process, port):
@@ -452,10 +587,21 @@ def run_load(make_request, concurrency, seconds=None, jobs=None):
 
 
 # -- queue worker ---------------------------------------------------------------------
-def worker_command(db, login=None):
-    """The command of one queue worker process (see :func:`process_queue`)."""
+def start_worker(db, log, login=None, progress=False):
+    """A queue worker process (see :func:`process_queue`) in a session of its
+    own, logging to the file ``log``. With ``progress`` its stdout is a pipe
+    with a line ``processed ID`` each time an event has been processed in the
+    open transaction (so not yet committed)."""
     command = [sys.executable, str(Path(__file__).resolve()), "process-queue", db]
-    return command + (["--login", login] if login else [])
+    command += ["--login", login] if login else []
+    command += ["--progress"] if progress else []
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE if progress else log,
+        stderr=log,
+        start_new_session=True,
+        text=True,
+    )
 
 
 CRON_FAILED = "Processing cron run failed"
@@ -467,15 +613,25 @@ def cron_failures(log_path):
         return sum(CRON_FAILED in line for line in log)
 
 
-def process_queue(db, login=None):
+def process_queue(db, login=None, progress=False):
     """Run the processing cron's method until no event is left to process:
     what a cron worker of an Odoo server does, in a process of its own,
     including the retries the cron is triggered for. Events are processed
     as ``login`` (superuser rights) so that ``write_uid`` tells which process
-    handled each one."""
+    handled each one. ``progress``: see :func:`start_worker`."""
     from odoo import SUPERUSER_ID, api
 
     reg = registry(db)
+    if progress:
+        event_class = reg["social.event"]
+        process_one = event_class._process_one
+
+        def _process_one(event):
+            result = process_one(event)
+            print(f"processed {event.id}", flush=True)
+            return result
+
+        event_class._process_one = _process_one
     with reg.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         uid = env["res.users"].search([("login", "=", login)]).id if login else None
@@ -507,8 +663,13 @@ def main():
     worker = commands.add_parser("process-queue")
     worker.add_argument("db")
     worker.add_argument("--login")
+    worker.add_argument("--progress", action="store_true")
+    commands.add_parser("serve", help="odoo-bin ..., without its gevent process")
+    if sys.argv[1:2] == ["serve"]:  # Odoo's own options follow, as they are
+        serve(sys.argv[2:])
+        return
     args = parser.parse_args()
-    process_queue(args.db, args.login)
+    process_queue(args.db, args.login, args.progress)
 
 
 if __name__ == "__main__":

@@ -2,119 +2,120 @@
 check that every event ends processed exactly once.
 
 Stores ``--events`` demo events (customers writing one to three messages in
-their conversation), starts a queue worker process (the processing cron's
-``social.event._cron_process`` in a loop, see ``common.py``), kills it with
-SIGKILL ``--kills`` times while it works (after a random share of a batch),
-then lets a last worker finish. Exits non-zero unless every event is done, and
-there is exactly one social.message per message id, one ticket per
-conversation and one chatter message per social.message.
+their conversation), then runs queue worker processes one after the other
+(the processing cron's ``social.event._cron_process`` in a loop, see
+``common.py``). Each of the first ``--kills`` workers is killed with SIGKILL
+once it has processed a random number of events in its open transaction
+(1 to half of those still queued), so the kill lands inside a batch of 200
+and that batch's work is rolled back; a last worker then finishes the queue.
+Exits non-zero unless every event is done, with exactly one social.message
+per message id, one ticket per conversation, one chatter message per
+social.message and one contact per customer, or if no kill landed.
 
     /opt/odoo18-venv/bin/python bench/reliability_crash.py [--events 5000]
+        [--kills 3] [--seed 11]
 """
 
-import argparse
 import random
 import signal
-import subprocess
 import time
 
 from common import (
+    arguments,
     check_processed,
     conversation_items,
-    create_database,
     cron_failures,
-    drop_database,
     machine_rows,
-    print_table,
     registry,
+    report,
     setup_demo_account,
     sql,
+    start_worker,
     store_items,
-    worker_command,
+    throwaway_database,
 )
 
 
-def done_count(db):
-    return sql(db, "SELECT count(*) FROM social_event WHERE state = 'done'")[0][0]
+def counts(db):
+    """Events (done, still new)."""
+    return sql(
+        db,
+        "SELECT count(*) FILTER (WHERE state = 'done'), "
+        "count(*) FILTER (WHERE state = 'new') FROM social_event",
+    )[0]
 
 
-def start_worker(db, log):
-    return subprocess.Popen(
-        worker_command(db), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def kill_when(db, worker, threshold, extra_seconds):
-    """SIGKILL ``worker`` once ``threshold`` events are committed, plus
-    ``extra_seconds`` so that the kill lands inside a batch. Returns the
-    committed count at the kill, or None if the worker ended first."""
-    while done_count(db) < threshold:
-        if worker.poll() is not None:
-            return None
-        time.sleep(0.2)
-    time.sleep(extra_seconds)
-    if worker.poll() is not None:
-        return None
-    worker.send_signal(signal.SIGKILL)
+def run_and_kill(db, log, rng):
+    """Start a worker and SIGKILL it after a random number of processed
+    events. Returns a description of the kill, and whether it landed."""
+    done_before, pending = counts(db)
+    if not pending:
+        return "nothing left to process", False
+    target = rng.randint(1, max(1, pending // 2))
+    worker = start_worker(db, log, progress=True)
+    processed = 0
+    for line in worker.stdout:
+        if line.startswith("processed "):
+            processed += 1
+            if processed >= target:
+                worker.send_signal(signal.SIGKILL)
+                break
+    worker.stdout.close()
     worker.wait()
-    return done_count(db)
+    committed = counts(db)[0] - done_before
+    if worker.returncode != -signal.SIGKILL:
+        return f"worker ended (exit {worker.returncode}) before event {target}", False
+    return (
+        f"after {processed} events: {committed} committed, "
+        f"{processed - committed} rolled back"
+    ), True
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--kills", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--db", default="shb_crash")
-    parser.add_argument("--keep", action="store_true", help="keep the database")
-    args = parser.parse_args()
+    args = arguments(__doc__, "bench_crash", events=5000, kills=3, seed=11).parse_args()
     machine = machine_rows()  # before the run loads the machine
     rng = random.Random(args.seed)
-
-    create_database(args.db)
+    items = conversation_items("cr", args.events, rng)
     from odoo import SUPERUSER_ID, api
 
-    items = conversation_items("cr", args.events, rng)
-    with registry(args.db).cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        account = setup_demo_account(env, "crash-secret")
-        store_items(env, account, items)
-        account_id = account.id
+    with throwaway_database(args.db, args.keep):
+        with registry(args.db).cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            account = setup_demo_account(env, "crash-secret")
+            store_items(env, account, items)
+            account_id = account.id
 
-    log_path = f"/tmp/{args.db}_workers.log"
-    kills = []
-    start = time.perf_counter()
-    with open(log_path, "w", encoding="utf-8") as log:
-        for n in range(args.kills):
-            worker = start_worker(args.db, log)
-            threshold = args.events * (n + 1) // (args.kills + 2)
-            kills.append(kill_when(args.db, worker, threshold, rng.uniform(0.5, 3)))
-        last = start_worker(args.db, log)
-        last.wait()
-    elapsed = time.perf_counter() - start
+        log_path = f"/tmp/{args.db}_workers.log"
+        kills = []
+        start = time.perf_counter()
+        with open(log_path, "w", encoding="utf-8") as log:
+            for _n in range(args.kills):
+                kills.append(run_and_kill(args.db, log, rng))
+            last = start_worker(args.db, log)
+            last.wait()
+        elapsed = time.perf_counter() - start
+        rows, violations = check_processed(args.db, account_id, items)
 
-    rows, violations = check_processed(args.db, account_id, items)
-    if not args.keep:
-        drop_database(args.db)
-    if None in kills:
-        violations.append("a worker ended before it could be killed")
+    landed = sum(hit for _kill, hit in kills)
+    if args.kills and not landed:
+        violations.append("no kill landed while events were being processed")
     if last.returncode:
         violations.append(f"the last worker exited with {last.returncode}")
-    print_table(
+    report(
         "Crash recovery",
         machine
         + [
-            ("events stored", args.events),
-            ("SIGKILLs, events committed at each", ", ".join(map(str, kills))),
+            ("events stored", f"{args.events} (seed {args.seed})"),
+            ("SIGKILLs landed", f"{landed} of {args.kills}"),
+            *((f"kill {n}", kill) for n, (kill, _hit) in enumerate(kills, 1)),
             ("last worker exit code", last.returncode),
             ("cron runs failed with an error, then run again", cron_failures(log_path)),
             ("total processing time (s)", f"{elapsed:.0f}"),
         ]
         + rows,
+        violations,
+        log_path,
     )
-    print(f"Worker log: {log_path}")
-    print("PASS" if not violations else "FAIL: " + "; ".join(violations))
-    raise SystemExit(1 if violations else 0)
 
 
 if __name__ == "__main__":
