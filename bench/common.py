@@ -624,14 +624,15 @@ def process_queue(db, login=None, progress=False):
     reg = registry(db)
     if progress:
         event_class = reg["social.event"]
-        process_one = event_class._process_one
+        file_wave = event_class._file
 
-        def _process_one(event):
-            result = process_one(event)
-            print(f"processed {event.id}", flush=True)
+        def _file(events, wave):
+            result = file_wave(events, wave)
+            for event, _messages in wave:
+                print(f"processed {event.id}", flush=True)
             return result
 
-        event_class._process_one = _process_one
+        event_class._file = _file
     with reg.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         uid = env["res.users"].search([("login", "=", login)]).id if login else None

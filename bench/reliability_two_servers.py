@@ -56,17 +56,21 @@ def prepare(db, items):
         env = api.Environment(cr, SUPERUSER_ID, {})
         account = setup_demo_account(env, "two-secret")
         store_items(env, account, items)
-        for item in items[::2]:  # returning customers, profiles unchanged
-            author = item["author"]
-            env["social.identity"]._find_or_create(
-                item["channel"],
-                Author(
-                    author["id"],
-                    author["handle"],
-                    author["name"],
-                    followers_count=author["followers"],
-                ),
-            )
+        # Returning customers, profiles unchanged.
+        env["social.identity"]._find_or_create(
+            [
+                (
+                    item["channel"],
+                    Author(
+                        item["author"]["id"],
+                        item["author"]["handle"],
+                        item["author"]["name"],
+                        followers_count=item["author"]["followers"],
+                    ),
+                )
+                for item in {item["author"]["id"]: item for item in items[::2]}.values()
+            ]
+        )
         users = env["res.users"].create(
             [{"name": login, "login": login} for login in LOGINS]
         )

@@ -46,5 +46,6 @@
         ],
         "web.assets_tests": ["social_helpdesk/static/tests/tours/*.esm.js"],
     },
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
 }

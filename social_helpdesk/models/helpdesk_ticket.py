@@ -144,25 +144,33 @@ class HelpdeskTicket(models.Model):
         return vals, Rule._log_body(matches)
 
     @api.model
-    def _social_continuing_ticket(self, account, message):
-        """The ticket a customer message continues: the open ticket of its
-        conversation, or the closed one, reopened, within the account's window.
-        Returns ``(ticket, previous)``: no ticket means a new conversation, and
-        ``previous`` is then the closed ticket it follows, if any."""
-        ticket = self.search(
+    def _social_continuing_tickets(self, conversations):
+        """The tickets customer messages continue, for ``conversations``
+        ((account, thread key) pairs), in one search: the open ticket of the
+        conversation, or the closed one, reopened, within the account's
+        window. Returns ``(ticket, previous)`` pairs: no ticket means a new
+        conversation, and ``previous`` is then the closed ticket it follows,
+        if any."""
+        latest = {}
+        for ticket in self.search(
             [
-                ("social_account_id", "=", account.id),
-                ("social_thread_key", "=", message.thread_key),
+                ("social_account_id", "in", list({a.id for a, _key in conversations})),
+                ("social_thread_key", "in", list({key for _a, key in conversations})),
             ],
-            order="id desc",
-            limit=1,
-        )
-        if ticket and not ticket.closed:
-            return ticket, self.browse()
-        if ticket and ticket._social_can_reopen(account):
-            ticket._social_reopen()
-            return ticket, self.browse()
-        return self.browse(), ticket
+            order="id",
+        ):
+            latest[ticket.social_account_id.id, ticket.social_thread_key] = ticket
+        result = []
+        for account, key in conversations:
+            ticket = latest.get((account.id, key), self.browse())
+            if ticket and not ticket.closed:
+                result.append((ticket, self.browse()))
+            elif ticket and ticket._social_can_reopen(account):
+                ticket._social_reopen()
+                result.append((ticket, self.browse()))
+            else:
+                result.append((self.browse(), ticket))
+        return result
 
     def _social_can_reopen(self, account):
         self.ensure_one()
@@ -182,10 +190,9 @@ class HelpdeskTicket(models.Model):
         )
 
     @api.model
-    def _social_ticket_values(self, account, message, partner, previous):
-        channel = self.env["helpdesk.ticket.channel"]._get_by_code(
-            message.channel, account.company_id
-        )
+    def _social_ticket_values(self, account, message, partner, previous, channel):
+        """A new ticket's values; ``channel``: the helpdesk channel of the
+        message's network, if the company has one."""
         messages = self.env["social.message"]
         return {
             "name": messages._short_title(message),

@@ -185,14 +185,19 @@ class HelpdeskTicketRule(models.Model):
     def _facts(
         self, text, channel_code, kind, lang="", followers=0, partner=None, moment=None
     ):
+        # Each of these costs queries: computed only when a rule looks at it.
+        rules = self._compiled()
         return MessageFacts(
             text=text or "",
             channel=channel_code or "",
             kind=kind,
             lang=lang or "",
             followers=followers or 0,
-            known_customer=bool(partner) and self._is_known_customer(partner),
-            out_of_hours=self._is_out_of_hours(moment or fields.Datetime.now()),
+            known_customer=rules.needs("known_customer")
+            and bool(partner)
+            and self._is_known_customer(partner),
+            out_of_hours=rules.needs("out_of_hours")
+            and self._is_out_of_hours(moment or fields.Datetime.now()),
         )
 
     @api.model

@@ -4,7 +4,7 @@ import logging
 import secrets
 from datetime import timedelta, timezone
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 
 from ..adapters.base import AdapterError, AuthError, RateLimited
@@ -22,6 +22,47 @@ MAX_POLL_BACKOFF_MINUTES = 60
 
 def _month_start():
     return fields.Date.today().replace(day=1)
+
+
+# Adapter setting -> account field, per network (and for every network).
+ADAPTER_FIELDS = {
+    None: {"api_base_url": "api_base_url", "include_reposts": "include_reposts"},
+    "x": {
+        "user_id": "x_user_id",
+        "username": "x_username",
+        "api_key": "x_api_key",
+        "api_secret": "x_api_secret",
+        "access_token": "x_access_token",
+        "access_token_secret": "x_access_token_secret",
+        "oauth2_user_token": "x_oauth2_user_token",
+        "bearer_token": "x_bearer_token",
+    },
+    "meta": {
+        "page_id": "meta_page_id",
+        "page_access_token": "meta_page_access_token",
+        "app_secret": "meta_app_secret",
+        "verify_token": "meta_verify_token",
+        "instagram_account_id": "meta_instagram_account_id",
+        "graph_version": "meta_graph_version",
+        "graph_base_url": "api_base_url",
+        "human_agent_tag": "meta_human_agent_tag",
+    },
+    "demo": {
+        "batch_size": "demo_batch_size",
+        "webhook_secret": "demo_webhook_secret",
+    },
+}
+
+
+def _adapter_settings(network):
+    return {**ADAPTER_FIELDS[None], **ADAPTER_FIELDS[network]}
+
+
+def _webhook_target_fields():
+    """The fields :meth:`SocialAccount._webhook_targets` is cached from."""
+    return {"active", "network", "webhook_token"}.union(
+        *(settings.values() for settings in ADAPTER_FIELDS.values())
+    )
 
 
 class SocialAccount(models.Model):
@@ -217,6 +258,37 @@ class SocialAccount(models.Model):
         )
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # the webhook targets
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.keys() & _webhook_target_fields():
+            self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
+    @api.model
+    @tools.ormcache("network")
+    def _webhook_targets(self, network):
+        """``{webhook token: (account id, adapter settings)}`` of the active
+        accounts of ``network``, cached in every worker until one of those
+        fields changes (Odoo signals cache clears through the database): a
+        webhook delivery runs no lookup query. Read-only: copy the settings
+        before use."""
+        accounts = self.sudo().search_fetch(
+            [("network", "=", network), ("webhook_token", "!=", False)],
+            ["webhook_token", *self._adapter_field_names(network)],
+        )
+        return {
+            account.webhook_token: (account.id, account._adapter_config())
+            for account in accounts
+        }
+
     @api.depends("network")
     def _compute_is_demo(self):
         for account in self:
@@ -311,11 +383,18 @@ class SocialAccount(models.Model):
     # ------------------------------------------------------------------
     # Adapters
     # ------------------------------------------------------------------
+    @api.model
+    def _adapter_field_names(self, network):
+        """The fields an adapter of ``network`` is built from, fetched in one
+        query: the webhook reads them with the account lookup itself."""
+        return ["network", *dict.fromkeys(_adapter_settings(network).values())]
+
     def _adapter_config(self):
         """Settings and credentials as the adapter expects them (read as
         superuser: agents trigger processing but never see the secrets)."""
         self.ensure_one()
         account = self.sudo()
+        account.fetch(self._adapter_field_names(account.network))
         timeout = (
             self.env["ir.config_parameter"]
             .sudo()
@@ -324,37 +403,14 @@ class SocialAccount(models.Model):
             )
         )
         config = {
-            "company_name": account.company_id.name,
-            "api_base_url": account.api_base_url or None,
-            "include_reposts": account.include_reposts,
-            "timeout": float(timeout),
+            setting: account[name]
+            for setting, name in _adapter_settings(account.network).items()
         }
-        if account.network == "x":
+        config.update(timeout=float(timeout), api_base_url=account.api_base_url or None)
+        if account.network == "meta":
             config.update(
-                user_id=account.x_user_id,
-                username=account.x_username,
-                api_key=account.x_api_key,
-                api_secret=account.x_api_secret,
-                access_token=account.x_access_token,
-                access_token_secret=account.x_access_token_secret,
-                oauth2_user_token=account.x_oauth2_user_token,
-                bearer_token=account.x_bearer_token,
-            )
-        elif account.network == "meta":
-            config.update(
-                page_id=account.meta_page_id,
-                page_access_token=account.meta_page_access_token,
-                app_secret=account.meta_app_secret,
-                verify_token=account.meta_verify_token,
-                instagram_account_id=account.meta_instagram_account_id,
                 graph_version=account.meta_graph_version or "v23.0",
                 graph_base_url=account.api_base_url or None,
-                human_agent_tag=account.meta_human_agent_tag,
-            )
-        elif account.network == "demo":
-            config.update(
-                batch_size=account.demo_batch_size,
-                webhook_secret=account.demo_webhook_secret,
             )
         return {key: value for key, value in config.items() if value is not None}
 
@@ -451,30 +507,6 @@ class SocialAccount(models.Model):
     # ------------------------------------------------------------------
     # State
     # ------------------------------------------------------------------
-    def _touch_activity(self, received, via_webhook):
-        """Note the last event and webhook dates, at most once a minute: a busy
-        webhook must not queue its requests on this account's row."""
-        if not (received or via_webhook):
-            return
-        self.env.cr.execute(
-            """
-            WITH clock AS (SELECT NOW() AT TIME ZONE 'UTC' AS now)
-            UPDATE social_account SET
-                last_event_date = CASE WHEN %(received)s THEN clock.now
-                                       ELSE last_event_date END,
-                last_webhook_date = CASE WHEN %(webhook)s THEN clock.now
-                                         ELSE last_webhook_date END
-            FROM clock
-            WHERE id = %(id)s AND (
-                (%(received)s AND (last_event_date IS NULL
-                    OR last_event_date < clock.now - interval '1 minute'))
-                OR (%(webhook)s AND (last_webhook_date IS NULL
-                    OR last_webhook_date < clock.now - interval '1 minute')))
-            """,
-            {"received": received, "webhook": via_webhook, "id": self.id},
-        )
-        self.invalidate_recordset(["last_event_date", "last_webhook_date"])
-
     def _set_error(self, message):
         """Put the account in error with a message for the admin; logged
         without credentials (adapters never put them in messages)."""
@@ -561,7 +593,6 @@ class SocialAccount(models.Model):
                     "poll_failures": 0,
                 }
             )
-        self.env["social.event"]._trigger_processing()
 
     def _poll_allowed(self):
         """Metered networks are not polled while webhooks deliver (nothing is
@@ -724,7 +755,6 @@ class SocialAccount(models.Model):
                 "backfill_event_count": self.backfill_event_count + stored,
             }
         )
-        self.env["social.event"]._trigger_processing()
         return bool(sources) or self._finish_backfill()
 
     def _finish_backfill(self):

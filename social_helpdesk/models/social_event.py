@@ -8,16 +8,75 @@ from datetime import timedelta
 from psycopg2.errors import SerializationFailure, UniqueViolation
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL, mute_logger
+from odoo.tools import mute_logger
 
 from ..adapters.base import AdapterError
-from .social_message import AuthorBusy
+from .social_identity import identity_network
 
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 5
 MAX_CLAIM_CONFLICTS = 5  # fresh transactions tried when claiming a batch
+
+# The hot path of every webhook delivery, as PL/pgSQL functions so that
+# PostgreSQL plans their statements once per connection, not per request.
+STORE_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION social_helpdesk_wake_cron(_cron integer, _uid integer)
+RETURNS boolean LANGUAGE plpgsql AS $$
+-- Insert a trigger of the processing cron unless one is already due. A due
+-- trigger is share-locked instead: before each batch it claims, the cron
+-- deletes its due triggers, which waits for this lock, so either that run
+-- claims after this transaction commits, or the trigger is gone and a new
+-- one is inserted. Returns whether one was inserted (then NOTIFY the cron).
+DECLARE
+    _moment timestamp := clock_timestamp() AT TIME ZONE 'UTC';
+BEGIN
+    PERFORM FROM ir_cron_trigger
+    WHERE cron_id = _cron AND call_at <= NOW() AT TIME ZONE 'UTC'
+    LIMIT 1
+    FOR KEY SHARE;
+    IF FOUND THEN
+        RETURN false;
+    END IF;
+    INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid,
+                                 create_date, write_date)
+    VALUES (_cron, _moment, _uid, _uid, _moment, _moment);
+    RETURN true;
+END $$;
+
+CREATE OR REPLACE FUNCTION social_helpdesk_store_events(
+    _account integer, _uid integer, _webhook boolean, _cron integer,
+    _external_ids varchar[], _payloads jsonb[],
+    OUT stored integer, OUT woken boolean)
+LANGUAGE plpgsql AS $$
+-- Store events (duplicates dropped by the unique key), note the account's
+-- last event and webhook dates at most once a minute (a busy webhook must
+-- not queue on the account's row), and wake the processing cron.
+DECLARE
+    _now timestamp := NOW() AT TIME ZONE 'UTC';
+BEGIN
+    INSERT INTO social_event (account_id, network, company_id, external_id,
+        payload, create_uid, write_uid, state, attempts, received_date,
+        create_date, write_date)
+    SELECT account.id, account.network, account.company_id, item.external_id,
+        item.payload, _uid, _uid, 'new', 0, _now, _now, _now
+    FROM unnest(_external_ids, _payloads) AS item (external_id, payload),
+         social_account AS account
+    WHERE account.id = _account
+    ON CONFLICT (account_id, external_id) DO NOTHING;
+    GET DIAGNOSTICS stored = ROW_COUNT;
+    UPDATE social_account SET
+        last_event_date = CASE WHEN stored > 0 THEN _now ELSE last_event_date END,
+        last_webhook_date = CASE WHEN _webhook THEN _now ELSE last_webhook_date END
+    WHERE id = _account AND (
+        (stored > 0 AND (last_event_date IS NULL
+            OR last_event_date < _now - interval '1 minute'))
+        OR (_webhook AND (last_webhook_date IS NULL
+            OR last_webhook_date < _now - interval '1 minute')));
+    woken := stored > 0 AND social_helpdesk_wake_cron(_cron, _uid);
+END $$;
+"""
 
 
 class SocialEvent(models.Model):
@@ -30,8 +89,10 @@ class SocialEvent(models.Model):
     _order = "id desc"
     _rec_name = "external_id"
 
+    # Indexed by the unique key (account_id, external_id): one index less to
+    # update on every webhook delivery.
     account_id = fields.Many2one(
-        "social.account", required=True, index=True, ondelete="cascade", readonly=True
+        "social.account", required=True, ondelete="cascade", readonly=True
     )
     network = fields.Selection(related="account_id.network", store=True)
     company_id = fields.Many2one(related="account_id.company_id", store=True)
@@ -79,52 +140,73 @@ class SocialEvent(models.Model):
             ON social_event (id) WHERE state = 'new'
             """
         )
+        self.env.cr.execute(STORE_FUNCTIONS)
 
     # ------------------------------------------------------------------
     # Store
     # ------------------------------------------------------------------
     @api.model
     def _store(self, account, events, via_webhook=False):
-        """Insert ``events`` (adapter InboundEvents) for ``account``; duplicates
-        are dropped by the unique key, not by a search. Returns the number of
-        new rows."""
+        """Insert ``events`` (adapter InboundEvents) for ``account`` and wake
+        the processing cron: one query, a webhook delivery's only one (see
+        ``social_helpdesk_store_events``). Returns the number of new rows."""
         if not events:
             return 0
-        uid = self.env.uid
-        rows = [
-            SQL(
-                "(%s, %s, %s, %s, %s::jsonb, %s, %s)",
-                account.id,
-                account.network,
-                account.company_id.id,
-                event.event_id,
-                json.dumps(event.payload),
-                uid,
-                uid,
-            )
-            for event in events
-        ]
         self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO social_event (account_id, network, company_id,
-                    external_id, payload, create_uid, write_uid, state, attempts,
-                    received_date, create_date, write_date)
-                SELECT v.*, 'new', 0, now, now, now
-                FROM (VALUES %s) AS v,
-                     (SELECT NOW() AT TIME ZONE 'UTC' AS now) AS clock
-                ON CONFLICT (account_id, external_id) DO NOTHING
-                """,
-                SQL(", ").join(rows),
-            )
+            "SELECT stored, woken FROM social_helpdesk_store_events("
+            "%s, %s, %s, %s, %s::varchar[], %s::jsonb[])",
+            [
+                account.id,
+                self.env.uid,
+                via_webhook,
+                self._processing_cron_id(),
+                [event.event_id for event in events],
+                [json.dumps(event.payload) for event in events],
+            ],
         )
-        stored = self.env.cr.rowcount
-        account._touch_activity(received=bool(stored), via_webhook=via_webhook)
+        stored, woken = self.env.cr.fetchone()
+        account.invalidate_recordset(["last_event_date", "last_webhook_date"])
+        if woken:
+            self._notify_cron()
         return stored
 
     @api.model
     def _trigger_processing(self):
-        self.env.ref("social_helpdesk.ir_cron_process_social_events")._trigger()
+        """Wake the processing cron, once for a stream of events: a webhook
+        flood makes one trigger (and one NOTIFY, which opens a connection)
+        per batch processed, not one per delivery (see
+        ``social_helpdesk_wake_cron``)."""
+        self.env.cr.execute(
+            "SELECT social_helpdesk_wake_cron(%s, %s)",
+            [self._processing_cron_id(), self.env.uid],
+        )
+        if self.env.cr.fetchone()[0]:
+            self._notify_cron()
+
+    @api.model
+    def _notify_cron(self):
+        """Wake the cron workers after the commit, as ``ir.cron._trigger``."""
+        cron = self.env["ir.cron"].browse(self._processing_cron_id())
+        self.env.cr.postcommit.add(cron._notifydb)
+
+    @api.model
+    def _processing_cron_id(self):
+        return self.env["ir.model.data"]._xmlid_to_res_id(
+            "social_helpdesk.ir_cron_process_social_events"
+        )
+
+    @api.model
+    def _clear_due_triggers(self):
+        """Delete the processing cron's due triggers and commit, before a
+        batch is claimed in a fresh transaction: a webhook that relied on one
+        of them (``social_helpdesk_wake_cron``) has committed its events by
+        then, so the claim sees them."""
+        self.env.cr.execute(
+            "DELETE FROM ir_cron_trigger "
+            "WHERE cron_id = %s AND call_at <= NOW() AT TIME ZONE 'UTC'",
+            [self._processing_cron_id()],
+        )
+        self._commit()
 
     # ------------------------------------------------------------------
     # Process
@@ -153,6 +235,7 @@ class SocialEvent(models.Model):
         """Process due events batch by batch, committing after each batch."""
         conflicts = 0
         while True:
+            self._clear_due_triggers()
             try:
                 with mute_logger("odoo.sql_db"):  # an expected conflict, retried
                     events = self._claim_batch(limit)
@@ -192,44 +275,104 @@ class SocialEvent(models.Model):
         return True
 
     def _process(self):
-        """Process each event in its own savepoint: one bad event never blocks
-        or undoes the others. Events whose customer another worker holds stay
-        queued, untouched. Returns the events that were handled."""
+        """Process a claimed batch. Its events are parsed, their customers
+        locked at once, and they are filed in waves that hold each customer
+        and conversation at most once (so that a customer's messages keep
+        their order), a wave in one savepoint with set-based queries. A wave
+        that fails is filed again one event at a time: one bad event never
+        blocks or undoes the others. Events whose customer another worker
+        holds stay queued, untouched. Returns the events that were handled."""
         handled = self.browse()
+        parsed = []
+        adapters = {}
         for event in self:
+            account = event.account_id
             try:
-                with self.env.cr.savepoint():
-                    event._process_one()
-            except (AuthorBusy, SerializationFailure, UniqueViolation):
-                # Another worker holds or just committed this customer: the
-                # event stays queued, for a transaction that sees that work.
-                continue
+                if account not in adapters:
+                    adapters[account] = account._get_adapter()
+                messages = adapters[account].parse_event(event.payload)
             except Exception as exc:  # noqa: BLE001 - any failure is retried
                 event._record_failure(exc)
-            handled |= event
+                handled |= event
+                continue
+            if messages:
+                parsed.append((event, messages))
+            else:
+                event._mark_ignored(_("Nothing for the helpdesk in this event."))
+                handled |= event
+        busy = self._lock_customers(parsed)
+        ready = [item for item in parsed if not _customer_keys(item[1]) & busy]
+        for wave in _waves(ready, lambda item: _sequence_keys(*item)):
+            handled |= self._file_wave(wave)
         return handled
 
-    def _process_one(self):
-        self.ensure_one()
-        account = self.account_id
-        adapter = account._get_adapter()
-        messages = adapter.parse_event(self.payload)
-        if not messages:
-            self._mark_ignored(_("Nothing for the helpdesk in this event."))
-            return
-        inbound = self.env["social.message"]
-        for message in messages:
-            inbound |= inbound._ingest(account, self, message)
-        if inbound:
-            self.write(
-                {
-                    "state": "done",
-                    "ticket_id": inbound[-1:].ticket_id.id,
-                    "error": False,
-                }
-            )
-        else:
-            self.write({"state": "ignored"})
+    @api.model
+    def _lock_customers(self, parsed):
+        """Serialize work on each customer across workers, in one query: their
+        identity and ticket are found or created by one transaction at a
+        time. A worker that finds a customer busy leaves those events for a
+        later batch instead of waiting, so two workers can never deadlock on
+        each other's customers. Returns the keys of the busy customers."""
+        keys = sorted(
+            {key for _event, messages in parsed for key in _customer_keys(messages)}
+        )
+        if not keys:
+            return set()
+        self.env.cr.execute(
+            "SELECT key FROM unnest(%s::text[]) AS key "
+            "WHERE NOT pg_try_advisory_xact_lock(hashtext(key))",
+            [keys],
+        )
+        return {key for (key,) in self.env.cr.fetchall()}
+
+    def _file_wave(self, wave):
+        """File ``wave`` ((event, messages) pairs) in one savepoint, else one
+        event at a time. Returns the events handled."""
+        events = self.browse([event.id for event, _messages in wave])
+        try:
+            with self.env.cr.savepoint():
+                self._file(wave)
+            return events
+        except (SerializationFailure, UniqueViolation):
+            if len(wave) == 1:
+                # Another worker just committed this customer's work: the
+                # event stays queued, for a transaction that sees that work.
+                return self.browse()
+        except Exception as exc:  # noqa: BLE001 - any failure is retried
+            if len(wave) == 1:
+                events._record_failure(exc)
+                return events
+        handled = self.browse()
+        for item in wave:
+            handled |= self._file_wave([item])
+        return handled
+
+    @api.model
+    def _file(self, wave):
+        """File the messages of ``wave`` and mark its events done or ignored.
+        An event's own messages are filed in rounds when they share a
+        customer or conversation."""
+        Message = self.env["social.message"]
+        filed = {}
+        entries = [(event, message) for event, messages in wave for message in messages]
+        for round_entries in _waves(
+            entries, lambda entry: _sequence_keys(entry[0], [entry[1]])
+        ):
+            records = Message._ingest(round_entries)
+            for (event, _message), record in zip(round_entries, records, strict=True):
+                filed[event] = filed.get(event, Message) | record
+        for event, _messages in wave:
+            inbound = filed.get(event, Message)
+            if inbound:
+                event.write(
+                    {
+                        "state": "done",
+                        "ticket_id": inbound[-1:].ticket_id.id,
+                        "error": False,
+                    }
+                )
+            else:
+                event.write({"state": "ignored"})
 
     def _mark_ignored(self, reason):
         self.write({"state": "ignored", "ignore_reason": reason})
@@ -259,3 +402,34 @@ class SocialEvent(models.Model):
             {"state": "new", "attempts": 0, "next_attempt_date": False, "error": False}
         )
         self._trigger_processing()
+
+
+def _customer_keys(messages):
+    """The advisory lock keys of the customers who wrote ``messages``."""
+    return {
+        f"social_helpdesk:{identity_network(message.channel)}:{message.author.external_id}"
+        for message in messages
+        if message.author and message.author.external_id
+    }
+
+
+def _sequence_keys(event, messages):
+    """What must be filed in order: the customers and the conversations."""
+    return _customer_keys(messages) | {
+        (event.account_id.id, message.thread_key) for message in messages
+    }
+
+
+def _waves(items, keys_of):
+    """Split ``items`` into waves in which each key appears at most once. An
+    item goes in the wave after the last one holding any of its keys, so
+    that the items of a key keep their order."""
+    waves, last = [], {}
+    for item in items:
+        keys = keys_of(item)
+        position = max((last[key] + 1 for key in keys if key in last), default=0)
+        if position == len(waves):
+            waves.append([])
+        waves[position].append(item)
+        last.update(dict.fromkeys(keys, position))
+    return waves

@@ -58,49 +58,89 @@ class SocialIdentity(models.Model):
             identity.display_name = f"{networks.get(identity.network, '')} {label}"
 
     @api.model
-    def _find_or_create(self, channel, author):
-        """The identity of ``author`` (adapter Author) on ``channel``'s network,
-        created with a new contact when unknown; profile data is refreshed. The
-        caller holds a lock on the author, so two workers never race here; one
-        whose snapshot is older than the other's commit fails (SerializationFailure
-        or UniqueViolation) and processes the event again later."""
-        network = identity_network(channel)
-        identity = self.search(
-            [("network", "=", network), ("external_id", "=", author.external_id)],
-            limit=1,
-        )
-        values = {
-            "handle": author.handle or False,
-            "display_label": author.name or False,
-            "profile_url": author.profile_url or False,
+    def _find_or_create(self, authors):
+        """The identities of ``authors`` ((channel, adapter Author) pairs of
+        distinct users), in order, created with a new contact each when
+        unknown; profile data is refreshed. Set-based: one search, one
+        update, one create of contacts and one of identities. The caller
+        holds a lock on each author, so two workers never race here; one
+        whose snapshot is older than the other's commit fails
+        (SerializationFailure or UniqueViolation) and processes the events
+        again later."""
+        keys = [
+            (identity_network(channel), author.external_id)
+            for channel, author in authors
+        ]
+        found = {
+            (identity.network, identity.external_id): identity
+            for identity in self.search(
+                [("external_id", "in", [external_id for _network, external_id in keys])]
+            )
         }
-        if author.followers_count is not None:
-            values["followers_count"] = author.followers_count
-        if identity:
-            # Touch the row: a worker whose snapshot predates another's
-            # committed work on this customer then fails to serialize, and
+        known = self.browse([found[key].id for key in keys if key in found])
+        if known:
+            # Touch the rows: a worker whose snapshot predates another's
+            # committed work on these customers then fails to serialize, and
             # retries with fresh data instead of opening a second ticket.
             with mute_logger("odoo.sql_db"):  # an expected conflict, retried
                 self.env.cr.execute(
                     "UPDATE social_identity SET write_date = NOW() AT TIME ZONE 'UTC' "
-                    "WHERE id = %s",
-                    [identity.id],
+                    "WHERE id = ANY(%s)",
+                    [known.ids],
                 )
-            changed = {
-                key: value for key, value in values.items() if identity[key] != value
-            }
-            if changed:
-                identity.write(changed)
-            return identity
-        partner = self.env["res.partner"].create(
-            {"name": author.name or author.handle or author.external_id}
-        )
-        with mute_logger("odoo.sql_db"):  # a concurrent first message: retried
-            return self.create(
-                dict(
-                    values,
-                    network=network,
-                    external_id=author.external_id,
-                    partner_id=partner.id,
+        missing = []
+        for key, (_channel, author) in zip(keys, authors, strict=True):
+            values = _profile_values(author)
+            identity = found.get(key)
+            if identity:
+                changed = {
+                    name: value
+                    for name, value in values.items()
+                    if identity[name] != value
+                }
+                if changed:
+                    identity.write(changed)
+            else:
+                missing.append((key, values, author))
+        if missing:
+            # The identity says where each contact came from: no creation note.
+            partners = (
+                self.env["res.partner"]
+                .with_context(mail_create_nolog=True)
+                .create(
+                    [
+                        {"name": author.name or author.handle or author.external_id}
+                        for _key, _values, author in missing
+                    ]
                 )
             )
+            with mute_logger("odoo.sql_db"):  # a concurrent first message: retried
+                created = self.create(
+                    [
+                        dict(
+                            values,
+                            network=key[0],
+                            external_id=key[1],
+                            partner_id=partner.id,
+                        )
+                        for (key, values, _author), partner in zip(
+                            missing, partners, strict=True
+                        )
+                    ]
+                )
+            found.update(
+                zip((key for key, _values, _author in missing), created, strict=True)
+            )
+        return [found[key] for key in keys]
+
+
+def _profile_values(author):
+    """The identity fields an adapter Author refreshes."""
+    values = {
+        "handle": author.handle or False,
+        "display_label": author.name or False,
+        "profile_url": author.profile_url or False,
+    }
+    if author.followers_count is not None:
+        values["followers_count"] = author.followers_count
+    return values

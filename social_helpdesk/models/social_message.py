@@ -3,7 +3,7 @@
 import textwrap
 from datetime import timezone
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -12,7 +12,6 @@ from odoo.tools import plaintext2html
 from ..adapters.base import PRIVATE, PUBLIC, VERB_ADD, VERB_EDIT, Author
 from ..adapters.base import SocialMessage as AdapterMessage
 from ..rules.acknowledgement import render_template
-from .social_identity import identity_network
 
 CHANNEL_LABELS = {
     "x": "X",
@@ -20,10 +19,6 @@ CHANNEL_LABELS = {
     "messenger": "Messenger",
     "instagram": "Instagram",
 }
-
-
-class AuthorBusy(Exception):
-    """Another worker is processing a message of the same customer."""
 
 
 class SocialMessage(models.Model):
@@ -101,122 +96,209 @@ class SocialMessage(models.Model):
     # Ingestion
     # ------------------------------------------------------------------
     @api.model
-    def _ingest(self, account, event, message):
-        """File one adapter SocialMessage: on the right partner, in the right
-        ticket, in chatter. Returns the stored record, or an empty recordset
-        when the message is noise (the reason is set on the event)."""
-        reason = self._ignore_reason(account, message)
-        if reason:
-            event.ignore_reason = reason
-            return self.browse()
-        self._lock_author(message)
-        if message.verb != VERB_ADD:
-            existing = self.search(
-                [
-                    ("account_id", "=", account.id),
-                    ("external_id", "=", message.message_id),
-                ],
-                limit=1,
-            )
-            if existing:
-                existing._apply_change(message)
-                return existing
-            if message.verb != VERB_EDIT:
-                event.ignore_reason = self.env._(
-                    "Removal of a message that was never received."
-                )
-                return self.browse()
-        elif self.search_count(
-            [("account_id", "=", account.id), ("external_id", "=", message.message_id)],
-            limit=1,
-        ):
-            event.ignore_reason = self.env._("Already received through another event.")
-            return self.browse()
-        identity = self.env["social.identity"]._find_or_create(
-            message.channel, message.author
+    def _ingest(self, entries):
+        """File adapter SocialMessages, given as (event, message) pairs with
+        at most one message per customer and per conversation: on the right
+        partner, in the right ticket, in chatter, with set-based queries.
+        Returns a list aligned with ``entries``: the stored record, or an
+        empty recordset when the message is noise (the reason is set on its
+        event)."""
+        results = [self.browse()] * len(entries)
+        existing = self._find_received(
+            [(event.account_id, message.message_id) for event, message in entries]
         )
-        if identity.blocked:
-            event.ignore_reason = self.env._("The author is blocked.")
-            return self.browse()
-        partner = identity.partner_id
-        values = {
-            "account_id": account.id,
+        new, seen = [], set()  # indexes of the messages to store; their keys
+        for index, (event, message) in enumerate(entries):
+            account = event.account_id
+            reason = self._ignore_reason(account, message)
+            found = existing.get((account.id, message.message_id))
+            if not reason and message.verb != VERB_ADD:
+                if found:
+                    found._apply_change(message)
+                    results[index] = found
+                    continue
+                if message.verb != VERB_EDIT:
+                    reason = self.env._("Removal of a message that was never received.")
+            elif not reason and (found or (account.id, message.message_id) in seen):
+                reason = self.env._("Already received through another event.")
+            if reason:
+                event.ignore_reason = reason
+                continue
+            seen.add((account.id, message.message_id))
+            new.append(index)
+        identities = self.env["social.identity"]._find_or_create(
+            [(entries[index][1].channel, entries[index][1].author) for index in new]
+        )
+        filed = []  # (index, message, values) of the messages stored
+        for index, identity in zip(new, identities, strict=True):
+            event, message = entries[index]
+            if identity.blocked:
+                event.ignore_reason = self.env._("The author is blocked.")
+                continue
+            filed.append((index, message, self._values(event, message, identity)))
+        parents = self._find_received(
+            [
+                (entries[index][0].account_id, message.parent_id)
+                for index, message, _values in filed
+                if message.parent_id
+            ]
+        )
+        continued = self.env["helpdesk.ticket"]._social_continuing_tickets(
+            [
+                (entries[index][0].account_id, message.thread_key)
+                for index, message, _v in filed
+            ]
+        )
+        opened = [
+            (values, message, previous)
+            for (_index, message, values), (ticket, previous) in zip(
+                filed, continued, strict=True
+            )
+            if not ticket
+        ]
+        new_tickets = iter(self._open_conversations(opened))
+        for (_index, message, values), (ticket, _previous) in zip(
+            filed, continued, strict=True
+        ):
+            values["parent_id"] = parents.get(
+                (values["account_id"], message.parent_id), self.browse()
+            ).id
+            ticket = ticket or next(new_tickets)
+            if ticket:
+                partner = self.env["res.partner"].browse(values["partner_id"])
+                values.update(
+                    ticket_id=ticket.id,
+                    mail_message_id=ticket._social_post_inbound(message, partner).id,
+                )
+        records = self.create([values for _index, _message, values in filed])
+        records._link_parents_received_together()
+        for (index, _message, _values), record in zip(filed, records, strict=True):
+            results[index] = record
+            if record.ticket_id and record.rule_ids:
+                record._acknowledge()
+        return results
+
+    @api.model
+    def _find_received(self, keys):
+        """The stored messages of ``keys`` ((account, network message id)
+        pairs), by (account id, message id), in one search."""
+        if not keys:
+            return {}
+        return {
+            (message.account_id.id, message.external_id): message
+            for message in self.search(
+                [
+                    ("account_id", "in", list({account.id for account, _id in keys})),
+                    (
+                        "external_id",
+                        "in",
+                        list({external_id for _a, external_id in keys}),
+                    ),
+                ]
+            )
+        }
+
+    @api.model
+    def _values(self, event, message, identity):
+        """A new record's values for an adapter message (without its parent,
+        ticket and chatter message)."""
+        return {
+            "account_id": event.account_id.id,
             "event_id": event.id,
             "identity_id": identity.id,
-            "partner_id": partner.id,
+            "partner_id": identity.partner_id.id,
             "channel_code": message.channel,
             "kind": message.kind,
             "external_id": message.message_id,
             "conversation_id": message.conversation_id,
             "parent_external_id": message.parent_id or False,
-            "parent_id": self._find_parent(account, message).id,
             "thread_key": message.thread_key,
             "text": message.text,
             "url": self._safe_link(message.url) or False,
             "lang": message.lang or False,
             "message_date": _naive_utc(message.created_at),
         }
-        Ticket = self.env["helpdesk.ticket"]
-        ticket, previous = Ticket._social_continuing_ticket(account, message)
-        if not ticket:
-            ticket = self._apply_rules(account, message, partner, previous, values)
-        if ticket:
-            values.update(
-                ticket_id=ticket.id,
-                mail_message_id=ticket._social_post_inbound(message, partner).id,
-            )
-        record = self.create(values)
-        if record.ticket_id and record.rule_ids:
-            record._acknowledge()
-        return record
 
-    def _find_parent(self, account, message):
-        if not message.parent_id:
-            return self.browse()
-        return self.search(
-            [("account_id", "=", account.id), ("external_id", "=", message.parent_id)],
-            limit=1,
-        )
+    def _link_parents_received_together(self):
+        """Answers whose parent arrived in the same batch: their parent did not
+        exist yet when the batch was looked up."""
+        created = {
+            (record.account_id.id, record.external_id): record for record in self
+        }
+        for record in self:
+            if record.parent_external_id and not record.parent_id:
+                parent = created.get((record.account_id.id, record.parent_external_id))
+                if parent:
+                    record.parent_id = parent
 
-    def _apply_rules(self, account, message, partner, previous, values):
-        """A new conversation: the categorization rules decide whether it
+    @api.model
+    def _open_conversations(self, opened):
+        """New conversations: the categorization rules decide whether each
         becomes a ticket (routed by them), an observed message or a CRM lead.
-        Returns the new ticket, if any; ``values`` records the outcome."""
+        ``opened``: (values, message, previous closed ticket) triples; the
+        values record the outcome. Returns the new tickets, created at once,
+        in order (an empty recordset for an observed message or a lead)."""
         Rule = self.env["helpdesk.ticket.rule"]
-        facts = Rule._facts(
-            message.text,
-            message.channel,
-            message.kind,
-            lang=message.lang,
-            followers=message.author.followers_count,
-            partner=partner,
-            moment=values["message_date"],
-        )
-        matches = Rule._evaluate(facts)
-        outcome, ticket_values, lead_team = Rule._outcome(matches)
-        values.update(
-            outcome=outcome if outcome != "observe" else "observed",
-            rule_ids=[(6, 0, [rule.id for rule, _why in matches])],
-            rule_log=Rule._log_body(matches) if matches else False,
-        )
-        if outcome == "observe":
-            return self.env["helpdesk.ticket"]
-        if outcome == "lead":
-            values["lead_id"] = self._create_lead(message, partner, lead_team).id
-            return self.env["helpdesk.ticket"]
         Ticket = self.env["helpdesk.ticket"].with_context(
-            social_helpdesk_rules_done=True
+            social_helpdesk_rules_done=True,
+            # The processing cron's user needs no notification of each ticket.
+            mail_create_nosubscribe=True,
         )
-        ticket = Ticket.create(
-            dict(
-                Ticket._social_ticket_values(account, message, partner, previous),
-                **ticket_values,
-                rule_ids=values["rule_ids"],
+        tickets_values = []
+        channels = {}  # (network channel code, company): helpdesk channel
+        for values, message, previous in opened:
+            account = self.env["social.account"].browse(values["account_id"])
+            channel_key = (message.channel, account.company_id)
+            if channel_key not in channels:
+                channels[channel_key] = self.env[
+                    "helpdesk.ticket.channel"
+                ]._get_by_code(*channel_key)
+            partner = self.env["res.partner"].browse(values["partner_id"])
+            facts = Rule._facts(
+                message.text,
+                message.channel,
+                message.kind,
+                lang=message.lang,
+                followers=message.author.followers_count,
+                partner=partner,
+                moment=values["message_date"],
             )
-        )
-        if matches:
-            ticket.message_post(body=values["rule_log"], subtype_xmlid="mail.mt_note")
-        return ticket
+            matches = Rule._evaluate(facts)
+            outcome, ticket_values, lead_team = Rule._outcome(matches)
+            values.update(
+                outcome=outcome if outcome != "observe" else "observed",
+                rule_ids=[(6, 0, [rule.id for rule, _why in matches])],
+                rule_log=Rule._log_body(matches) if matches else False,
+            )
+            if outcome == "observe":
+                continue
+            if outcome == "lead":
+                values["lead_id"] = self._create_lead(message, partner, lead_team).id
+                continue
+            tickets_values.append(
+                dict(
+                    Ticket._social_ticket_values(
+                        account, message, partner, previous, channels[channel_key]
+                    ),
+                    **ticket_values,
+                    rule_ids=values["rule_ids"],
+                )
+            )
+        created = iter(Ticket.create(tickets_values))
+        tickets = [
+            next(created) if values["outcome"] == "ticket" else Ticket
+            for values, _message, _previous in opened
+        ]
+        notes = {
+            ticket.id: escape(values["rule_log"])
+            for ticket, (values, _message, _previous) in zip(
+                tickets, opened, strict=True
+            )
+            if ticket and values["rule_log"]
+        }
+        if notes:
+            Ticket.browse(list(notes))._message_log_batch(bodies=notes)
+        return tickets
 
     def _acknowledge(self):
         """Answer a new ticket's first message as its last matching rule with
@@ -299,19 +381,6 @@ class SocialMessage(models.Model):
         if not message.author or not message.author.external_id:
             return self.env._("The message has no author.")
         return ""
-
-    def _lock_author(self, message):
-        """Serialize work on one customer across workers: their identity and
-        ticket are found or created by one transaction at a time. A worker that
-        finds the customer busy leaves the event for a later batch instead of
-        waiting, so two workers can never deadlock on each other's customers."""
-        network = identity_network(message.channel)
-        self.env.cr.execute(
-            "SELECT pg_try_advisory_xact_lock(hashtext(%s))",
-            [f"social_helpdesk:{network}:{message.author.external_id}"],
-        )
-        if not self.env.cr.fetchone()[0]:
-            raise AuthorBusy(message.author.external_id)
 
     def _apply_change(self, message):
         """An edit updates the stored text; a removal or hide is marked, never

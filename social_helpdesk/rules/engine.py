@@ -805,6 +805,13 @@ class RuleSet:
     def __len__(self):
         return len(self._compiled)
 
+    def needs(self, fact):
+        """Whether a rule has a condition on ``fact`` (``known_customer`` or
+        ``out_of_hours``): the caller computes only the facts asked for."""
+        return any(
+            getattr(compiled.rule, fact) is not None for compiled in self._compiled
+        )
+
     def match(self, facts):
         """The rules matching ``facts`` (a :class:`MessageFacts`), in order,
         as :class:`Match` items; none after a matching rule with ``stop``."""
