@@ -5,11 +5,12 @@ A bounded load client of ``--concurrency`` threads (each waits for its answer
 before it sends again) posts signed, unique one-message demo deliveries, and
 loads /web/health the same way, for ``--seconds`` each: in ``--rounds``
 alternating rounds (the routes' order reversed every other round), so that
-the routes meet the same machine load. /web/health does no work and opens no
-database: it is the machine's request ceiling. A third route, for
+the routes meet the same machine load. /web/health does no work: it is the
+machine's request ceiling (Odoo still serves it as every request of a
+database, with the database list and the registry check). A third route, for
 information, is a GET of the same webhook URL, which the demo network refuses
-(403, no handshake) after the account lookup: Odoo's cost of a database
-request on this route, without storing anything. Each route's throughput and
+(403, no handshake) after the account lookup: Odoo's cost of a request on
+this route, without storing anything. Each route's throughput and
 p50/p99 acknowledgement latency (send to last byte) are reported. Every event
 sent must be stored exactly once (SQL count): 0 lost, 0 duplicated; the script
 exits non-zero otherwise.

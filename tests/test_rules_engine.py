@@ -774,3 +774,20 @@ def test_two_hundred_rules_on_two_thousand_messages():
         )
         fired_total += len(found)
     assert fired_total > 0
+
+
+def test_rule_set_says_which_costly_facts_it_needs():
+    """The caller computes "known customer" and "out of hours" (queries) only
+    when a rule looks at them."""
+    plain = RuleSet([Rule(id=1, name="billing", keywords="invoice")])
+    assert not plain.needs("known_customer")
+    assert not plain.needs("out_of_hours")
+    asking = RuleSet(
+        [
+            Rule(id=1, name="billing", keywords="invoice"),
+            Rule(id=2, name="vip", known_customer=True),
+            Rule(id=3, name="night", out_of_hours=False, active=False),
+        ]
+    )
+    assert asking.needs("known_customer")
+    assert not asking.needs("out_of_hours"), "inactive rules are left out"

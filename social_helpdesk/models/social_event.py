@@ -1,6 +1,5 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-import json
 import logging
 import threading
 from datetime import timedelta
@@ -10,7 +9,7 @@ from psycopg2.errors import SerializationFailure, UniqueViolation
 from odoo import _, api, fields, models
 from odoo.tools import mute_logger
 
-from ..adapters.base import AdapterError
+from ..adapters.base import AdapterError, jsonb_text
 from .social_identity import identity_network
 
 _logger = logging.getLogger(__name__)
@@ -161,7 +160,7 @@ class SocialEvent(models.Model):
                 via_webhook,
                 self._processing_cron_id(),
                 [event.event_id for event in events],
-                [json.dumps(event.payload) for event in events],
+                [jsonb_text(event.payload) for event in events],
             ],
         )
         stored, woken = self.env.cr.fetchone()

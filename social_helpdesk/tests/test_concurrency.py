@@ -5,9 +5,12 @@ through their own cursors (as separate Odoo workers do) and clean up after.
 Odoo's test runner holds the registry lock, so the workers are interleaved
 transactions in one thread rather than threads."""
 
+from psycopg2.errors import LockNotAvailable
+
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tools import mute_logger
 
 from .common import demo_item
 
@@ -141,16 +144,16 @@ class TestStaleSnapshot(QueueCase):
                 .ids
             )
 
-    def _race(self, first_id, second_id):
+    def _race(self, first_id, *second_ids):
         """Worker B takes its snapshot, A files the first event and commits,
-        then B tries the second one. Returns what B handled."""
+        then B tries the others in one batch. Returns what B handled."""
         with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
             Event_b = api.Environment(cr_b, SUPERUSER_ID, {})["social.event"]
             Event_b.search_count([])  # B's snapshot starts here
             Event_a = api.Environment(cr_a, SUPERUSER_ID, {})["social.event"]
             self.assertEqual(Event_a.browse(first_id)._process().ids, [first_id])
             cr_a.commit()  # pylint: disable=invalid-commit
-            handled = Event_b.browse(second_id)._process()
+            handled = Event_b.browse(second_ids)._process()
             cr_b.commit()  # pylint: disable=invalid-commit
         return handled
 
@@ -185,3 +188,78 @@ class TestStaleSnapshot(QueueCase):
         first_id, second_id = self._first_and_reply("stale-2", "fresh")
         self.assertFalse(self._race(first_id, second_id), "left queued")
         self.assertEqual(self._tickets_of("fresh"), (2, 1))
+
+    def test_the_rest_of_the_batch_is_filed(self):
+        """The stale customer's event fails its wave; the wave is filed again
+        one event at a time, so another customer's event is not held back."""
+        first_id, second_id = self._first_and_reply("stale-3", "mixed")
+        (other_id,) = self._store(
+            demo_item("unrelated", author="stale-4", conversation="other")
+        )
+        self.assertEqual(self._race(first_id, second_id, other_id).ids, [other_id])
+        self.assertEqual(self._tickets_of("mixed"), (2, 1))
+        self.assertEqual(self._tickets_of("other"), (1, 1))
+
+
+@tagged("post_install", "-at_install")
+class TestWakingTheCron(QueueCase):
+    """Deliveries share one due trigger of the processing cron (one NOTIFY a
+    batch, not a delivery); the cron clears its due triggers before it
+    claims, and waits for a delivery that relied on one, so that no
+    delivery is left unseen."""
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:
+            self._env(cr)["social.event"]._cron_process()  # the setup's queue
+
+    def _env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def _deliver(self, cr, text):
+        env = self._env(cr)
+        account = env["social.account"].browse(self.account_id)
+        item = demo_item(text, author="wake-1", conversation="wake")
+        events = account._get_adapter().split_delivery({"messages": [item]})
+        return env["social.event"]._store(account, events, via_webhook=True)
+
+    def _triggers(self):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s",
+                [self._env(cr)["social.event"]._processing_cron_id()],
+            )
+            return cr.fetchone()[0]
+
+    def test_deliveries_share_one_due_trigger(self):
+        self.assertEqual(self._triggers(), 0, "cleared by the processing")
+        for n in range(3):
+            with self.registry.cursor() as cr:
+                self.assertEqual(self._deliver(cr, f"delivery {n}"), 1)
+        self.assertEqual(self._triggers(), 1)
+        with self.registry.cursor() as cr:
+            self._env(cr)["social.event"]._cron_process()
+            done = self._env(cr)["social.event"].search_count(
+                [("account_id", "=", self.account_id), ("state", "=", "done")]
+            )
+        self.assertEqual(done, AUTHORS * MESSAGES_PER_AUTHOR + 3)
+        self.assertEqual(self._triggers(), 0)
+
+    @mute_logger("odoo.sql_db")
+    def test_the_cron_waits_for_a_delivery_relying_on_its_trigger(self):
+        with self.registry.cursor() as cr:
+            self._deliver(cr, "makes the trigger")
+        with self.registry.cursor() as webhook, self.registry.cursor() as cron:
+            self.assertEqual(self._deliver(webhook, "relies on it"), 1)
+            self.assertEqual(self._triggers(), 1, "no second trigger")
+            cron.execute("SET LOCAL lock_timeout = '200ms'")
+            with self.assertRaises(LockNotAvailable):
+                self._env(cron)["social.event"]._clear_due_triggers()
+            cron.rollback()
+            webhook.commit()  # pylint: disable=invalid-commit
+            Event = self._env(cron)["social.event"]
+            Event._clear_due_triggers()
+            claimed = Event._claim_batch()
+            texts = [event.payload["item"]["text"] for event in claimed]
+            self.assertIn("relies on it", texts)
+        self.assertEqual(self._triggers(), 0)

@@ -56,6 +56,36 @@ class TestInbound(SocialCase):
         self.assertNotEqual(other_ticket, ticket, "another customer, another case")
         self.assertEqual(self.message_of(other).parent_external_id, first["id"])
 
+    def test_one_batch_keeps_each_customers_order(self):
+        """One claimed batch, filed in waves: a customer's messages land in
+        their ticket in the order they were written, and an answer finds its
+        parent even when both arrived in the same batch."""
+        a1 = demo_item("first from a", author="ord-a", conversation="ord")
+        b1 = demo_item("question from b", author="ord-b", conversation="ord-b")
+        a2 = demo_item("second from a", author="ord-a", conversation="ord")
+        c1 = demo_item(
+            "c answers a", author="ord-c", conversation="ord", parent=a1["id"]
+        )
+        a3 = demo_item("third from a", author="ord-a", conversation="ord")
+        self.deliver(a1, b1, a2, c1, a3)
+        ticket = self.message_of(a1).ticket_id
+        posts = ticket.message_ids.filtered(
+            lambda post: post.author_id == ticket.partner_id
+        ).sorted("id")
+        self.assertEqual(
+            [post.body.striptags() for post in posts],
+            ["first from a", "second from a", "third from a"],
+        )
+        self.assertEqual(
+            ticket.social_message_ids.sorted("id").mapped("text"),
+            ["first from a", "second from a", "third from a"],
+        )
+        self.assertEqual(self.message_of(c1).parent_id, self.message_of(a1))
+        tickets = (self.message_of(b1) | self.message_of(c1)).ticket_id
+        self.assertEqual(len(tickets | ticket), 3, "a ticket per customer")
+        events = self.Event.search([("account_id", "=", self.account.id)])
+        self.assertEqual(set(events.mapped("state")), {"done"})
+
     def test_dm_thread_is_one_ticket(self):
         first = demo_item("Hi", kind="private", conversation="dm-a", author="u-3")
         second = demo_item(

@@ -90,3 +90,32 @@ class TestWebhook(HttpCase):
         self.assertEqual(self.post(body, url=old_url).status_code, 404)
         new_url = f"/social_helpdesk/webhook/demo/{self.account.webhook_token}"
         self.assertEqual(self.post(body, url=new_url).status_code, 200)
+
+    def test_account_changes_reach_the_webhook_at_once(self):
+        """The URL's account and secret are cached: a change must still apply
+        to the very next delivery."""
+        body = {"messages": [demo_item("signed with the old secret")]}
+        old_signature = self.account._get_adapter().sign(json.dumps(body).encode())
+        self.account.demo_webhook_secret = "new-s3cret"
+        self.assertEqual(self.post(body, signature=old_signature).status_code, 403)
+        self.assertEqual(self.post(body).status_code, 200)
+        self.account.active = False
+        later = {"messages": [demo_item("to an archived account")]}
+        self.assertEqual(self.post(later).status_code, 404)
+        self.assertEqual(len(self.events()), 1)
+
+    def test_nul_characters_and_lone_surrogates_are_kept(self):
+        """PostgreSQL refuses both in jsonb and text: the message is kept with
+        U+FFFD in their place, not refused with an error the network would
+        retry until it gives up."""
+        item = demo_item("a\x00b \ud800 c", author="odd-chars")
+        response = self.post(json.dumps({"messages": [item]}).encode())
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["received"], 1)
+        self.env["social.event"]._cron_process()
+        message = self.env["social.message"].search(
+            [("account_id", "=", self.account.id), ("external_id", "=", item["id"])]
+        )
+        self.assertEqual(message.text, "a\ufffdb \ufffd c")
+        self.assertEqual(message.event_id.state, "done")
+        self.assertIn("a\ufffdb", message.ticket_id.description)
