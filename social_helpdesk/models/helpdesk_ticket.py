@@ -213,14 +213,20 @@ class HelpdeskTicket(models.Model):
             "social_previous_ticket_id": previous.id,
         }
 
-    def _social_post_inbound(self, message, partner):
-        """Post the customer's message in chatter, authored by their contact."""
+    def _social_post_inbound(self, message, partner, opens=False):
+        """Post the customer's message in chatter, authored by their contact.
+        The message that opens the ticket carries the ticket's creation
+        subtype, as Odoo's mail gateway posts the email that creates a record
+        (created without its own creation note): followers hear of the new
+        ticket in the customer's own words."""
         self.ensure_one()
         return self.message_post(
             body=self.env["social.message"]._render_inbound_body(message),
             author_id=partner.id,
             message_type="comment",
-            subtype_xmlid="mail.mt_comment",
+            subtype_id=self._creation_subtype().id
+            if opens
+            else self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
         )
 
     # ------------------------------------------------------------------

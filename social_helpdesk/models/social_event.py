@@ -110,9 +110,8 @@ class SocialEvent(models.Model):
         [("new", "New"), ("done", "Done"), ("ignored", "Ignored"), ("error", "Error")],
         default="new",
         required=True,
-        index=True,
         readonly=True,
-    )
+    )  # Indexed where it is searched for: new and error (see init).
     attempts = fields.Integer(readonly=True)
     next_attempt_date = fields.Datetime(readonly=True)
     error = fields.Text(readonly=True)
@@ -136,7 +135,9 @@ class SocialEvent(models.Model):
         self.env.cr.execute(
             """
             CREATE INDEX IF NOT EXISTS social_event_pending_idx
-            ON social_event (id) WHERE state = 'new'
+            ON social_event (id) WHERE state = 'new';
+            CREATE INDEX IF NOT EXISTS social_event_error_idx
+            ON social_event (account_id) WHERE state = 'error';
             """
         )
         self.env.cr.execute(STORE_FUNCTIONS)

@@ -163,13 +163,12 @@ class SocialMessage(models.Model):
             values["parent_id"] = parents.get(
                 (values["account_id"], message.parent_id), self.browse()
             ).id
+            opens = not ticket
             ticket = ticket or next(new_tickets)
             if ticket:
                 partner = self.env["res.partner"].browse(values["partner_id"])
-                values.update(
-                    ticket_id=ticket.id,
-                    mail_message_id=ticket._social_post_inbound(message, partner).id,
-                )
+                post = ticket._social_post_inbound(message, partner, opens=opens)
+                values.update(ticket_id=ticket.id, mail_message_id=post.id)
         records = self.create([values for _index, _message, values in filed])
         records._link_parents_received_together()
         for (index, _message, _values), record in zip(filed, records, strict=True):
@@ -239,10 +238,13 @@ class SocialMessage(models.Model):
         values record the outcome. Returns the new tickets, created at once,
         in order (an empty recordset for an observed message or a lead)."""
         Rule = self.env["helpdesk.ticket.rule"]
+        # As Odoo's mail gateway creates a record from an email: the cron's
+        # user does not follow it, and the customer's message, posted next,
+        # is the ticket's creation message.
         Ticket = self.env["helpdesk.ticket"].with_context(
             social_helpdesk_rules_done=True,
-            # The processing cron's user needs no notification of each ticket.
             mail_create_nosubscribe=True,
+            mail_create_nolog=True,
         )
         tickets_values = []
         channels = {}  # (network channel code, company): helpdesk channel

@@ -40,12 +40,17 @@ class TestHostileContent(HttpCase):
         account = self.env["social.account"].create(
             {"name": "Hostile demo", "network": "demo", "team_id": team.id}
         )
-        item = demo_item(TEXT, author="u-hostile", handle=HANDLE, name=NAME)
-        events = account._get_adapter().split_delivery({"messages": [item]})
+        # The opening post becomes the ticket's description and creation
+        # message; the follow-up is a comment, which the portal chatter shows.
+        items = [
+            demo_item(TEXT, author="u-hostile", handle=HANDLE, name=NAME)
+            for _post in range(2)
+        ]
+        events = account._get_adapter().split_delivery({"messages": items})
         self.env["social.event"]._store(account, events)
         self.env["social.event"]._cron_process()
         self.message = self.env["social.message"].search(
-            [("account_id", "=", account.id)]
+            [("account_id", "=", account.id)], order="id", limit=1
         )
         self.ticket = self.message.ticket_id
         self.partner = self.ticket.partner_id

@@ -22,10 +22,23 @@ class TestInbound(SocialCase):
         self.assertIn("never arrived", ticket.name)
         self.assertEqual(message.mail_message_id.author_id, ticket.partner_id)
         self.assertEqual(message.mail_message_id.message_type, "comment")
+        # As Odoo's mail gateway files the email that creates a ticket: the
+        # customer's message is the creation message, with no note before it,
+        # and the cron's user does not follow the ticket.
         self.assertEqual(
-            message.mail_message_id.subtype_id, self.env.ref("mail.mt_comment")
+            message.mail_message_id.subtype_id,
+            self.env.ref("helpdesk_mgmt.hlp_tck_created"),
         )
+        self.assertEqual(ticket.message_ids, message.mail_message_id)
+        self.assertFalse(ticket.message_partner_ids - ticket.partner_id)
         self.assertEqual(message.identity_id.partner_id, ticket.partner_id)
+        again = demo_item("Any news?", author="u-10", message_id=None)
+        self.deliver(again)
+        self.assertEqual(self.message_of(again).ticket_id, ticket)
+        self.assertEqual(
+            self.message_of(again).mail_message_id.subtype_id,
+            self.env.ref("mail.mt_comment"),
+        )
 
     def test_duplicate_delivery_gives_one_message(self):
         item = demo_item("Charged twice!")
