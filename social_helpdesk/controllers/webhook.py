@@ -13,6 +13,7 @@ import logging
 from werkzeug.exceptions import NotFound
 
 from odoo import http
+from odoo.exceptions import MissingError
 from odoo.http import request
 
 from ..adapters.base import (
@@ -88,9 +89,15 @@ class SocialWebhookController(http.Controller):
             events = adapter.split_delivery(load_json(raw_body))
         except MalformedPayload as exc:
             return self._reply(400, str(exc))
-        stored = (
-            request.env["social.event"].sudo()._store(account, events, via_webhook=True)
-        )
+        try:
+            stored = (
+                request.env["social.event"]
+                .sudo()
+                ._store(account, events, via_webhook=True)
+            )
+        except MissingError:
+            # Deleted while this worker's cache still knew its URL.
+            raise NotFound() from None
         return self._reply(
             200, "ok", received=len(events), duplicates=len(events) - stored
         )

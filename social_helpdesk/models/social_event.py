@@ -7,6 +7,7 @@ from datetime import timedelta
 from psycopg2.errors import SerializationFailure, UniqueViolation
 
 from odoo import _, api, fields, models
+from odoo.exceptions import MissingError
 from odoo.tools import mute_logger
 
 from ..adapters.base import AdapterError, jsonb_text
@@ -65,6 +66,11 @@ BEGIN
     WHERE account.id = _account
     ON CONFLICT (account_id, external_id) DO NOTHING;
     GET DIAGNOSTICS stored = ROW_COUNT;
+    IF stored = 0 AND NOT EXISTS (SELECT FROM social_account WHERE id = _account)
+    THEN
+        stored := NULL;  -- the account was deleted meanwhile: nothing stored
+        RETURN;
+    END IF;
     UPDATE social_account SET
         last_event_date = CASE WHEN stored > 0 THEN _now ELSE last_event_date END,
         last_webhook_date = CASE WHEN _webhook THEN _now ELSE last_webhook_date END
@@ -149,7 +155,8 @@ class SocialEvent(models.Model):
     def _store(self, account, events, via_webhook=False):
         """Insert ``events`` (adapter InboundEvents) for ``account`` and wake
         the processing cron: one query, a webhook delivery's only one (see
-        ``social_helpdesk_store_events``). Returns the number of new rows."""
+        ``social_helpdesk_store_events``). Returns the number of new rows;
+        raises MissingError if the account was deleted meanwhile."""
         if not events:
             return 0
         self.env.cr.execute(
@@ -165,6 +172,8 @@ class SocialEvent(models.Model):
             ],
         )
         stored, woken = self.env.cr.fetchone()
+        if stored is None:
+            raise MissingError(_("The social account %s no longer exists.", account.id))
         account.invalidate_recordset(["last_event_date", "last_webhook_date"])
         if woken:
             self._notify_cron()

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from odoo import fields
+from odoo.exceptions import MissingError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -94,3 +95,15 @@ class TestProcessing(SocialCase):
         self.assertEqual(account.network, "demo")
         self.assertTrue(account.is_demo)
         self.assertIn("Demo", account.name)
+
+    def test_storing_for_a_deleted_account_says_so(self):
+        """A webhook worker may still know the URL of an account deleted a
+        moment ago: the store says so (the webhook answers 404) instead of
+        acknowledging events it could not keep."""
+        account = self.account.copy({"name": "Deleted meanwhile"})
+        events = account._get_adapter().split_delivery(
+            {"messages": [demo_item("too late")]}
+        )
+        account.unlink()
+        with self.assertRaises(MissingError):
+            self.Event._store(account, events)
