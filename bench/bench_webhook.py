@@ -10,7 +10,12 @@ machine's request ceiling (Odoo still serves it as every request of a
 database, with the database list and the registry check). A third route, for
 information, is a GET of the same webhook URL, which the demo network refuses
 (403, no handshake) after the account lookup: Odoo's cost of a request on
-this route, without storing anything. Each route's throughput and
+this route, without storing anything. A fourth, also for information, is the
+durable-write floor: the same signed bodies posted to a route of
+``bench/addons/bench_durable_floor`` (loaded server-wide for the run) that
+only inserts the raw body in a plain table, committed before the answer: the
+least any webhook that never loses a delivery costs in an Odoo request.
+Each route's throughput and
 p50/p99 acknowledgement latency (send to last byte) are reported. Every event
 sent must be stored exactly once (SQL count): 0 lost, 0 duplicated; the script
 exits non-zero otherwise.
@@ -44,6 +49,7 @@ from common import (
 )
 
 SECRET = "bench-webhook-secret"
+FLOOR_PATH = "/bench_durable_floor"
 THROUGHPUT_TARGET = 0.8
 P99_TARGET = 2.0
 
@@ -61,6 +67,22 @@ def webhook_phase(port, path, prefix, concurrency, seconds=None, jobs=None):
         event_id = f"{prefix}-{worker}-{n}"
         item = demo_item(event_id, f"u-{event_id}", f"c-{event_id}", "Hello there.")
         return (event_id, *signed_post(port, path, item))
+
+    return run_load(post, concurrency, seconds=seconds, jobs=jobs)
+
+
+def floor_phase(port, concurrency, seconds=None, jobs=None):
+    """Post the same signed bodies to the durable-write floor; returns
+    ([(status, seconds, errors)], elapsed)."""
+
+    def post(worker, n):
+        event_id = f"floor-{worker}-{n}"
+        item = demo_item(event_id, f"u-{event_id}", f"c-{event_id}", "Hello there.")
+        body = demo_body(item)
+        status, _reply, seconds, errors = deliver(
+            port, "POST", FLOOR_PATH, body, demo_headers(SECRET, body)
+        )
+        return status, seconds, errors
 
     return run_load(post, concurrency, seconds=seconds, jobs=jobs)
 
@@ -93,7 +115,7 @@ def summary(statuses, latencies, elapsed, expected=200):
 
 def alternate(port, path, concurrency, seconds, rounds):
     """The timed phases, the routes' order reversed every other round.
-    Returns {route: (results, seconds)}."""
+    Returns {route: (results, seconds, [requests/s of each round])}."""
     phases = {
         "webhook": lambda n: webhook_phase(
             port, path, f"bench{n}", concurrency, seconds=seconds / rounds
@@ -101,15 +123,21 @@ def alternate(port, path, concurrency, seconds, rounds):
         "health": lambda _n: get_phase(
             port, "/web/health", concurrency, seconds=seconds / rounds
         ),
+        "floor": lambda _n: floor_phase(port, concurrency, seconds=seconds / rounds),
         "handshake": lambda _n: get_phase(
             port, path, concurrency, seconds=seconds / rounds
         ),
     }
-    done = {route: ([], 0.0) for route in phases}
+    done = {route: ([], 0.0, []) for route in phases}
     for n in range(rounds):
         for route in list(phases)[:: 1 if n % 2 == 0 else -1]:
             results, elapsed = phases[route](n)
-            done[route] = (done[route][0] + results, done[route][1] + elapsed)
+            every, seconds_so_far, rates = done[route]
+            done[route] = (
+                every + results,
+                seconds_so_far + elapsed,
+                [*rates, len(results) / elapsed],
+            )
     return done
 
 
@@ -136,13 +164,20 @@ def main():
 
     with throwaway_database(args.db, args.keep):
         account_id, path = demo_webhook(args.db, SECRET)
-        with serving(args.db, args.port) as log_path:
+        sql(
+            args.db,
+            "CREATE TABLE bench_durable_floor (id serial PRIMARY KEY, body bytea)",
+        )
+        with serving(
+            args.db, args.port, bench_modules=["bench_durable_floor"]
+        ) as log_path:
             # Both workers load the registry and warm their caches, untimed.
             warm, _elapsed = webhook_phase(
                 args.port, path, "warm", args.concurrency, jobs=range(50)
             )
             get_phase(args.port, "/web/health", args.concurrency, jobs=range(50))
             get_phase(args.port, path, args.concurrency, jobs=range(50))
+            floor_phase(args.port, args.concurrency, jobs=range(50))
             done = alternate(
                 args.port, path, args.concurrency, args.seconds, args.rounds
             )
@@ -153,7 +188,7 @@ def main():
             [account_id],
         )[0]
 
-    sent, hook_elapsed = done["webhook"]
+    sent, hook_elapsed, hook_rates = done["webhook"]
     every = warm + sent
     acked = [event for event in every if acknowledged(*event[1:3])]
     hook = summary(
@@ -161,22 +196,36 @@ def main():
         [seconds for _id, status, _reply, seconds, _errors in sent if status == 200],
         hook_elapsed,
     )
-    (checks, health_elapsed), (refusals, floor_elapsed) = (
+    (checks, health_elapsed, health_rates), (refusals, refused_elapsed, _rates) = (
         done["health"],
         done["handshake"],
+    )
+    floor_writes, floor_elapsed, _rates = done["floor"]
+    round_ratios = sorted(
+        hook_rate / health_rate
+        for hook_rate, health_rate in zip(hook_rates, health_rates, strict=True)
     )
     health = summary(
         [status for status, _s, _errors in checks],
         [seconds for status, seconds, _errors in checks if status == 200],
         health_elapsed,
     )
-    floor = summary(
+    refused = summary(
         [status for status, _s, _errors in refusals],
         [seconds for status, seconds, _errors in refusals if status == 403],
-        floor_elapsed,
+        refused_elapsed,
         expected=403,
     )
-    errors = [error for *_rest, errors in every + checks + refusals for error in errors]
+    floor = summary(
+        [status for status, _s, _errors in floor_writes],
+        [seconds for status, seconds, _errors in floor_writes if status == 200],
+        floor_elapsed,
+    )
+    errors = [
+        error
+        for *_rest, errors in every + checks + refusals + floor_writes
+        for error in errors
+    ]
     throughput = hook["rate"] / health["rate"]
     p99 = hook["p99"] / health["p99"]
     lost = len(every) - stored
@@ -193,11 +242,17 @@ def main():
         ]
         + latency_rows("webhook POST (200)", hook)
         + latency_rows("/web/health (200)", health)
-        + latency_rows("same URL, GET handshake refused (403)", floor)
+        + latency_rows("same URL, GET handshake refused (403)", refused)
+        + latency_rows("durable-write floor POST (200)", floor)
         + [
             (
                 f"webhook / health throughput (target >= {THROUGHPUT_TARGET})",
                 f"{throughput:.2f} ({verdict(throughput >= THROUGHPUT_TARGET)})",
+            ),
+            (
+                "webhook / health throughput of each round (lowest, median, highest)",
+                f"{round_ratios[0]:.2f}, {statistics.median(round_ratios):.2f}, "
+                f"{round_ratios[-1]:.2f}",
             ),
             (
                 f"webhook / health p99 (target <= {P99_TARGET})",
@@ -205,6 +260,16 @@ def main():
             ),
             (
                 "webhook / GET refused: throughput, p99 (no target)",
+                f"{hook['rate'] / refused['rate']:.2f}, "
+                f"{hook['p99'] / refused['p99']:.2f}",
+            ),
+            (
+                "durable-write floor / health: throughput, p99 (no target)",
+                f"{floor['rate'] / health['rate']:.2f}, "
+                f"{floor['p99'] / health['p99']:.2f}",
+            ),
+            (
+                "webhook / durable-write floor: throughput, p99 (no target)",
                 f"{hook['rate'] / floor['rate']:.2f}, {hook['p99'] / floor['p99']:.2f}",
             ),
             ("events sent (with 50 warm-up) / acked", f"{len(every)} / {len(acked)}"),

@@ -156,9 +156,9 @@ def arguments(doc, db, port=None, **numbers):
 
 
 # -- databases --------------------------------------------------------------------
-def odoo_args(db, *extra):
+def odoo_args(db, *extra, addons_path=ADDONS_PATH):
     return [
-        f"--addons-path={ADDONS_PATH}",
+        f"--addons-path={addons_path}",
         f"--data-dir={DATA_DIR}",
         "-d",
         db,
@@ -418,18 +418,23 @@ def server_label(workers=2):
     return f"odoo --workers={workers} --max-cron-threads=0{gevent}, {HOST}"
 
 
-def start_server(db, port, workers=2, log_path=None):
+def start_server(db, port, workers=2, log_path=None, bench_modules=()):
     """An Odoo HTTP server on loopback, in prefork mode with ``workers`` and no
     cron thread (see :func:`gevent_starts`); returns once /web/health
-    answers."""
+    answers. ``bench_modules`` (of ``bench/addons``) are loaded server-wide:
+    their routes serve without being installed in the database."""
     command = [ODOO_BIN]
+    addons_path, extra = ADDONS_PATH, []
+    if bench_modules:
+        addons_path = f"{ADDONS_PATH},{REPO / 'bench' / 'addons'}"
+        extra = [f"--load={','.join(['base', 'web', *bench_modules])}"]
     if not gevent_starts():
         command = [sys.executable, str(Path(__file__).resolve()), "serve"]
     with open(log_path or os.devnull, "wb") as log:
         process = subprocess.Popen(
             [
                 *command,
-                *odoo_args(db),
+                *odoo_args(db, *extra, addons_path=addons_path),
                 f"--workers={workers}",
                 "--max-cron-threads=0",
                 f"--http-interface={HOST}",
@@ -462,10 +467,12 @@ def serve(args):
 
 
 @contextmanager
-def serving(db, port, workers=2):
+def serving(db, port, workers=2, bench_modules=()):
     """:func:`start_server` for the block; yields its log's path."""
     log_path = f"/tmp/{db}_server.log"
-    server = start_server(db, port, workers=workers, log_path=log_path)
+    server = start_server(
+        db, port, workers=workers, log_path=log_path, bench_modules=bench_modules
+    )
     try:
         yield log_path
     finally:
