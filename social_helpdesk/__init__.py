@@ -1,4 +1,3 @@
 from . import controllers
 from . import models
 from . import wizards
-from .hooks import uninstall_hook

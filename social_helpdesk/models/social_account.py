@@ -107,9 +107,13 @@ class SocialAccount(models.Model):
     )
     last_error = fields.Text(readonly=True)
     last_sync_date = fields.Datetime("Last successful sync", readonly=True)
-    last_event_date = fields.Datetime("Last event received", readonly=True)
+    last_event_date = fields.Datetime(
+        "Last event received", compute="_compute_last_event_dates"
+    )
     rate_limited_until = fields.Datetime(readonly=True)
-    last_webhook_date = fields.Datetime("Last webhook delivery", readonly=True)
+    last_webhook_date = fields.Datetime(
+        "Last webhook delivery", compute="_compute_last_event_dates"
+    )
     webhook_grace_hours = fields.Integer(
         default=24,
         help="While webhooks have delivered within this many hours, polling of a "
@@ -310,9 +314,38 @@ class SocialAccount(models.Model):
         for account in self:
             account.api_spend_month = spend.get(account.id, 0.0)
 
+    def _compute_last_event_dates(self):
+        """Read from the event store (an index gives each account's latest
+        events), so that a webhook delivery writes nothing but its events."""
+        self.env["social.event"].flush_model(
+            ["account_id", "via_webhook", "received_date"]
+        )
+        self.env.cr.execute(
+            """
+            SELECT account.id, GREATEST(pushed.received_date, pulled.received_date),
+                   pushed.received_date
+            FROM unnest(%s::int[]) AS account (id)
+            LEFT JOIN LATERAL (
+                SELECT received_date FROM social_event
+                WHERE account_id = account.id AND via_webhook
+                ORDER BY id DESC LIMIT 1
+            ) AS pushed ON true
+            LEFT JOIN LATERAL (
+                SELECT received_date FROM social_event
+                WHERE account_id = account.id AND NOT via_webhook
+                ORDER BY id DESC LIMIT 1
+            ) AS pulled ON true
+            """,
+            [self.filtered("id").ids],
+        )
+        dates = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for account in self:
+            account.last_event_date, account.last_webhook_date = dates.get(
+                account.id, (False, False)
+            )
+
     @api.depends(
         "state",
-        "last_event_date",
         "connected_date",
         "silent_after_hours",
         "rate_limited_until",
@@ -334,19 +367,10 @@ class SocialAccount(models.Model):
     def _search_is_silent(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(_("Unsupported search on the silent flag."))
-        self.flush_model(
-            ["state", "last_event_date", "connected_date", "silent_after_hours"]
+        watched = self.search(
+            [("state", "=", "connected"), ("silent_after_hours", ">", 0)]
         )
-        self.env.cr.execute(
-            """
-            SELECT id FROM social_account
-            WHERE state = 'connected' AND silent_after_hours > 0
-              AND COALESCE(last_event_date, connected_date)
-                  < NOW() AT TIME ZONE 'UTC'
-                    - make_interval(hours => silent_after_hours)
-            """
-        )
-        silent_ids = [row[0] for row in self.env.cr.fetchall()]
+        silent_ids = watched.filtered("is_silent").ids
         wanted = (operator == "=") == value
         return [("id", "in" if wanted else "not in", silent_ids)]
 

@@ -19,69 +19,55 @@ BATCH_SIZE = 200
 MAX_ATTEMPTS = 5
 MAX_CLAIM_CONFLICTS = 5  # fresh transactions tried when claiming a batch
 
-# The hot path of every webhook delivery, as PL/pgSQL functions so that
-# PostgreSQL plans their statements once per connection, not per request.
-STORE_FUNCTIONS = """
-CREATE OR REPLACE FUNCTION social_helpdesk_wake_cron(_cron integer, _uid integer)
-RETURNS boolean LANGUAGE plpgsql AS $$
--- Insert a trigger of the processing cron unless one is already due. A due
--- trigger is share-locked instead: before each batch it claims, the cron
--- deletes its due triggers, which waits for this lock, so either that run
--- claims after this transaction commits, or the trigger is gone and a new
--- one is inserted. Returns whether one was inserted (then NOTIFY the cron).
-DECLARE
-    _moment timestamp := clock_timestamp() AT TIME ZONE 'UTC';
-BEGIN
-    PERFORM FROM ir_cron_trigger
-    WHERE cron_id = _cron AND call_at <= NOW() AT TIME ZONE 'UTC'
+# Wake the processing cron unless a trigger of it is already due, which is
+# share-locked instead: before each batch it claims, the cron deletes its due
+# triggers, which waits for this lock, so either that run claims after this
+# transaction commits, or the trigger is gone and a new one is inserted. The
+# tail of a statement whose CTE ``wanted`` says whether to wake; ``woken``
+# holds the inserted trigger (then NOTIFY the cron).
+WAKE_CRON = """
+due AS (
+    SELECT FROM ir_cron_trigger
+    WHERE cron_id = %(cron)s AND call_at <= NOW() AT TIME ZONE 'UTC'
     LIMIT 1
-    FOR KEY SHARE;
-    IF FOUND THEN
-        RETURN false;
-    END IF;
+    FOR KEY SHARE
+), woken AS (
     INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid,
                                  create_date, write_date)
-    VALUES (_cron, _moment, _uid, _uid, _moment, _moment);
-    RETURN true;
-END $$;
-
-CREATE OR REPLACE FUNCTION social_helpdesk_store_events(
-    _account integer, _uid integer, _webhook boolean, _cron integer,
-    _external_ids varchar[], _payloads jsonb[],
-    OUT stored integer, OUT woken boolean)
-LANGUAGE plpgsql AS $$
--- Store events (duplicates dropped by the unique key), note the account's
--- last event and webhook dates at most once a minute (a busy webhook must
--- not queue on the account's row), and wake the processing cron.
-DECLARE
-    _now timestamp := NOW() AT TIME ZONE 'UTC';
-BEGIN
-    INSERT INTO social_event (account_id, network, company_id, external_id,
-        payload, create_uid, write_uid, state, attempts, received_date,
-        create_date, write_date)
-    SELECT account.id, account.network, account.company_id, item.external_id,
-        item.payload, _uid, _uid, 'new', 0, _now, _now, _now
-    FROM unnest(_external_ids, _payloads) AS item (external_id, payload),
-         social_account AS account
-    WHERE account.id = _account
-    ON CONFLICT (account_id, external_id) DO NOTHING;
-    GET DIAGNOSTICS stored = ROW_COUNT;
-    IF stored = 0 AND NOT EXISTS (SELECT FROM social_account WHERE id = _account)
-    THEN
-        stored := NULL;  -- the account was deleted meanwhile: nothing stored
-        RETURN;
-    END IF;
-    UPDATE social_account SET
-        last_event_date = CASE WHEN stored > 0 THEN _now ELSE last_event_date END,
-        last_webhook_date = CASE WHEN _webhook THEN _now ELSE last_webhook_date END
-    WHERE id = _account AND (
-        (stored > 0 AND (last_event_date IS NULL
-            OR last_event_date < _now - interval '1 minute'))
-        OR (_webhook AND (last_webhook_date IS NULL
-            OR last_webhook_date < _now - interval '1 minute')));
-    woken := stored > 0 AND social_helpdesk_wake_cron(_cron, _uid);
-END $$;
+    SELECT %(cron)s, moment, %(uid)s, %(uid)s, moment, moment
+    FROM wanted, (SELECT NOW() AT TIME ZONE 'UTC' AS moment) AS now
+    WHERE wanted.wake AND NOT EXISTS (SELECT FROM due)
+    RETURNING 1
+)
 """
+
+# A webhook delivery's one statement: store the events (duplicates dropped
+# by the unique key) and wake the cron. Nothing else is written: Odoo's pool
+# discards a connection's query plans each time it lends it, so every
+# statement a delivery runs is planned anew (see BENCHMARKS.md).
+STORE_EVENTS = (
+    """
+WITH stored AS (
+    INSERT INTO social_event (account_id, network, external_id, payload,
+        via_webhook, create_uid, write_uid, state, attempts, received_date,
+        create_date, write_date)
+    SELECT account.id, account.network, item.external_id, item.payload,
+        %(webhook)s, %(uid)s, %(uid)s, 'new', 0, moment, moment, moment
+    FROM unnest(%(external_ids)s::varchar[], %(payloads)s::jsonb[])
+             AS item (external_id, payload),
+         social_account AS account,
+         (SELECT NOW() AT TIME ZONE 'UTC' AS moment) AS now
+    WHERE account.id = %(account)s
+    ON CONFLICT (account_id, external_id) DO NOTHING
+    RETURNING 1
+), wanted AS (
+    SELECT EXISTS (SELECT FROM stored) AS wake
+),"""
+    + WAKE_CRON
+    + """
+SELECT (SELECT count(*) FROM stored), EXISTS (SELECT FROM woken)
+"""
+)
 
 
 class SocialEvent(models.Model):
@@ -100,7 +86,16 @@ class SocialEvent(models.Model):
         "social.account", required=True, ondelete="cascade", readonly=True
     )
     network = fields.Selection(related="account_id.network", store=True)
-    company_id = fields.Many2one(related="account_id.company_id", store=True)
+    # Not stored: a stored copy would cost every delivery a foreign-key check
+    # (and a lock on the company's row) for the record rule alone.
+    company_id = fields.Many2one(related="account_id.company_id")
+    via_webhook = fields.Boolean(
+        "Delivered by webhook",
+        required=True,
+        default=False,
+        readonly=True,
+        help="Pushed by the network to the webhook, rather than polled or imported.",
+    )
     external_id = fields.Char(
         "Network event id",
         required=True,
@@ -144,9 +139,10 @@ class SocialEvent(models.Model):
             ON social_event (id) WHERE state = 'new';
             CREATE INDEX IF NOT EXISTS social_event_error_idx
             ON social_event (account_id) WHERE state = 'error';
+            CREATE INDEX IF NOT EXISTS social_event_latest_idx
+            ON social_event (account_id, via_webhook, id);
             """
         )
-        self.env.cr.execute(STORE_FUNCTIONS)
 
     # ------------------------------------------------------------------
     # Store
@@ -155,26 +151,27 @@ class SocialEvent(models.Model):
     def _store(self, account, events, via_webhook=False):
         """Insert ``events`` (adapter InboundEvents) for ``account`` and wake
         the processing cron: one query, a webhook delivery's only one (see
-        ``social_helpdesk_store_events``). Returns the number of new rows;
-        raises MissingError if the account was deleted meanwhile."""
+        ``STORE_EVENTS``). Returns the number of new rows; raises
+        MissingError if the account was deleted meanwhile."""
         if not events:
             return 0
         self.env.cr.execute(
-            "SELECT stored, woken FROM social_helpdesk_store_events("
-            "%s, %s, %s, %s, %s::varchar[], %s::jsonb[])",
-            [
-                account.id,
-                self.env.uid,
-                via_webhook,
-                self._processing_cron_id(),
-                [event.event_id for event in events],
-                [jsonb_text(event.payload) for event in events],
-            ],
+            STORE_EVENTS,
+            {
+                "account": account.id,
+                "uid": self.env.uid,
+                "webhook": via_webhook,
+                "cron": self._processing_cron_id(),
+                "external_ids": [event.event_id for event in events],
+                "payloads": [jsonb_text(event.payload) for event in events],
+            },
         )
         stored, woken = self.env.cr.fetchone()
-        if stored is None:
+        if not stored and not account.sudo().exists():
             raise MissingError(_("The social account %s no longer exists.", account.id))
-        account.invalidate_recordset(["last_event_date", "last_webhook_date"])
+        account.invalidate_recordset(
+            ["last_event_date", "last_webhook_date", "is_silent"]
+        )
         if woken:
             self._notify_cron()
         return stored
@@ -183,11 +180,12 @@ class SocialEvent(models.Model):
     def _trigger_processing(self):
         """Wake the processing cron, once for a stream of events: a webhook
         flood makes one trigger (and one NOTIFY, which opens a connection)
-        per batch processed, not one per delivery (see
-        ``social_helpdesk_wake_cron``)."""
+        per batch processed, not one per delivery (see ``WAKE_CRON``)."""
         self.env.cr.execute(
-            "SELECT social_helpdesk_wake_cron(%s, %s)",
-            [self._processing_cron_id(), self.env.uid],
+            "WITH wanted AS (SELECT true AS wake),"
+            + WAKE_CRON
+            + "SELECT EXISTS (SELECT FROM woken)",
+            {"cron": self._processing_cron_id(), "uid": self.env.uid},
         )
         if self.env.cr.fetchone()[0]:
             self._notify_cron()
@@ -208,8 +206,8 @@ class SocialEvent(models.Model):
     def _clear_due_triggers(self):
         """Delete the processing cron's due triggers and commit, before a
         batch is claimed in a fresh transaction: a webhook that relied on one
-        of them (``social_helpdesk_wake_cron``) has committed its events by
-        then, so the claim sees them."""
+        of them (``WAKE_CRON``) has committed its events by then, so the
+        claim sees them."""
         self.env.cr.execute(
             "DELETE FROM ir_cron_trigger "
             "WHERE cron_id = %s AND call_at <= NOW() AT TIME ZONE 'UTC'",

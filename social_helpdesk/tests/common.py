@@ -38,6 +38,17 @@ def demo_item(
     }
 
 
+def age_events(env, account, hours):
+    """Date ``account``'s stored events ``hours`` earlier."""
+    env["social.event"].flush_model()
+    env.cr.execute(
+        "UPDATE social_event SET received_date = received_date "
+        "- make_interval(hours => %s) WHERE account_id = %s",
+        [hours, account.id],
+    )
+    env.invalidate_all()
+
+
 class SocialCase(TransactionCase):
     """A team and a demo account, and helpers that drive the real store and
     process path."""
@@ -61,6 +72,11 @@ class SocialCase(TransactionCase):
         account = account or self.account
         events = account._get_adapter().split_delivery({"messages": list(items)})
         return self.Event._store(account, events)
+
+    def age_events(self, hours, account=None):
+        """Date the account's stored events ``hours`` earlier, as if they had
+        been received then."""
+        age_events(self.env, account or self.account, hours)
 
     def deliver(self, *items, account=None):
         """Store items as a webhook delivery would, then run the processor."""

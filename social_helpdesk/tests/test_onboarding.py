@@ -14,7 +14,7 @@ from odoo.tools import mute_logger
 from ..adapters.demo import DATASET
 from ..testing.fake_meta import FakeMetaServer
 from ..testing.fake_x import ME, FakeXServer
-from .common import SocialCase
+from .common import SocialCase, demo_item
 
 
 def demo_dataset_ids():
@@ -113,14 +113,9 @@ class TestSetupWizard(SocialCase):
 @tagged("post_install", "-at_install")
 class TestAccountHealth(SocialCase):
     def test_silent_account_is_flagged_and_searchable(self):
-        now = fields.Datetime.now()
-        self.account.write(
-            {
-                "state": "connected",
-                "last_event_date": now - timedelta(hours=30),
-                "silent_after_hours": 24,
-            }
-        )
+        self.store(demo_item("the last one for a while"))
+        self.age_events(30)
+        self.account.write({"state": "connected", "silent_after_hours": 24})
         Account = self.env["social.account"]
         self.assertTrue(self.account.is_silent)
         self.assertIn(self.account, Account.search([("is_silent", "=", True)]))
@@ -136,7 +131,6 @@ class TestAccountHealth(SocialCase):
             {
                 "state": "connected",
                 "connected_date": fields.Datetime.now() - timedelta(days=2),
-                "last_event_date": False,
             }
         )
         self.assertTrue(self.account.is_silent)

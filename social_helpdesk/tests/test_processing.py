@@ -96,6 +96,27 @@ class TestProcessing(SocialCase):
         self.assertTrue(account.is_demo)
         self.assertIn("Demo", account.name)
 
+    def test_the_accounts_last_dates_come_from_its_events(self):
+        """The account's health (the silence alarm) and the polling fallback
+        read these dates: its latest event, and its latest webhook delivery.
+        Storing writes nothing but the events."""
+        account = self.account
+        self.assertFalse(account.last_event_date)
+        now = self.env.cr.now()  # the events' received date
+        adapter = account._get_adapter()
+        pushed = adapter.split_delivery({"messages": [demo_item("pushed")]})
+        self.Event._store(account, pushed, via_webhook=True)
+        self.assertEqual(account.last_event_date, now)
+        self.assertEqual(account.last_webhook_date, now)
+
+        self.age_events(30)
+        polled = adapter.split_delivery({"messages": [demo_item("polled")]})
+        self.Event._store(account, polled)
+        self.assertEqual(account.last_event_date, now)
+        self.assertEqual(account.last_webhook_date, now - timedelta(hours=30))
+        events = self.Event.search([("account_id", "=", account.id)])
+        self.assertEqual(events.mapped("via_webhook"), [False, True])
+
     def test_storing_for_a_deleted_account_says_so(self):
         """A webhook worker may still know the URL of an account deleted a
         moment ago: the store says so (the webhook answers 404) instead of

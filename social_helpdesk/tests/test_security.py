@@ -69,3 +69,23 @@ class TestCredentialsAccess(SocialCase):
             )
         )
         self.assertNotIn("tracked?", bodies)
+
+    def test_events_follow_their_accounts_company(self):
+        """Each company's administrators see its own accounts' raw events
+        only (the event's company is its account's, not a copy)."""
+        other = self.env["res.company"].create({"name": "Other social company"})
+        elsewhere = self.account.copy(
+            {"name": "Other company's account", "company_id": other.id}
+        )
+        self.store(demo_item("ours"))
+        self.store(demo_item("theirs"), account=elsewhere)
+        admin = new_test_user(
+            self.env,
+            "social_other_admin",
+            groups="base.group_system",
+            company_id=other.id,
+            company_ids=[(6, 0, [other.id])],
+        )
+        events = self.env["social.event"].with_user(admin).search([])
+        self.assertEqual(events.account_id, elsewhere)
+        self.assertEqual(events.company_id, other)

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta, timezone
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+from ..adapters.base import InboundEvent
 from ..testing.fake_x import DM_EVENTS, MENTIONS, FakeXServer
+from .common import age_events
 
 BRAND_ID = "1111111111111111111"
 CUSTOMER_ID = "2222222222222222222"
@@ -183,8 +185,9 @@ class TestXConnector(HttpCase):
             self.url_open(self.url, data=raw, headers=forged).status_code, 403
         )
         self.Event._cron_process()
-        # Polling later reads the same post: it dedups at the store.
-        self.account.last_webhook_date = False
+        # Polling, once webhooks have been quiet for a day, reads the same
+        # post: it dedups at the store.
+        age_events(self.env, self.account, 25)
         self.account._poll()
         self.Event._cron_process()
         posts = self.messages().filtered(lambda m: m.external_id == mention["id"])
@@ -193,7 +196,8 @@ class TestXConnector(HttpCase):
 
     def test_recent_webhooks_pause_metered_polling(self):
         self._connect()
-        self.account.last_webhook_date = fields.Datetime.now()
+        pushed = InboundEvent("x:pushed-1", {"for_user_id": BRAND_ID})
+        self.env["social.event"]._store(self.account, [pushed], via_webhook=True)
         self.account._poll()
         self.assertFalse(self.fake.requests_to(MENTIONS))
         self.assertFalse(self.fake.requests_to(DM_EVENTS))
