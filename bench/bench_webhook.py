@@ -78,10 +78,7 @@ def floor_phase(port, concurrency, seconds=None, jobs=None):
     def post(worker, n):
         event_id = f"floor-{worker}-{n}"
         item = demo_item(event_id, f"u-{event_id}", f"c-{event_id}", "Hello there.")
-        body = demo_body(item)
-        status, _reply, seconds, errors = deliver(
-            port, "POST", FLOOR_PATH, body, demo_headers(SECRET, body)
-        )
+        status, _reply, seconds, errors = signed_post(port, FLOOR_PATH, item)
         return status, seconds, errors
 
     return run_load(post, concurrency, seconds=seconds, jobs=jobs)
