@@ -412,15 +412,15 @@ def gevent_starts():
     return gevent_starts.result
 
 
-def server_label(workers=2):
+def server_label(workers=2, cron_workers=0):
     """How :func:`start_server` runs Odoo, for the tables."""
     gevent = "" if gevent_starts() else ", without its gevent process"
-    return f"odoo --workers={workers} --max-cron-threads=0{gevent}, {HOST}"
+    return f"odoo --workers={workers} --max-cron-threads={cron_workers}{gevent}, {HOST}"
 
 
-def start_server(db, port, workers=2, log_path=None, bench_modules=()):
-    """An Odoo HTTP server on loopback, in prefork mode with ``workers`` and no
-    cron thread (see :func:`gevent_starts`); returns once /web/health
+def start_server(db, port, workers=2, log_path=None, bench_modules=(), cron_workers=0):
+    """An Odoo HTTP server on loopback, in prefork mode with ``workers`` and
+    ``cron_workers`` (see :func:`gevent_starts`); returns once /web/health
     answers. ``bench_modules`` (of ``bench/addons``) are loaded server-wide:
     their routes serve without being installed in the database."""
     command = [ODOO_BIN]
@@ -436,7 +436,7 @@ def start_server(db, port, workers=2, log_path=None, bench_modules=()):
                 *command,
                 *odoo_args(db, *extra, addons_path=addons_path),
                 f"--workers={workers}",
-                "--max-cron-threads=0",
+                f"--max-cron-threads={cron_workers}",
                 f"--http-interface={HOST}",
                 f"--http-port={port}",
                 f"--gevent-port={port + 1}",
@@ -467,11 +467,16 @@ def serve(args):
 
 
 @contextmanager
-def serving(db, port, workers=2, bench_modules=()):
+def serving(db, port, workers=2, bench_modules=(), cron_workers=0):
     """:func:`start_server` for the block; yields its log's path."""
     log_path = f"/tmp/{db}_server.log"
     server = start_server(
-        db, port, workers=workers, log_path=log_path, bench_modules=bench_modules
+        db,
+        port,
+        workers=workers,
+        log_path=log_path,
+        bench_modules=bench_modules,
+        cron_workers=cron_workers,
     )
     try:
         yield log_path

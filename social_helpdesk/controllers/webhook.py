@@ -10,10 +10,10 @@ so the networks' delivery deadlines (Meta: 20 s) are always met.
 import json
 import logging
 
+from psycopg2.errors import ForeignKeyViolation
 from werkzeug.exceptions import NotFound
 
 from odoo import http
-from odoo.exceptions import MissingError
 from odoo.http import request
 
 from ..adapters.base import (
@@ -95,8 +95,9 @@ class SocialWebhookController(http.Controller):
                 .sudo()
                 ._store(account, events, via_webhook=True)
             )
-        except MissingError:
+        except ForeignKeyViolation:
             # Deleted while this worker's cache still knew its URL.
+            request.env.cr.rollback()
             raise NotFound() from None
         return self._reply(
             200, "ok", received=len(events), duplicates=len(events) - stored

@@ -576,8 +576,12 @@ class SocialAccount(models.Model):
                 self.env["social.event"]._commit()
 
     def _lock_for_poll(self):
+        """Claim the account for this poll. NO KEY UPDATE excludes the other
+        pollers but not the webhook's deliveries, whose foreign-key check
+        share-locks the account's key: they go on during the poll's calls to
+        the network."""
         self.env.cr.execute(
-            "SELECT id FROM social_account WHERE id = %s FOR UPDATE SKIP LOCKED",
+            "SELECT id FROM social_account WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
             [self.id],
         )
         return self if self.env.cr.fetchone() else self.browse()

@@ -7,8 +7,7 @@ from datetime import timedelta
 from psycopg2.errors import SerializationFailure, UniqueViolation
 
 from odoo import _, api, fields, models
-from odoo.exceptions import MissingError
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from ..adapters.base import AdapterError, jsonb_text
 from .social_identity import identity_network
@@ -19,55 +18,42 @@ BATCH_SIZE = 200
 MAX_ATTEMPTS = 5
 MAX_CLAIM_CONFLICTS = 5  # fresh transactions tried when claiming a batch
 
-# Wake the processing cron unless a trigger of it is already due, which is
-# share-locked instead: before each batch it claims, the cron deletes its due
-# triggers, which waits for this lock, so either that run claims after this
-# transaction commits, or the trigger is gone and a new one is inserted. The
-# tail of a statement whose CTE ``wanted`` says whether to wake; ``woken``
-# holds the inserted trigger (then NOTIFY the cron).
-WAKE_CRON = """
-due AS (
-    SELECT FROM ir_cron_trigger
-    WHERE cron_id = %(cron)s AND call_at <= NOW() AT TIME ZONE 'UTC'
-    LIMIT 1
-    FOR KEY SHARE
-), woken AS (
-    INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid,
-                                 create_date, write_date)
-    SELECT %(cron)s, moment, %(uid)s, %(uid)s, moment, moment
-    FROM wanted, (SELECT NOW() AT TIME ZONE 'UTC' AS moment) AS now
-    WHERE wanted.wake AND NOT EXISTS (SELECT FROM due)
-    RETURNING 1
-)
-"""
+# The processing cron's wake is "armed" while this sequence holds a recent
+# time (epoch seconds): the cron was triggered since it last claimed, so a
+# delivery that sees it armed needs no trigger of its own. A sequence because
+# it is read and written outside transactions: a flag shared by every worker
+# and server. Arming expires after WAKE_ARMED_SECONDS, in case the
+# transaction that armed it never committed its trigger.
+WAKE_SEQUENCE = "social_event_wake_seq"
+WAKE_ARMED_SECONDS = 60
+# Deliveries hold this advisory lock (shared) from reading the flag to their
+# commit; the cron takes it alone to disarm before each claim, so that claim
+# sees every delivery that relied on the flag. Two-key form: the customer
+# locks of ``_lock_customers`` use the one-key form, another key space.
+WAKE_LOCK = (0x534F43, 1)
 
-# A webhook delivery's one statement: store the events (duplicates dropped
-# by the unique key) and wake the cron. Nothing else is written: Odoo's pool
-# discards a connection's query plans each time it lends it, so every
-# statement a delivery runs is planned anew (see BENCHMARKS.md).
-STORE_EVENTS = (
-    """
+# A webhook delivery's one statement: store the events (duplicates dropped by
+# the unique key, a deleted account refused by the foreign key) and read the
+# wake flag. Odoo's pool discards a connection's query plans each time it
+# lends it, so every statement is planned anew: this one reads no other table
+# (see BENCHMARKS.md).
+STORE_EVENTS = """
 WITH stored AS (
-    INSERT INTO social_event (account_id, network, external_id, payload,
-        via_webhook, create_uid, write_uid, state, attempts, received_date,
-        create_date, write_date)
-    SELECT account.id, account.network, item.external_id, item.payload,
-        %(webhook)s, %(uid)s, %(uid)s, 'new', 0, moment, moment, moment
-    FROM unnest(%(external_ids)s::varchar[], %(payloads)s::jsonb[])
-             AS item (external_id, payload),
-         social_account AS account,
-         (SELECT NOW() AT TIME ZONE 'UTC' AS moment) AS now
-    WHERE account.id = %(account)s
+    INSERT INTO social_event (account_id, external_id, payload, via_webhook,
+        create_uid, write_uid, state, attempts, received_date, create_date,
+        write_date)
+    VALUES %(rows)s
     ON CONFLICT (account_id, external_id) DO NOTHING
     RETURNING 1
-), wanted AS (
-    SELECT EXISTS (SELECT FROM stored) AS wake
-),"""
-    + WAKE_CRON
-    + """
-SELECT (SELECT count(*) FROM stored), EXISTS (SELECT FROM woken)
-"""
+), held AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock_shared(%(lock)s, %(lock_id)s)
 )
+SELECT (SELECT count(*) FROM stored),
+       COALESCE((SELECT pg_sequence_last_value(%(sequence)s::regclass) FROM held)
+                > extract(epoch FROM NOW()) - %(armed_seconds)s, false)
+"""
+STORE_ROW = """(%s, %s, %s, %s, %s, %s, 'new', 0, NOW() AT TIME ZONE 'UTC',
+    NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC')"""
 
 
 class SocialEvent(models.Model):
@@ -85,7 +71,8 @@ class SocialEvent(models.Model):
     account_id = fields.Many2one(
         "social.account", required=True, ondelete="cascade", readonly=True
     )
-    network = fields.Selection(related="account_id.network", store=True)
+    # Not stored: a delivery inserts its events without reading the account.
+    network = fields.Selection(related="account_id.network")
     # Not stored: a stored copy would cost every delivery a foreign-key check
     # (and a lock on the company's row) for the record rule alone.
     company_id = fields.Many2one(related="account_id.company_id")
@@ -134,14 +121,19 @@ class SocialEvent(models.Model):
 
     def init(self):
         self.env.cr.execute(
-            """
-            CREATE INDEX IF NOT EXISTS social_event_pending_idx
-            ON social_event (id) WHERE state = 'new';
-            CREATE INDEX IF NOT EXISTS social_event_error_idx
-            ON social_event (account_id) WHERE state = 'error';
-            CREATE INDEX IF NOT EXISTS social_event_latest_idx
-            ON social_event (account_id, via_webhook, id);
-            """
+            SQL(
+                """
+                CREATE INDEX IF NOT EXISTS social_event_pending_idx
+                ON social_event (id) WHERE state = 'new';
+                CREATE INDEX IF NOT EXISTS social_event_error_idx
+                ON social_event (account_id) WHERE state = 'error';
+                CREATE INDEX IF NOT EXISTS social_event_latest_idx
+                ON social_event (account_id, via_webhook, id);
+                CREATE SEQUENCE IF NOT EXISTS %s MINVALUE 0
+                OWNED BY social_event.id;
+                """,
+                SQL.identifier(WAKE_SEQUENCE),
+            )
         )
 
     # ------------------------------------------------------------------
@@ -150,51 +142,59 @@ class SocialEvent(models.Model):
     @api.model
     def _store(self, account, events, via_webhook=False):
         """Insert ``events`` (adapter InboundEvents) for ``account`` and wake
-        the processing cron: one query, a webhook delivery's only one (see
-        ``STORE_EVENTS``). Returns the number of new rows; raises
-        MissingError if the account was deleted meanwhile."""
+        the processing cron unless its wake is armed: one query, all that a
+        webhook delivery runs while the processing keeps up (see
+        ``STORE_EVENTS``). Returns the number of new rows. For an account
+        deleted meanwhile, the foreign key refuses the events: this raises
+        ForeignKeyViolation, and the transaction is aborted."""
         if not events:
             return 0
-        self.env.cr.execute(
-            STORE_EVENTS,
-            {
-                "account": account.id,
-                "uid": self.env.uid,
-                "webhook": via_webhook,
-                "cron": self._processing_cron_id(),
-                "external_ids": [event.event_id for event in events],
-                "payloads": [jsonb_text(event.payload) for event in events],
-            },
+        uid = self.env.uid
+        rows = SQL(", ").join(
+            SQL(
+                STORE_ROW,
+                account.id,
+                event.event_id,
+                jsonb_text(event.payload),
+                via_webhook,
+                uid,
+                uid,
+            )
+            for event in events
         )
-        stored, woken = self.env.cr.fetchone()
-        if not stored and not account.sudo().exists():
-            raise MissingError(_("The social account %s no longer exists.", account.id))
+        self.env.cr.execute(
+            SQL(
+                STORE_EVENTS,
+                rows=rows,
+                lock=WAKE_LOCK[0],
+                lock_id=WAKE_LOCK[1],
+                sequence=WAKE_SEQUENCE,
+                armed_seconds=WAKE_ARMED_SECONDS,
+            ),
+            log_exceptions=False,  # its caller reports what fails
+        )
+        stored, armed = self.env.cr.fetchone()
         account.invalidate_recordset(
             ["last_event_date", "last_webhook_date", "is_silent"]
         )
-        if woken:
-            self._notify_cron()
+        if stored and not armed:
+            self._trigger_processing()
         return stored
 
     @api.model
     def _trigger_processing(self):
-        """Wake the processing cron, once for a stream of events: a webhook
+        """Trigger the processing cron and arm its wake: until the cron next
+        claims, the deliveries need no trigger of their own, so a webhook
         flood makes one trigger (and one NOTIFY, which opens a connection)
-        per batch processed, not one per delivery (see ``WAKE_CRON``)."""
+        per batch processed, not one per delivery (see ``WAKE_SEQUENCE``)."""
+        self.env["ir.cron"].browse(self._processing_cron_id())._trigger()
         self.env.cr.execute(
-            "WITH wanted AS (SELECT true AS wake),"
-            + WAKE_CRON
-            + "SELECT EXISTS (SELECT FROM woken)",
-            {"cron": self._processing_cron_id(), "uid": self.env.uid},
+            SQL(
+                "SELECT setval(%s::regclass, "
+                "extract(epoch FROM clock_timestamp())::bigint)",
+                WAKE_SEQUENCE,
+            )
         )
-        if self.env.cr.fetchone()[0]:
-            self._notify_cron()
-
-    @api.model
-    def _notify_cron(self):
-        """Wake the cron workers after the commit, as ``ir.cron._trigger``."""
-        cron = self.env["ir.cron"].browse(self._processing_cron_id())
-        self.env.cr.postcommit.add(cron._notifydb)
 
     @api.model
     def _processing_cron_id(self):
@@ -203,15 +203,20 @@ class SocialEvent(models.Model):
         )
 
     @api.model
-    def _clear_due_triggers(self):
-        """Delete the processing cron's due triggers and commit, before a
-        batch is claimed in a fresh transaction: a webhook that relied on one
-        of them (``WAKE_CRON``) has committed its events by then, so the
-        claim sees them."""
+    def _disarm_wake(self):
+        """Disarm the processing cron's wake and commit, before a batch is
+        claimed in a fresh transaction. Disarming takes the wake lock alone,
+        which waits for the deliveries that relied on the armed wake: they
+        have committed their events by then, so the claim sees them, and the
+        deliveries after it trigger the cron again. The triggers are left to
+        Odoo's scheduler, which deletes those that started the run when the
+        run ends (deleting them here would fail its own deletion)."""
         self.env.cr.execute(
-            "DELETE FROM ir_cron_trigger "
-            "WHERE cron_id = %s AND call_at <= NOW() AT TIME ZONE 'UTC'",
-            [self._processing_cron_id()],
+            SQL(
+                "SELECT pg_advisory_xact_lock(%s, %s); SELECT setval(%s::regclass, 0)",
+                *WAKE_LOCK,
+                WAKE_SEQUENCE,
+            )
         )
         self._commit()
 
@@ -242,7 +247,7 @@ class SocialEvent(models.Model):
         """Process due events batch by batch, committing after each batch."""
         conflicts = 0
         while True:
-            self._clear_due_triggers()
+            self._disarm_wake()
             try:
                 with mute_logger("odoo.sql_db"):  # an expected conflict, retried
                     events = self._claim_batch(limit)

@@ -12,6 +12,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
 
+from ..models.social_event import WAKE_ARMED_SECONDS, WAKE_SEQUENCE
 from .common import demo_item
 
 AUTHORS = 12
@@ -203,15 +204,24 @@ class TestStaleSnapshot(QueueCase):
 
 @tagged("post_install", "-at_install")
 class TestWakingTheCron(QueueCase):
-    """Deliveries share one due trigger of the processing cron (one NOTIFY a
-    batch, not a delivery); the cron clears its due triggers before it
-    claims, and waits for a delivery that relied on one, so that no
-    delivery is left unseen."""
+    """Deliveries share one trigger of the processing cron (one NOTIFY a
+    batch, not a delivery): the first one arms the wake, the next ones see it
+    armed. The cron disarms it before it claims, and waits for the
+    deliveries that relied on it, so that no delivery is left unseen."""
 
     def setUp(self):
         super().setUp()
         with self.registry.cursor() as cr:
             self._env(cr)["social.event"]._cron_process()  # the setup's queue
+            self._end_of_run(cr)
+
+    def _end_of_run(self, cr):
+        """What Odoo's scheduler does when a run of the cron ends: delete the
+        triggers it had seen when it started."""
+        cr.execute(
+            "DELETE FROM ir_cron_trigger WHERE cron_id = %s",
+            [self._env(cr)["social.event"]._processing_cron_id()],
+        )
 
     def _env(self, cr):
         return api.Environment(cr, SUPERUSER_ID, {})
@@ -231,8 +241,7 @@ class TestWakingTheCron(QueueCase):
             )
             return cr.fetchone()[0]
 
-    def test_deliveries_share_one_due_trigger(self):
-        self.assertEqual(self._triggers(), 0, "cleared by the processing")
+    def test_deliveries_share_one_trigger(self):
         for n in range(3):
             with self.registry.cursor() as cr:
                 self.assertEqual(self._deliver(cr, f"delivery {n}"), 1)
@@ -242,11 +251,26 @@ class TestWakingTheCron(QueueCase):
             done = self._env(cr)["social.event"].search_count(
                 [("account_id", "=", self.account_id), ("state", "=", "done")]
             )
+            self._end_of_run(cr)
         self.assertEqual(done, AUTHORS * MESSAGES_PER_AUTHOR + 3)
-        self.assertEqual(self._triggers(), 0)
+        with self.registry.cursor() as cr:
+            self._deliver(cr, "after the claim")
+        self.assertEqual(self._triggers(), 1, "the claim disarmed the wake")
+
+    def test_an_old_arming_wakes_the_cron_again(self):
+        """An arming whose trigger never committed (its transaction failed)
+        expires: the next delivery triggers the cron itself."""
+        stale = WAKE_ARMED_SECONDS + 5
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT setval(%s::regclass, extract(epoch FROM now())::bigint - %s)",
+                [WAKE_SEQUENCE, stale],
+            )
+            self._deliver(cr, "after a failed arming")
+        self.assertEqual(self._triggers(), 1)
 
     @mute_logger("odoo.sql_db")
-    def test_the_cron_waits_for_a_delivery_relying_on_its_trigger(self):
+    def test_the_cron_waits_for_a_delivery_relying_on_the_armed_wake(self):
         with self.registry.cursor() as cr:
             self._deliver(cr, "makes the trigger")
         with self.registry.cursor() as webhook, self.registry.cursor() as cron:
@@ -254,12 +278,29 @@ class TestWakingTheCron(QueueCase):
             self.assertEqual(self._triggers(), 1, "no second trigger")
             cron.execute("SET LOCAL lock_timeout = '200ms'")
             with self.assertRaises(LockNotAvailable):
-                self._env(cron)["social.event"]._clear_due_triggers()
+                self._env(cron)["social.event"]._disarm_wake()
             cron.rollback()
             webhook.commit()  # pylint: disable=invalid-commit
             Event = self._env(cron)["social.event"]
-            Event._clear_due_triggers()
+            Event._disarm_wake()
             claimed = Event._claim_batch()
             texts = [event.payload["item"]["text"] for event in claimed]
             self.assertIn("relies on it", texts)
-        self.assertEqual(self._triggers(), 0)
+
+
+@tagged("post_install", "-at_install")
+class TestPollingBesideDeliveries(QueueCase):
+    def test_a_poll_does_not_hold_up_the_deliveries_of_its_account(self):
+        """A poll claims its account for the length of its calls to the
+        network; the webhook's deliveries for that account go on meanwhile."""
+        with self.registry.cursor() as poll, self.registry.cursor() as webhook:
+            env = api.Environment(poll, SUPERUSER_ID, {})
+            claimed = env["social.account"].browse(self.account_id)._lock_for_poll()
+            self.assertTrue(claimed)
+            webhook.execute("SET LOCAL lock_timeout = '500ms'")
+            env = api.Environment(webhook, SUPERUSER_ID, {})
+            account = env["social.account"].browse(self.account_id)
+            events = account._get_adapter().split_delivery(
+                {"messages": [demo_item("during a poll", author="poll-1")]}
+            )
+            self.assertEqual(env["social.event"]._store(account, events), 1)

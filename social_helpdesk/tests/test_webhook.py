@@ -104,6 +104,26 @@ class TestWebhook(HttpCase):
         self.assertEqual(self.post(later).status_code, 404)
         self.assertEqual(len(self.events()), 1)
 
+    def test_a_delivery_for_an_account_deleted_meanwhile_is_not_found(self):
+        """Another worker may still have the URL of an account deleted a
+        moment ago in its cache: the delivery gets 404, not an
+        acknowledgement of events that were not kept."""
+        self.assertEqual(
+            self.post({"messages": [demo_item("before")]}).status_code, 200
+        )
+        raw = json.dumps({"messages": [demo_item("too late")]}).encode()
+        signature = self.account._get_adapter().sign(raw)
+        account_id, token = self.account.id, self.account.webhook_token
+        # Deleted behind the cache's back, as by another worker.
+        self.env.cr.execute("DELETE FROM social_account WHERE id = %s", [account_id])
+        response = self.post(raw, signature=signature)
+        self.assertEqual(response.status_code, 404)
+        self.assertIn(token, self.env["social.account"]._webhook_targets("demo"))
+        self.env.cr.execute(
+            "SELECT count(*) FROM social_event WHERE account_id = %s", [account_id]
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+
     def test_nul_characters_and_lone_surrogates_are_kept(self):
         """PostgreSQL refuses both in jsonb and text: the message is kept with
         U+FFFD in their place, not refused with an error the network would
