@@ -156,13 +156,17 @@ def arguments(doc, db, port=None, **numbers):
 
 
 # -- databases --------------------------------------------------------------------
-def odoo_args(db, *extra, addons_path=ADDONS_PATH):
+def odoo_args(db, *extra, addons_path=ADDONS_PATH, db_filter=True):
+    """Odoo's options for ``db``. With ``db_filter``, Odoo finds the database
+    of a request without a session by listing the databases, over a new
+    connection to ``postgres`` (as when no database is named); without it,
+    the named database is the only one served, and no list is made."""
     return [
         f"--addons-path={addons_path}",
         f"--data-dir={DATA_DIR}",
         "-d",
         db,
-        f"--db-filter=^{db}$",
+        *([f"--db-filter=^{db}$"] if db_filter else []),
         *extra,
     ]
 
@@ -412,17 +416,30 @@ def gevent_starts():
     return gevent_starts.result
 
 
-def server_label(workers=2, cron_workers=0):
+def server_label(workers=2, cron_workers=0, db_filter=True):
     """How :func:`start_server` runs Odoo, for the tables."""
     gevent = "" if gevent_starts() else ", without its gevent process"
-    return f"odoo --workers={workers} --max-cron-threads={cron_workers}{gevent}, {HOST}"
+    database = "-d DB --db-filter=^DB$" if db_filter else "-d DB (no --db-filter)"
+    return (
+        f"odoo {database} --workers={workers} --max-cron-threads={cron_workers}"
+        f"{gevent}, {HOST}"
+    )
 
 
-def start_server(db, port, workers=2, log_path=None, bench_modules=(), cron_workers=0):
+def start_server(
+    db,
+    port,
+    workers=2,
+    log_path=None,
+    bench_modules=(),
+    cron_workers=0,
+    db_filter=True,
+):
     """An Odoo HTTP server on loopback, in prefork mode with ``workers`` and
     ``cron_workers`` (see :func:`gevent_starts`); returns once /web/health
     answers. ``bench_modules`` (of ``bench/addons``) are loaded server-wide:
-    their routes serve without being installed in the database."""
+    their routes serve without being installed in the database. For
+    ``db_filter``, see :func:`odoo_args`."""
     command = [ODOO_BIN]
     addons_path, extra = ADDONS_PATH, []
     if bench_modules:
@@ -434,7 +451,7 @@ def start_server(db, port, workers=2, log_path=None, bench_modules=(), cron_work
         process = subprocess.Popen(
             [
                 *command,
-                *odoo_args(db, *extra, addons_path=addons_path),
+                *odoo_args(db, *extra, addons_path=addons_path, db_filter=db_filter),
                 f"--workers={workers}",
                 f"--max-cron-threads={cron_workers}",
                 f"--http-interface={HOST}",
@@ -467,7 +484,7 @@ def serve(args):
 
 
 @contextmanager
-def serving(db, port, workers=2, bench_modules=(), cron_workers=0):
+def serving(db, port, workers=2, bench_modules=(), cron_workers=0, db_filter=True):
     """:func:`start_server` for the block; yields its log's path."""
     log_path = f"/tmp/{db}_server.log"
     server = start_server(
@@ -477,6 +494,7 @@ def serving(db, port, workers=2, bench_modules=(), cron_workers=0):
         log_path=log_path,
         bench_modules=bench_modules,
         cron_workers=cron_workers,
+        db_filter=db_filter,
     )
     try:
         yield log_path
