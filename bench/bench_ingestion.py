@@ -155,7 +155,9 @@ def profile_ours(env, account, count):
 
 
 def main():
-    parser = arguments(__doc__, "bench_ingest", events=10000, warmup=50, rounds=10)
+    parser = arguments(
+        __doc__, "bench_ingest", zero_ok=("warmup",), events=10000, warmup=50, rounds=10
+    )
     parser.add_argument(
         "--profile", type=int, default=0, help="cProfile this many more events"
     )

@@ -23,8 +23,12 @@ to a route of ``bench/addons/bench_durable_floor`` (loaded server-wide for
 the run) that only inserts the raw body in a plain table, committed before
 the answer: the least any webhook that never loses a delivery costs in an
 Odoo request. Each route's throughput and p50/p99 acknowledgement latency
-(send to last byte) are reported. Every event sent must be stored exactly
-once (SQL count): 0 lost, 0 duplicated; the script exits non-zero otherwise.
+(send to last byte) are reported, and where the machine's CPU went, a
+request of each route (when PostgreSQL runs on this machine): Odoo's
+processes, the database's PostgreSQL backends, and PostgreSQL processes that
+ended meanwhile (the connection Odoo opens to list the databases, a new one
+each request). Every event sent must be stored exactly once (SQL count): 0
+lost, 0 duplicated; the script exits non-zero otherwise.
 
 Targets: webhook throughput >= 0.8x health's; webhook p99 <= 2x health's.
 
@@ -116,9 +120,56 @@ def summary(statuses, latencies, elapsed, expected=200):
     }
 
 
-def alternate(port, path, concurrency, seconds, rounds):
+CPU_KINDS = (
+    "Odoo",
+    "database backends",
+    "ended PostgreSQL processes",
+    "whole machine",
+)
+
+
+def cpu_seconds(port, db):
+    """CPU seconds used so far, by kind (``CPU_KINDS``): the Odoo server's
+    processes, the PostgreSQL backends of ``db``, the PostgreSQL processes
+    that have ended (reaped by the postmaster: the database list's
+    connections, autovacuum workers), and the whole machine's busy time."""
+    import psutil  # Odoo's own requirement: in Odoo's Python, not the tests'
+
+    used = dict.fromkeys(CPU_KINDS, 0.0)
+    postmasters = set()
+    for process in psutil.process_iter(["cmdline", "ppid"]):
+        cmdline = " ".join(process.info["cmdline"] or ())
+        if f"--http-port={port}" in cmdline:
+            kind = "Odoo"
+        elif cmdline.startswith("postgres: ") and f" {db} " in cmdline:
+            kind = "database backends"
+            postmasters.add(process.info["ppid"])
+        else:
+            continue
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # ended meanwhile
+            continue
+        used[kind] += times.user + times.system
+    for pid in postmasters:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:  # another user's, where /proc is restricted
+            continue
+        used["ended PostgreSQL processes"] += (
+            times.children_user + times.children_system
+        )
+    busy = psutil.cpu_times()
+    used["whole machine"] = (
+        busy.user + busy.nice + busy.system + busy.irq + busy.softirq
+    )
+    return used
+
+
+def alternate(port, path, concurrency, seconds, rounds, db):
     """The timed phases, the routes' order reversed every other round.
-    Returns {route: (results, seconds, [requests/s of each round])}."""
+    Returns {route: (results, seconds, [requests/s of each round], {CPU
+    kind: seconds})}."""
     phases = {
         "webhook": lambda n: webhook_phase(
             port, path, f"bench{n}", concurrency, seconds=seconds / rounds
@@ -131,17 +182,33 @@ def alternate(port, path, concurrency, seconds, rounds):
             port, path, concurrency, seconds=seconds / rounds
         ),
     }
-    done = {route: ([], 0.0, []) for route in phases}
+    done = {route: ([], 0.0, [], dict.fromkeys(CPU_KINDS, 0.0)) for route in phases}
     for n in range(rounds):
         for route in list(phases)[:: 1 if n % 2 == 0 else -1]:
+            before = cpu_seconds(port, db)
             results, elapsed = phases[route](n)
-            every, seconds_so_far, rates = done[route]
+            after = cpu_seconds(port, db)
+            every, seconds_so_far, rates, cpu = done[route]
             done[route] = (
                 every + results,
                 seconds_so_far + elapsed,
                 [*rates, len(results) / elapsed],
+                {kind: cpu[kind] + after[kind] - before[kind] for kind in CPU_KINDS},
             )
     return done
+
+
+def cpu_rows(label, requests, cpu):
+    """Where the CPU went, ms a request; nothing when PostgreSQL's processes
+    were not seen (a server on another machine or in a container)."""
+    if not cpu["database backends"]:
+        return []
+    return [
+        (
+            f"{label}: CPU ms a request (Odoo / db / ended pg / machine)",
+            " / ".join(f"{1000 * cpu[kind] / len(requests):.2f}" for kind in CPU_KINDS),
+        )
+    ]
 
 
 def latency_rows(label, measured):
@@ -191,7 +258,7 @@ def main():
             get_phase(args.port, path, args.concurrency, jobs=range(50))
             floor_phase(args.port, args.concurrency, jobs=range(50))
             done = alternate(
-                args.port, path, args.concurrency, args.seconds, args.rounds
+                args.port, path, args.concurrency, args.seconds, args.rounds, args.db
             )
         stored, distinct = sql(
             args.db,
@@ -200,7 +267,7 @@ def main():
             [account_id],
         )[0]
 
-    sent, hook_elapsed, hook_rates = done["webhook"]
+    sent, hook_elapsed, hook_rates, hook_cpu = done["webhook"]
     every = warm + sent
     acked = [event for event in every if acknowledged(*event[1:3])]
     hook = summary(
@@ -208,11 +275,9 @@ def main():
         [seconds for _id, status, _reply, seconds, _errors in sent if status == 200],
         hook_elapsed,
     )
-    (checks, health_elapsed, health_rates), (refusals, refused_elapsed, _rates) = (
-        done["health"],
-        done["handshake"],
-    )
-    floor_writes, floor_elapsed, _rates = done["floor"]
+    checks, health_elapsed, health_rates, health_cpu = done["health"]
+    refusals, refused_elapsed, _rates, refused_cpu = done["handshake"]
+    floor_writes, floor_elapsed, _rates, floor_cpu = done["floor"]
     round_ratios = sorted(
         hook_rate / health_rate
         for hook_rate, health_rate in zip(hook_rates, health_rates, strict=True)
@@ -256,6 +321,10 @@ def main():
         + latency_rows("/web/health (200)", health)
         + latency_rows("same URL, GET handshake refused (403)", refused)
         + latency_rows("durable-write floor POST (200)", floor)
+        + cpu_rows("webhook", sent, hook_cpu)
+        + cpu_rows("/web/health", checks, health_cpu)
+        + cpu_rows("GET refused", refusals, refused_cpu)
+        + cpu_rows("floor", floor_writes, floor_cpu)
         + [
             (
                 f"webhook / health throughput (target >= {THROUGHPUT_TARGET})",

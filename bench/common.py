@@ -19,6 +19,7 @@ import hmac
 import http.client
 import json
 import logging
+import math
 import os
 import platform
 import shutil
@@ -130,12 +131,14 @@ def report(title, rows, violations, log_path=None, details=()):
 
 
 # -- command line ---------------------------------------------------------------------
-def arguments(doc, db, port=None, **numbers):
+def arguments(doc, db, port=None, zero_ok=(), **numbers):
     """The scripts' parser: ``--db`` (a throwaway database, created and
     dropped by the script) and ``--keep``, ``--port`` for those that start an
     Odoo server, and an option for each of ``numbers`` (``max_bytes=4096``
     is ``--max-bytes``, an int; a float default makes a float option). The
-    description is the script's docstring."""
+    numbers must be above 0, those named in ``zero_ok`` at least 0, and
+    ``--seed`` any integer: a run of nothing would pass without checking
+    anything. The description is the script's docstring."""
     parser = argparse.ArgumentParser(
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -146,13 +149,34 @@ def arguments(doc, db, port=None, **numbers):
     if port:
         numbers = {"port": port, **numbers}
     for name, default in numbers.items():
+        kind = type(default)
         parser.add_argument(
             f"--{name.replace('_', '-')}",
-            type=type(default),
+            type=kind if name == "seed" else bounded(kind, zero_ok=name in zero_ok),
             default=default,
             help="(%(default)s)",
         )
     return parser
+
+
+def bounded(kind, zero_ok=False, maximum=None):
+    """An argparse type: a number of ``kind`` above 0 (at least 0 with
+    ``zero_ok``), and at most ``maximum`` if given."""
+
+    def parse(text):
+        value = kind(text)  # a ValueError: argparse says "invalid int value"
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+        if value < 0 or (value == 0 and not zero_ok):
+            raise argparse.ArgumentTypeError(
+                f"{text} is not {'0 or more' if zero_ok else 'above 0'}"
+            )
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{text} is above {maximum}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 # -- databases --------------------------------------------------------------------

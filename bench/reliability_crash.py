@@ -72,7 +72,9 @@ def run_and_kill(db, log, rng):
 
 
 def main():
-    args = arguments(__doc__, "bench_crash", events=5000, kills=3, seed=11).parse_args()
+    args = arguments(
+        __doc__, "bench_crash", zero_ok=("kills",), events=5000, kills=3, seed=11
+    ).parse_args()
     machine = machine_rows()  # before the run loads the machine
     rng = random.Random(args.seed)
     items = conversation_items("cr", args.events, rng)

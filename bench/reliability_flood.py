@@ -21,6 +21,7 @@ from collections import Counter
 
 from common import (
     arguments,
+    bounded,
     deliver,
     demo_body,
     demo_headers,
@@ -138,9 +139,9 @@ def main():
     )
     for kind, share in zip(KINDS, (0.20, 0.05, 0.01, 0.01), strict=True):
         parser.add_argument(
-            f"--{kind}s" if kind != "oversized" else "--oversized",
+            "--duplicates" if kind == "duplicate" else f"--{kind}",
             dest=kind,
-            type=float,
+            type=bounded(float, zero_ok=True, maximum=1),
             default=share,
             help=f"share of {kind} deliveries (%(default)s)",
         )
@@ -148,9 +149,17 @@ def main():
     mix = [(kind, getattr(args, kind)) for kind in KINDS]
     if sum(share for _kind, share in mix) > 1:
         parser.error("the shares add up to more than 1")
-    machine = machine_rows()  # before the run loads the machine
-
     deliveries = build(args.deliveries, args.max_bytes, args.seed, mix)
+    largest = max(
+        (len(body) for kind, body, *_rest in deliveries if kind != "oversized"),
+        default=0,
+    )
+    if largest > args.max_bytes:
+        parser.error(
+            f"--max-bytes {args.max_bytes} would refuse valid deliveries: "
+            f"the largest body that is not oversized has {largest} bytes"
+        )
+    machine = machine_rows()  # before the run loads the machine
     with throwaway_database(args.db, args.keep):
         account_id, path = demo_webhook(
             args.db,

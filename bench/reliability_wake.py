@@ -96,6 +96,7 @@ def main():
     parser = arguments(
         __doc__,
         "bench_wake",
+        zero_ok=("pause",),
         port=8996,
         deliveries=2000,
         burst=40,

@@ -1,0 +1,58 @@
+"""The benchmark and reliability scripts refuse inputs that would make a run
+check nothing or fail for the wrong reason, before they touch a database:
+whoever runs them with inputs of their own gets a clear error."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+FLOOD = "reliability_flood.py"
+
+
+def run(script, *options):
+    return subprocess.run(
+        [sys.executable, str(BENCH / script), *options],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("script", "options", "message"),
+    [
+        (FLOOD, ["--deliveries", "0"], "--deliveries: 0 is not above 0"),
+        (FLOOD, ["--concurrency", "-2"], "--concurrency: -2 is not"),
+        (FLOOD, ["--deliveries", "ten"], "invalid int value: 'ten'"),
+        (FLOOD, ["--duplicates", "1.5"], "--duplicates: 1.5 is above 1"),
+        (FLOOD, ["--forged", "-0.1"], "--forged: -0.1 is not 0 or more"),
+        (
+            FLOOD,
+            ["--duplicates", "0.6", "--malformed", "0.6"],
+            "the shares add up to more than 1",
+        ),
+        ("reliability_crash.py", ["--events", "0"], "--events: 0 is not above 0"),
+        ("reliability_crash.py", ["--kills", "-1"], "--kills: -1 is not 0 or more"),
+        ("reliability_two_servers.py", ["--stride", "0"], "--stride: 0 is not above 0"),
+        ("reliability_wake.py", ["--settle", "0"], "--settle: 0 is not above 0"),
+        ("bench_webhook.py", ["--seconds", "-60"], "--seconds: -60 is not above 0"),
+        ("bench_webhook.py", ["--seconds", "nan"], "--seconds: nan is not a finite"),
+        ("bench_ingestion.py", ["--events", "0"], "--events: 0 is not above 0"),
+    ],
+)
+def test_bad_number_is_refused(script, options, message):
+    result = run(script, *options)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_flood_refuses_a_body_limit_that_valid_deliveries_exceed():
+    """Valid deliveries answered 413 would fail the flood for a reason of
+    its own making, not the webhook's."""
+    result = run(FLOOD, "--deliveries", "50", "--max-bytes", "300")
+    assert result.returncode == 2
+    assert "--max-bytes 300 would refuse valid deliveries" in result.stderr
