@@ -156,7 +156,7 @@ def profile_ours(env, account, count):
 
 def main():
     parser = arguments(
-        __doc__, "bench_ingest", zero_ok=("warmup",), events=10000, warmup=50, rounds=10
+        __doc__, "bench_ingest", least={"warmup": 0}, events=10000, warmup=50, rounds=10
     )
     parser.add_argument(
         "--profile", type=int, default=0, help="cProfile this many more events"

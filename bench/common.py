@@ -131,14 +131,15 @@ def report(title, rows, violations, log_path=None, details=()):
 
 
 # -- command line ---------------------------------------------------------------------
-def arguments(doc, db, port=None, zero_ok=(), **numbers):
+def arguments(doc, db, port=None, least=None, **numbers):
     """The scripts' parser: ``--db`` (a throwaway database, created and
     dropped by the script) and ``--keep``, ``--port`` for those that start an
     Odoo server, and an option for each of ``numbers`` (``max_bytes=4096``
     is ``--max-bytes``, an int; a float default makes a float option). The
-    numbers must be above 0, those named in ``zero_ok`` at least 0, and
-    ``--seed`` any integer: a run of nothing would pass without checking
-    anything. The description is the script's docstring."""
+    numbers must be above 0, those named in ``least`` at least the value it
+    gives them, and ``--seed`` any integer: a run of nothing would pass
+    without checking anything. The description is the script's docstring."""
+    least = least or {}
     parser = argparse.ArgumentParser(
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -152,25 +153,25 @@ def arguments(doc, db, port=None, zero_ok=(), **numbers):
         kind = type(default)
         parser.add_argument(
             f"--{name.replace('_', '-')}",
-            type=kind if name == "seed" else bounded(kind, zero_ok=name in zero_ok),
+            type=kind if name == "seed" else bounded(kind, least.get(name)),
             default=default,
             help="(%(default)s)",
         )
     return parser
 
 
-def bounded(kind, zero_ok=False, maximum=None):
-    """An argparse type: a number of ``kind`` above 0 (at least 0 with
-    ``zero_ok``), and at most ``maximum`` if given."""
+def bounded(kind, minimum=None, maximum=None):
+    """An argparse type: a number of ``kind`` above 0, or at least
+    ``minimum`` if given, and at most ``maximum`` if given."""
 
     def parse(text):
         value = kind(text)  # a ValueError: argparse says "invalid int value"
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"{text} is not a finite number")
-        if value < 0 or (value == 0 and not zero_ok):
-            raise argparse.ArgumentTypeError(
-                f"{text} is not {'0 or more' if zero_ok else 'above 0'}"
-            )
+        if minimum is None and value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not above 0")
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(f"{text} is not {minimum} or more")
         if maximum is not None and value > maximum:
             raise argparse.ArgumentTypeError(f"{text} is above {maximum}")
         return value
@@ -641,21 +642,50 @@ def run_load(make_request, concurrency, seconds=None, jobs=None):
 
 
 # -- queue worker ---------------------------------------------------------------------
-def start_worker(db, log, login=None, progress=False):
+# The events a processing run claims at once (``social_event.BATCH_SIZE``):
+# the scripts check their options before Odoo can be imported.
+PROCESSING_BATCH = 200
+
+
+def start_worker(db, log, login=None, progress=False, held=False):
     """A queue worker process (see :func:`process_queue`) in a session of its
     own, logging to the file ``log``. With ``progress`` its stdout is a pipe
     with a line ``processed ID`` each time an event has been processed in the
-    open transaction (so not yet committed)."""
+    open transaction (so not yet committed). A ``held`` worker loads Odoo,
+    then waits for :func:`release`."""
     command = [sys.executable, str(Path(__file__).resolve()), "process-queue", db]
     command += ["--login", login] if login else []
     command += ["--progress"] if progress else []
-    return subprocess.Popen(
+    loaded = None  # the end of a pipe that a held worker closes once loaded
+    pass_fds = ()
+    if held:
+        loaded, loaded_end = os.pipe()
+        command += ["--loaded-fd", str(loaded_end)]
+        pass_fds = (loaded_end,)
+    worker = subprocess.Popen(
         command,
+        stdin=subprocess.PIPE if held else None,
         stdout=subprocess.PIPE if progress else log,
         stderr=log,
         start_new_session=True,
         text=True,
+        pass_fds=pass_fds,
     )
+    for fd in pass_fds:
+        os.close(fd)  # the worker's end
+    worker.loaded = loaded
+    return worker
+
+
+def release(workers):
+    """Let ``held`` workers start at one moment, once each has loaded Odoo
+    (or died): otherwise the first one loaded may take the whole queue
+    before the other starts."""
+    for worker in workers:
+        with os.fdopen(worker.loaded, "rb") as loaded:
+            loaded.read()  # the end of file: the worker closed its end, or died
+    for worker in workers:
+        worker.stdin.close()  # the end of file it waits for
 
 
 CRON_FAILED = "Processing cron run failed"
@@ -667,12 +697,14 @@ def cron_failures(log_path):
         return sum(CRON_FAILED in line for line in log)
 
 
-def process_queue(db, login=None, progress=False):
+def process_queue(db, login=None, progress=False, loaded_fd=None):
     """Run the processing cron's method until no event is left to process:
     what a cron worker of an Odoo server does, in a process of its own,
     including the retries the cron is triggered for. Events are processed
     as ``login`` (superuser rights) so that ``write_uid`` tells which process
-    handled each one. ``progress``: see :func:`start_worker`."""
+    handled each one. ``progress``: see :func:`start_worker`. With
+    ``loaded_fd``, closing it says Odoo is loaded, and the processing waits
+    for the end of stdin (see :func:`release`)."""
     from odoo import SUPERUSER_ID, api
 
     reg = registry(db)
@@ -690,6 +722,9 @@ def process_queue(db, login=None, progress=False):
     with reg.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         uid = env["res.users"].search([("login", "=", login)]).id if login else None
+    if loaded_fd is not None:
+        os.close(loaded_fd)
+        sys.stdin.read()
     while True:
         with reg.cursor() as cr:
             env = api.Environment(cr, uid or SUPERUSER_ID, {}, su=True)
@@ -719,12 +754,13 @@ def main():
     worker.add_argument("db")
     worker.add_argument("--login")
     worker.add_argument("--progress", action="store_true")
+    worker.add_argument("--loaded-fd", type=int)
     commands.add_parser("serve", help="odoo-bin ..., without its gevent process")
     if sys.argv[1:2] == ["serve"]:  # Odoo's own options follow, as they are
         serve(sys.argv[2:])
         return
     args = parser.parse_args()
-    process_queue(args.db, args.login, args.progress)
+    process_queue(args.db, args.login, args.progress, args.loaded_fd)
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def run_and_kill(db, log, rng):
 
 def main():
     args = arguments(
-        __doc__, "bench_crash", zero_ok=("kills",), events=5000, kills=3, seed=11
+        __doc__, "bench_crash", least={"kills": 0}, events=5000, kills=3, seed=11
     ).parse_args()
     machine = machine_rows()  # before the run loads the machine
     rng = random.Random(args.seed)

@@ -141,7 +141,7 @@ def main():
         parser.add_argument(
             "--duplicates" if kind == "duplicate" else f"--{kind}",
             dest=kind,
-            type=bounded(float, zero_ok=True, maximum=1),
+            type=bounded(float, minimum=0, maximum=1),
             default=share,
             help=f"share of {kind} deliveries (%(default)s)",
         )

@@ -14,10 +14,14 @@ those events for later). Half the customers are returning ones, whose contact
 and identity exist before the run with the profile their messages carry (so
 processing them writes nothing on the identity, and no write conflict stands
 in for the per-customer lock). Each process works as its own user, so
-``write_uid`` shows how the work was shared. The processes keep going until
-retries scheduled with backoff are done too. Exits non-zero unless every
-event is done exactly once, with one ticket per conversation, and both
-processes took part; events that failed and were retried are reported.
+``write_uid`` shows how the work was shared. Both start processing at one
+moment, once both have loaded Odoo, and keep going until retries scheduled
+with backoff are done too. Exits non-zero unless every event is done exactly
+once, with one ticket per conversation, and both processes took part;
+events that failed and were retried are reported. ``--events`` is at least
+three processing batches (600): one for each process to claim at once, and
+one more, for the process whose first batch held only customers busy in the
+other.
 
     /opt/odoo18-venv/bin/python bench/reliability_two_servers.py
         [--events 5000] [--seed 13] [--stride 150]
@@ -27,12 +31,14 @@ import random
 import time
 
 from common import (
+    PROCESSING_BATCH,
     arguments,
     check_processed,
     conversation_items,
     cron_failures,
     machine_rows,
     registry,
+    release,
     report,
     setup_demo_account,
     sql,
@@ -78,7 +84,14 @@ def prepare(db, items):
 
 
 def main():
-    parser = arguments(__doc__, "bench_two", events=5000, seed=13, stride=150)
+    parser = arguments(
+        __doc__,
+        "bench_two",
+        least={"events": 3 * PROCESSING_BATCH},
+        events=5000,
+        seed=13,
+        stride=150,
+    )
     args = parser.parse_args()
     machine = machine_rows()  # before the run loads the machine
     items = conversation_items(
@@ -88,9 +101,10 @@ def main():
     with throwaway_database(args.db, args.keep):
         account_id, uids = prepare(args.db, items)
         log_path = f"/tmp/{args.db}_workers.log"
-        start = time.perf_counter()
         with open(log_path, "w", encoding="utf-8") as log:
-            workers = [start_worker(args.db, log, login) for login in LOGINS]
+            workers = [start_worker(args.db, log, login, held=True) for login in LOGINS]
+            release(workers)
+            start = time.perf_counter()
             codes = [worker.wait() for worker in workers]
         elapsed = time.perf_counter() - start
 

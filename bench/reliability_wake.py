@@ -8,9 +8,11 @@ start its runs.
 Two clients post bursts of one to ``--burst`` one-message deliveries, with
 random pauses of up to ``--pause`` seconds in between, so that deliveries
 keep arriving while a cron run claims its last batch and ends: the moment a
-delivery could go unseen. Exits non-zero unless every event sent is stored
-once and processed within ``--settle`` seconds of the last delivery, by more
-than one cron run.
+delivery could go unseen. The last delivery is held back until the bursts'
+events are processed and the cron is asleep (no run, no trigger left), so
+that, whatever the inputs, it must wake a new run. Exits non-zero unless
+every event sent is stored once and processed within ``--settle`` seconds,
+and the last delivery woke a run of its own. ``--deliveries`` is 2 or more.
 
     /opt/odoo18-venv/bin/python bench/reliability_wake.py [--deliveries 2000]
         [--burst 40] [--pause 2] [--seed 17] [--settle 120]
@@ -40,17 +42,20 @@ SECRET = "wake-secret"
 CRON_XMLID = "ir_cron_process_social_events"
 
 
+def delivery(n):
+    """The body of the ``n``-th delivery: one message of a customer of its own."""
+    return demo_body(demo_item(f"wk-{n}", f"wk-u-{n}", f"wk-c-{n}", "Any news?"))
+
+
 def bursts(count, burst, pause, seed):
     """``count`` deliveries as (bodies, pause after them) bursts."""
     rng = random.Random(seed)
     made, jobs = 0, []
     while made < count:
         size = min(rng.randint(1, burst), count - made)
-        bodies = [
-            demo_body(demo_item(f"wk-{n}", f"wk-u-{n}", f"wk-c-{n}", "Any news?"))
-            for n in range(made, made + size)
-        ]
-        jobs.append((bodies, rng.uniform(0, pause)))
+        jobs.append(
+            ([delivery(n) for n in range(made, made + size)], rng.uniform(0, pause))
+        )
         made += size
     return jobs
 
@@ -76,27 +81,52 @@ def only_deliveries_wake_the_processing(db):
     return cron_id
 
 
-def wait_until_processed(db, account_id, settle):
-    """Seconds until no event of the account is left new (None after
-    ``settle`` seconds)."""
+def wait_until(condition, settle):
+    """Seconds until ``condition()`` holds (None after ``settle`` seconds)."""
     start = time.monotonic()
     while time.monotonic() - start < settle:
-        ((pending,),) = sql(
-            db,
-            "SELECT count(*) FROM social_event WHERE account_id = %s AND state = 'new'",
-            [account_id],
-        )
-        if not pending:
+        if condition():
             return time.monotonic() - start
-        time.sleep(0.2)
+        time.sleep(0.1)
     return None
+
+
+def all_processed(db, account_id):
+    return not sql(
+        db,
+        "SELECT 1 FROM social_event WHERE account_id = %s AND state = 'new' LIMIT 1",
+        [account_id],
+    )
+
+
+def asleep(db, cron_id):
+    """Whether the processing cron is neither triggered nor running: the
+    cron worker locks the cron's row for a whole run. The row is probed only
+    once no trigger is left, so that the probe never makes the cron worker
+    skip a due run."""
+    if sql(db, "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s", [cron_id]):
+        return False
+    return bool(
+        sql(
+            db,
+            "SELECT 1 FROM ir_cron WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
+            [cron_id],
+        )
+    )
+
+
+def cron_runs(db, cron_id):
+    ((runs,),) = sql(
+        db, "SELECT count(*) FROM ir_cron_progress WHERE cron_id = %s", [cron_id]
+    )
+    return runs
 
 
 def main():
     parser = arguments(
         __doc__,
         "bench_wake",
-        zero_ok=("pause",),
+        least={"pause": 0, "deliveries": 2},
         port=8996,
         deliveries=2000,
         burst=40,
@@ -107,23 +137,36 @@ def main():
     args = parser.parse_args()
     machine = machine_rows()  # before the run loads the machine
 
-    jobs = bursts(args.deliveries, args.burst, args.pause, args.seed)
+    jobs = bursts(args.deliveries - 1, args.burst, args.pause, args.seed)
+    last = delivery(args.deliveries - 1)
+
+    def post(body):
+        return deliver(args.port, "POST", path, body, demo_headers(SECRET, body))
 
     def post_burst(_worker, job):
         bodies, pause = job
-        answers = [
-            deliver(args.port, "POST", path, body, demo_headers(SECRET, body))
-            for body in bodies
-        ]
+        answers = [post(body) for body in bodies]
         time.sleep(pause)
         return answers
+
+    def settle(account_id, cron_id):
+        """Seconds until the events are processed, and whether the cron
+        then fell asleep, each within ``--settle`` seconds."""
+        processed = wait_until(lambda: all_processed(args.db, account_id), args.settle)
+        slept = processed is not None and (
+            wait_until(lambda: asleep(args.db, cron_id), args.settle) is not None
+        )
+        return processed, slept
 
     with throwaway_database(args.db, args.keep):
         account_id, path = demo_webhook(args.db, SECRET)
         cron_id = only_deliveries_wake_the_processing(args.db)
         with serving(args.db, args.port, cron_workers=1) as log_path:
             answered, elapsed = run_load(post_burst, 2, jobs=jobs)
-            settled = wait_until_processed(args.db, account_id, args.settle)
+            settled, slept = settle(account_id, cron_id)
+            runs_before = cron_runs(args.db, cron_id)
+            last_answer = post(last)
+            last_settled, _slept = settle(account_id, cron_id)
             tracebacks = server_tracebacks(log_path)
         ((stored, distinct, done),) = sql(
             args.db,
@@ -132,15 +175,15 @@ def main():
             "FROM social_event WHERE account_id = %s",
             [account_id],
         )
-        ((runs,),) = sql(
-            args.db,
-            "SELECT count(*) FROM ir_cron_progress WHERE cron_id = %s",
-            [cron_id],
-        )
+        runs = cron_runs(args.db, cron_id)
 
-    answers = [answer for burst in answered for answer in burst]
+    answers = [answer for burst in answered for answer in burst] + [last_answer]
     refused = sum(status != 200 for status, *_rest in answers)
     errors = sum(len(errors) for *_rest, errors in answers)
+
+    def seconds(value):
+        return "never" if value is None else f"{value:.1f}"
+
     violations = [
         label
         for label, bad in [
@@ -149,9 +192,17 @@ def main():
             (f"{stored - distinct} events stored twice", stored != distinct),
             (
                 f"{stored - done} events left unprocessed after {args.settle:.0f} s",
-                settled is None or done != stored,
+                settled is None or last_settled is None or done != stored,
             ),
-            ("a single cron run: nothing was woken twice", runs < 2),
+            (
+                f"the cron still running or triggered {args.settle:.0f} s after "
+                "the bursts' events were processed",
+                settled is not None and not slept,
+            ),
+            (
+                "the last delivery, sent with the cron asleep, woke no run",
+                slept and runs == runs_before,
+            ),
             (f"{tracebacks} tracebacks in the server log", tracebacks),
         ]
         if bad
@@ -164,17 +215,19 @@ def main():
             ("client", "2 threads over HTTP, bursts with pauses"),
             (
                 "deliveries",
-                f"{len(answers)} in {len(jobs)} bursts of 1-{args.burst}, "
-                f"pauses up to {args.pause} s, in {elapsed:.1f} s (seed {args.seed})",
+                f"{len(answers) - 1} in {len(jobs)} bursts of 1-{args.burst}, "
+                f"pauses up to {args.pause} s, in {elapsed:.1f} s, then 1 with "
+                f"the cron asleep (seed {args.seed})",
             ),
             ("acknowledged (200)", len(answers) - refused),
             ("events stored (SQL) / distinct", f"{stored} / {distinct}"),
             ("events processed (done)", done),
+            ("bursts' events all processed, seconds after the last", seconds(settled)),
+            ("the last delivery processed after (s)", seconds(last_settled)),
             (
-                "all processed, seconds after the last delivery",
-                "never" if settled is None else f"{settled:.1f}",
+                "processing cron runs (all woken by deliveries): bursts, last",
+                f"{runs_before}, {runs - runs_before}",
             ),
-            ("processing cron runs (all woken by deliveries)", runs),
             ("connection errors (retried)", errors),
             ("tracebacks in the server log", tracebacks),
         ],

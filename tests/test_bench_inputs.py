@@ -2,6 +2,7 @@
 check nothing or fail for the wrong reason, before they touch a database:
 whoever runs them with inputs of their own gets a clear error."""
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,19 @@ def run(script, *options):
         ("reliability_crash.py", ["--events", "0"], "--events: 0 is not above 0"),
         ("reliability_crash.py", ["--kills", "-1"], "--kills: -1 is not 0 or more"),
         ("reliability_two_servers.py", ["--stride", "0"], "--stride: 0 is not above 0"),
+        # Fewer events than three batches can leave one process nothing.
+        (
+            "reliability_two_servers.py",
+            ["--events", "599"],
+            "--events: 599 is not 600 or more",
+        ),
         ("reliability_wake.py", ["--settle", "0"], "--settle: 0 is not above 0"),
+        # The last delivery is the one sent to the asleep cron.
+        (
+            "reliability_wake.py",
+            ["--deliveries", "1"],
+            "--deliveries: 1 is not 2 or more",
+        ),
         ("bench_webhook.py", ["--seconds", "-60"], "--seconds: -60 is not above 0"),
         ("bench_webhook.py", ["--seconds", "nan"], "--seconds: nan is not a finite"),
         ("bench_ingestion.py", ["--events", "0"], "--events: 0 is not above 0"),
@@ -56,3 +69,22 @@ def test_flood_refuses_a_body_limit_that_valid_deliveries_exceed():
     result = run(FLOOD, "--deliveries", "50", "--max-bytes", "300")
     assert result.returncode == 2
     assert "--max-bytes 300 would refuse valid deliveries" in result.stderr
+
+
+def constant(path, name):
+    """The value a module assigns to ``name``, read without importing it."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and [
+            target.id for target in node.targets if isinstance(target, ast.Name)
+        ] == [name]:
+            return ast.literal_eval(node.value)
+    raise LookupError(name)
+
+
+def test_scripts_know_the_processing_batch_size():
+    """The two-processor script's least number of events is counted in the
+    processing's batches, which it can't import before checking its options."""
+    models = BENCH.parent / "social_helpdesk" / "models"
+    assert constant(BENCH / "common.py", "PROCESSING_BATCH") == constant(
+        models / "social_event.py", "BATCH_SIZE"
+    )
