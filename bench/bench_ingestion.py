@@ -28,6 +28,7 @@ from email.utils import formatdate
 
 from common import (
     arguments,
+    bounded,
     demo_item,
     machine_rows,
     print_table,
@@ -159,7 +160,10 @@ def main():
         __doc__, "bench_ingest", least={"warmup": 0}, events=10000, warmup=50, rounds=10
     )
     parser.add_argument(
-        "--profile", type=int, default=0, help="cProfile this many more events"
+        "--profile",
+        type=bounded(int, minimum=0),
+        default=0,
+        help="cProfile this many more events",
     )
     args = parser.parse_args()
     machine = machine_rows()  # before the run loads the machine

@@ -22,7 +22,7 @@ if "social_helpdesk" not in sys.modules:  # import without Odoo (as tests do)
     package.__path__ = [str(ADDON_DIR)]
     sys.modules["social_helpdesk"] = package
 
-from common import machine_rows, print_table  # noqa: E402
+from common import bounded, machine_rows, print_table  # noqa: E402
 
 from social_helpdesk.rules.engine import (  # noqa: E402
     Lexicon,
@@ -181,9 +181,9 @@ def build_messages(count, rng):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rules", type=int, default=200)
-    parser.add_argument("--messages", type=int, default=10000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rules", type=bounded(int), default=200)
+    parser.add_argument("--messages", type=bounded(int), default=10000)
+    parser.add_argument("--repeat", type=bounded(int), default=3)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     rng = random.Random(args.seed)

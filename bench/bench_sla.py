@@ -26,7 +26,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from common import ADDONS_PATH, ODOO_ROOT, machine_rows, print_table
+from common import ADDONS_PATH, ODOO_ROOT, bounded, machine_rows, print_table
 
 CHANNELS = ("x", "facebook", "messenger", "instagram", "email", "web", "phone")
 POLICIES = {
@@ -48,7 +48,7 @@ def parse_args():
     parser.add_argument("--odoo-root", default=ODOO_ROOT, help="(%(default)s)")
     parser.add_argument("--addons-path", default=ADDONS_PATH, help="(%(default)s)")
     parser.add_argument("--db", help="reuse this database (rolled back)")
-    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--tickets", type=bounded(int), default=100_000)
     return parser.parse_args()
 
 
