@@ -4,8 +4,8 @@ wrapped as Odoo wraps a request's (``DISCARD ALL``, which Odoo's connection
 pool runs on every connection it lends, so that every statement is planned
 anew; then ``BEGIN ISOLATION LEVEL REPEATABLE READ`` ... ``COMMIT``).
 
-The store statement is the addon's own (``STORE_EVENTS`` with one demo event,
-rendered by ``social.event``), on an armed wake: what a delivery runs while
+The store statement is the addon's own (``store_events_query`` of one demo
+event, from ``social_event``), on an armed wake: what a delivery runs while
 the processing keeps up. The floor inserts the same body in a plain table.
 Reported: milliseconds a transaction of each, and the store's extra cost.
 
@@ -13,6 +13,7 @@ Reported: milliseconds a transaction of each, and the store's extra cost.
         [--clients 2] [--rounds 3]
 """
 
+import json
 import re
 import shutil
 import subprocess
@@ -38,22 +39,15 @@ def statements(db, account_id, body):
     """The floor's insert and the addon's store statement for one demo event
     with this ``body``, as SQL text, the event id left to pgbench."""
     from odoo.modules.registry import Registry
-    from odoo.tools import SQL
 
     # Odoo is configured by now (demo_webhook): the registry of ``db`` only.
     with Registry(db).cursor() as cr:
         # Importable once the registry has set the addons path up.
+        from odoo.addons.social_helpdesk.adapters.base import InboundEvent
         from odoo.addons.social_helpdesk.models import social_event
 
-        row = SQL(social_event.STORE_ROW, account_id, UNIQUE, body, True, None, None)
-        store = SQL(
-            social_event.STORE_EVENTS,
-            rows=row,
-            lock=social_event.WAKE_LOCK[0],
-            lock_id=social_event.WAKE_LOCK[1],
-            sequence=social_event.WAKE_SEQUENCE,
-            armed_seconds=social_event.WAKE_ARMED_SECONDS,
-        )
+        event = InboundEvent(event_id=UNIQUE, payload=json.loads(body))
+        store = social_event.store_events_query(account_id, [event], True, None)
         floor = cr.mogrify(
             "INSERT INTO bench_durable_floor (body) VALUES (%s)", [body.encode()]
         )

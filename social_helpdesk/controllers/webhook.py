@@ -26,8 +26,6 @@ from ..models.social_account import ADAPTERS
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-
 
 class SocialWebhookController(http.Controller):
     @http.route(
@@ -42,21 +40,20 @@ class SocialWebhookController(http.Controller):
         save_session=False,
     )
     def webhook(self, network, token, **_query):
-        account, adapter = self._find_account(network, token)
-        if request.httprequest.method == "GET":
-            return self._handshake(adapter)
-        return self._receive(account, adapter)
-
-    def _find_account(self, network, token):
-        """The account of the URL and its adapter, from a cache: no query."""
         if not request.db or network not in ADAPTERS:
             raise NotFound()
-        Account = request.env["social.account"].sudo()
-        target = Account._webhook_targets(network).get(token)
+        # One superuser environment serves the whole delivery.
+        env = request.env(su=True)
+        endpoint = env["social.account"]._webhook_endpoint(network)
+        target = endpoint.targets.get(token)
         if not target:
             raise NotFound()
         account_id, settings = target
-        return Account.browse(account_id), ADAPTERS[network](dict(settings))
+        adapter = ADAPTERS[network](dict(settings))
+        if request.httprequest.method == "GET":
+            return self._handshake(adapter)
+        account = env["social.account"].browse(account_id)
+        return self._receive(account, adapter, endpoint.max_body_bytes)
 
     def _handshake(self, adapter):
         try:
@@ -65,12 +62,7 @@ class SocialWebhookController(http.Controller):
             return self._reply(403, str(exc))
         return request.make_response(body, [("Content-Type", content_type)])
 
-    def _receive(self, account, adapter):
-        limit = int(
-            request.env["ir.config_parameter"]
-            .sudo()
-            .get_param("social_helpdesk.webhook_max_bytes", DEFAULT_MAX_BODY_BYTES)
-        )
+    def _receive(self, account, adapter, limit):
         # A declared length bounds what is read; the networks always send one.
         length = request.httprequest.content_length
         if length is None:
@@ -90,10 +82,8 @@ class SocialWebhookController(http.Controller):
         except MalformedPayload as exc:
             return self._reply(400, str(exc))
         try:
-            stored = (
-                request.env["social.event"]
-                .sudo()
-                ._store(account, events, via_webhook=True)
+            stored = account.env["social.event"]._store(
+                account, events, via_webhook=True
             )
         except ForeignKeyViolation:
             # Deleted while this worker's cache still knew its URL.

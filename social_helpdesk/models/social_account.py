@@ -3,6 +3,7 @@
 import logging
 import secrets
 from datetime import timedelta, timezone
+from typing import NamedTuple
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
@@ -17,6 +18,7 @@ _logger = logging.getLogger(__name__)
 ADAPTERS = {"x": XAdapter, "meta": MetaAdapter, "demo": DemoAdapter}
 METERED_NETWORKS = ("x",)
 DEFAULT_API_TIMEOUT_SECONDS = 15
+DEFAULT_WEBHOOK_MAX_BYTES = 1024 * 1024
 MAX_POLL_BACKOFF_MINUTES = 60
 
 
@@ -58,8 +60,15 @@ def _adapter_settings(network):
     return {**ADAPTER_FIELDS[None], **ADAPTER_FIELDS[network]}
 
 
+class WebhookEndpoint(NamedTuple):
+    """What a webhook delivery of one network needs before it is stored."""
+
+    max_body_bytes: int
+    targets: dict  # {webhook token: (account id, adapter settings)}
+
+
 def _webhook_target_fields():
-    """The fields :meth:`SocialAccount._webhook_targets` is cached from."""
+    """The fields :meth:`SocialAccount._webhook_endpoint` is cached from."""
     return {"active", "network", "webhook_token"}.union(
         *(settings.values() for settings in ADAPTER_FIELDS.values())
     )
@@ -278,20 +287,28 @@ class SocialAccount(models.Model):
 
     @api.model
     @tools.ormcache("network")
-    def _webhook_targets(self, network):
-        """``{webhook token: (account id, adapter settings)}`` of the active
-        accounts of ``network``, cached in every worker until one of those
-        fields changes (Odoo signals cache clears through the database): a
-        webhook delivery runs no lookup query. Read-only: copy the settings
-        before use."""
+    def _webhook_endpoint(self, network):
+        """The body limit and the active accounts of ``network``'s webhook,
+        cached in every worker until an account's field above or a system
+        parameter changes (both clear Odoo's cache, which it signals to every
+        worker through the database): a delivery runs no lookup query and one
+        cache lookup. Read-only: copy the settings before use."""
         accounts = self.sudo().search_fetch(
             [("network", "=", network), ("webhook_token", "!=", False)],
             ["webhook_token", *self._adapter_field_names(network)],
         )
-        return {
-            account.webhook_token: (account.id, account._adapter_config())
-            for account in accounts
-        }
+        max_body_bytes = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("social_helpdesk.webhook_max_bytes", DEFAULT_WEBHOOK_MAX_BYTES)
+        )
+        return WebhookEndpoint(
+            int(max_body_bytes),
+            {
+                account.webhook_token: (account.id, account._adapter_config())
+                for account in accounts
+            },
+        )
 
     @api.depends("network")
     def _compute_is_demo(self):

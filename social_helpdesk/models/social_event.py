@@ -33,27 +33,34 @@ WAKE_ARMED_SECONDS = 60
 WAKE_LOCK = (0x534F43, 1)
 
 # A webhook delivery's one statement: store the events (duplicates dropped by
-# the unique key, a deleted account refused by the foreign key) and read the
-# wake flag. Odoo's pool discards a connection's query plans each time it
-# lends it, so every statement is planned anew: this one reads no other table
-# (see BENCHMARKS.md).
-STORE_EVENTS = """
-WITH stored AS (
-    INSERT INTO social_event (account_id, external_id, payload, via_webhook,
-        create_uid, write_uid, state, attempts, received_date, create_date,
-        write_date)
-    VALUES %(rows)s
-    ON CONFLICT (account_id, external_id) DO NOTHING
-    RETURNING 1
-), held AS MATERIALIZED (
-    SELECT pg_advisory_xact_lock_shared(%(lock)s, %(lock_id)s)
-)
-SELECT (SELECT count(*) FROM stored),
-       COALESCE((SELECT pg_sequence_last_value(%(sequence)s::regclass) FROM held)
-                > extract(epoch FROM NOW()) - %(armed_seconds)s, false)
-"""
-STORE_ROW = """(%s, %s, %s, %s, %s, %s, 'new', 0, NOW() AT TIME ZONE 'UTC',
+# the unique key, a deleted account refused by the foreign key) and, once an
+# event is new, take the wake lock and read the wake flag, returned with each
+# new event. Odoo's pool discards a connection's query plans each time it
+# lends it, so every statement is planned anew: this one is a plain INSERT,
+# its text built from constants only (see BENCHMARKS.md).
+STORE_EVENTS_HEAD = """INSERT INTO social_event (account_id, external_id, payload,
+    via_webhook, create_uid, write_uid, state, attempts, received_date,
+    create_date, write_date) VALUES """
+STORE_EVENT_ROW = """(%s, %s, %s, %s, %s, %s, 'new', 0, NOW() AT TIME ZONE 'UTC',
     NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC')"""
+STORE_EVENTS_TAIL = f"""
+ON CONFLICT (account_id, external_id) DO NOTHING
+RETURNING (
+    SELECT pg_sequence_last_value('{WAKE_SEQUENCE}'::regclass)
+           > extract(epoch FROM NOW()) - {WAKE_ARMED_SECONDS}
+    FROM (SELECT pg_advisory_xact_lock_shared({WAKE_LOCK[0]}, {WAKE_LOCK[1]})) AS held
+)"""
+
+
+def store_events_query(account_id, events, via_webhook, uid):
+    """The store statement for ``events`` (adapter InboundEvents) of one
+    account: a row of the wake flag comes back for each new event."""
+    params = []
+    for event in events:
+        payload = jsonb_text(event.payload)
+        params += (account_id, event.event_id, payload, via_webhook, uid, uid)
+    rows = ", ".join([STORE_EVENT_ROW] * len(events))
+    return SQL(STORE_EVENTS_HEAD + rows + STORE_EVENTS_TAIL, *params)
 
 
 class SocialEvent(models.Model):
@@ -144,42 +151,25 @@ class SocialEvent(models.Model):
         """Insert ``events`` (adapter InboundEvents) for ``account`` and wake
         the processing cron unless its wake is armed: one query, all that a
         webhook delivery runs while the processing keeps up (see
-        ``STORE_EVENTS``). Returns the number of new rows. For an account
+        ``store_events_query``). Returns the number of new rows. For an account
         deleted meanwhile, the foreign key refuses the events: this raises
         ForeignKeyViolation, and the transaction is aborted."""
         if not events:
             return 0
-        uid = self.env.uid
-        rows = SQL(", ").join(
-            SQL(
-                STORE_ROW,
-                account.id,
-                event.event_id,
-                jsonb_text(event.payload),
-                via_webhook,
-                uid,
-                uid,
-            )
-            for event in events
-        )
         self.env.cr.execute(
-            SQL(
-                STORE_EVENTS,
-                rows=rows,
-                lock=WAKE_LOCK[0],
-                lock_id=WAKE_LOCK[1],
-                sequence=WAKE_SEQUENCE,
-                armed_seconds=WAKE_ARMED_SECONDS,
-            ),
+            store_events_query(account.id, events, via_webhook, self.env.uid),
             log_exceptions=False,  # its caller reports what fails
         )
-        stored, armed = self.env.cr.fetchone()
+        # The wake is armed when its flag is true (NULL before the sequence's
+        # first value); a delivery of duplicates only needs no wake.
+        armed_flags = self.env.cr.fetchall()
+        # Computed from the event store, never written: nothing to flush.
         account.invalidate_recordset(
-            ["last_event_date", "last_webhook_date", "is_silent"]
+            ["last_event_date", "last_webhook_date", "is_silent"], flush=False
         )
-        if stored and not armed:
+        if armed_flags and not armed_flags[0][0]:
             self._trigger_processing()
-        return stored
+        return len(armed_flags)
 
     @api.model
     def _trigger_processing(self):

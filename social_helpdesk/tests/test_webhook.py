@@ -118,7 +118,9 @@ class TestWebhook(HttpCase):
         self.env.cr.execute("DELETE FROM social_account WHERE id = %s", [account_id])
         response = self.post(raw, signature=signature)
         self.assertEqual(response.status_code, 404)
-        self.assertIn(token, self.env["social.account"]._webhook_targets("demo"))
+        self.assertIn(
+            token, self.env["social.account"]._webhook_endpoint("demo").targets
+        )
         self.env.cr.execute(
             "SELECT count(*) FROM social_event WHERE account_id = %s", [account_id]
         )
