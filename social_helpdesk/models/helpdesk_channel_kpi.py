@@ -5,7 +5,8 @@ from odoo.tools import SQL
 
 
 class HelpdeskChannelKpi(models.Model):
-    """The managers' dashboard: one tile per channel, every channel alike."""
+    """The managers' dashboard: one tile per channel and company, every
+    channel alike; a company sees its own tickets only."""
 
     _name = "helpdesk.channel.kpi"
     _description = "Helpdesk channel dashboard"
@@ -13,6 +14,7 @@ class HelpdeskChannelKpi(models.Model):
     _order = "sequence, id"
 
     channel_id = fields.Many2one("helpdesk.ticket.channel", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     name = fields.Char(related="channel_id.name")
     sequence = fields.Integer(readonly=True)
     is_social = fields.Boolean(readonly=True)
@@ -34,7 +36,8 @@ class HelpdeskChannelKpi(models.Model):
     def _table_query(self):
         return SQL(
             """
-            SELECT c.id AS id, c.id AS channel_id, c.sequence, c.is_social,
+            SELECT ROW_NUMBER() OVER (ORDER BY c.id, co.id) AS id,
+                   c.id AS channel_id, co.id AS company_id, c.sequence, c.is_social,
                    COUNT(t.id) FILTER (WHERE NOT COALESCE(s.closed, FALSE))
                        AS open_count,
                    COUNT(t.id) FILTER (WHERE NOT COALESCE(s.closed, FALSE)
@@ -56,15 +59,17 @@ class HelpdeskChannelKpi(models.Model):
                        WHERE t.sla_first_response_result IN ('met', 'breached')
                    ) AS sla_measured_count
             FROM helpdesk_ticket_channel c
+            JOIN res_company co
+              ON co.active AND (c.company_id IS NULL OR c.company_id = co.id)
             CROSS JOIN (SELECT NOW() AT TIME ZONE 'UTC' AS now) clock
             LEFT JOIN helpdesk_ticket t
-                   ON t.channel_id = c.id AND t.active
+                   ON t.channel_id = c.id AND t.company_id = co.id AND t.active
                   AND (t.create_date >= clock.now - interval '30 days'
                        OR t.stage_id IN (SELECT id FROM helpdesk_ticket_stage
                                          WHERE NOT closed))
             LEFT JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
             WHERE c.active
-            GROUP BY c.id, c.sequence, c.is_social
+            GROUP BY c.id, co.id, c.sequence, c.is_social
             """
         )
 
@@ -75,7 +80,11 @@ class HelpdeskChannelKpi(models.Model):
         )
         action.update(
             name=f"{self.channel_id.name}: {name}",
-            domain=[("channel_id", "=", self.channel_id.id), *extra_domain],
+            domain=[
+                ("channel_id", "=", self.channel_id.id),
+                ("company_id", "=", self.company_id.id),
+                *extra_domain,
+            ],
             context={"search_default_open": 1},
             view_mode="list,form,kanban",
             views=[(False, "list"), (False, "form"), (False, "kanban")],

@@ -7,5 +7,8 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     social_identity_ids = fields.One2many(
-        "social.identity", "partner_id", string="Social identities"
+        "social.identity",
+        "partner_id",
+        string="Social identities",
+        groups="helpdesk_mgmt.group_helpdesk_user_own",
     )

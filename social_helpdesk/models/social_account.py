@@ -6,12 +6,13 @@ from datetime import timedelta, timezone
 from typing import NamedTuple
 
 from odoo import _, api, fields, models, tools
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..adapters.base import AdapterError, AuthError, RateLimited
 from ..adapters.demo import DemoAdapter
 from ..adapters.meta import MetaAdapter
 from ..adapters.x import XAdapter
+from .access import ADMIN, MANAGER, require_group
 
 _logger = logging.getLogger(__name__)
 
@@ -56,6 +57,21 @@ ADAPTER_FIELDS = {
 }
 
 
+# What only administrators change on an account: where it belongs and what
+# identifies it on the network (webhook entries are filed by these ids).
+ADMIN_ONLY_FIELDS = {
+    "company_id",
+    "network",
+    "state",
+    "x_user_id",
+    "x_username",
+    "meta_page_id",
+    "meta_instagram_account_id",
+    "meta_graph_version",
+    "webhook_token",
+}
+
+
 def _adapter_settings(network):
     return {**ADAPTER_FIELDS[None], **ADAPTER_FIELDS[network]}
 
@@ -79,6 +95,7 @@ class SocialAccount(models.Model):
     _description = "Social Account"
     _inherit = ["mail.thread"]
     _order = "sequence, name, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)
@@ -99,11 +116,13 @@ class SocialAccount(models.Model):
     team_id = fields.Many2one(
         "helpdesk.ticket.team",
         tracking=True,
+        check_company=True,
         help="Helpdesk team that new tickets from this account go to.",
     )
     channel_id = fields.Many2one(
         "helpdesk.ticket.channel",
         string="Default channel",
+        check_company=True,
         help="Channel for messages whose network channel has no helpdesk channel. "
         "Meta accounts otherwise file Facebook, Messenger and Instagram messages "
         "under their own channels.",
@@ -277,6 +296,7 @@ class SocialAccount(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_manager_write(vals)
         if vals.keys() & _webhook_target_fields():
             self.env.registry.clear_cache()
         return super().write(vals)
@@ -284,6 +304,26 @@ class SocialAccount(models.Model):
     def unlink(self):
         self.env.registry.clear_cache()
         return super().unlink()
+
+    @api.model
+    def _check_manager_write(self, vals):
+        """Helpdesk managers tune an account (team, polling, windows); its
+        company, network identity and state are the administrators'."""
+        if self.env.su or self.env.user.has_group(ADMIN):
+            return
+        locked = sorted(
+            name
+            for name, field in self._fields.items()
+            if name in vals
+            and (name in ADMIN_ONLY_FIELDS or (field.readonly and not field.compute))
+        )
+        if locked:
+            raise AccessError(
+                _(
+                    "Only administrators may change these account fields: %s",
+                    ", ".join(locked),
+                )
+            )
 
     @api.model
     @tools.ormcache("network")
@@ -464,12 +504,14 @@ class SocialAccount(models.Model):
     # ------------------------------------------------------------------
     def action_rotate_webhook_token(self):
         """Invalidate the current webhook URL, e.g. after it leaked."""
+        require_group(self.env, ADMIN, _("rotate a webhook URL"))
         for account in self:
             account.sudo().webhook_token = secrets.token_urlsafe(32)
             account.message_post(body=_("The webhook URL was rotated."))
 
     def action_test_connection(self):
         self.ensure_one()
+        require_group(self.env, ADMIN, _("test an account's credentials"))
         try:
             _info, description = self._connect()
         except AdapterError as exc:
@@ -527,6 +569,7 @@ class SocialAccount(models.Model):
     def action_meta_subscribe(self):
         """Subscribe the app to the page's feed and messages webhooks."""
         self.ensure_one()
+        require_group(self.env, ADMIN, _("subscribe an account's webhooks"))
         try:
             self._get_adapter().subscribe_app()
         except AdapterError as exc:
@@ -534,8 +577,13 @@ class SocialAccount(models.Model):
         return self.action_test_connection()
 
     def action_sync_now(self):
-        self._poll()
-        self.env["social.event"]._trigger_processing()
+        """Poll at once. It spends the network's rate limits (and, on X,
+        billed reads): helpdesk managers of the account's company only."""
+        require_group(self.env, MANAGER, _("poll an account on demand"))
+        self.check_access("write")
+        self.sudo()._poll()
+        self.env["social.event"].sudo()._trigger_processing()
+        return True
 
     def action_view_events(self):
         self.ensure_one()
@@ -820,10 +868,12 @@ class SocialAccount(models.Model):
 
     def action_open_setup(self):
         self.ensure_one()
+        require_group(self.env, ADMIN, _("set up an account"))
         return self.env["social.account.setup.wizard"].action_open(self.id)
 
     def action_retry_error_events(self):
         """Queue this account's failed events again."""
+        require_group(self.env, ADMIN, _("retry an account's events"))
         self.env["social.event"].search(
             [("account_id", "in", self.ids), ("state", "=", "error")]
         ).action_retry()
@@ -831,6 +881,7 @@ class SocialAccount(models.Model):
     def action_backfill(self):
         """Ask how many days to import (and, for X, confirm the cost)."""
         self.ensure_one()
+        require_group(self.env, ADMIN, _("import an account's history"))
         return {
             "type": "ir.actions.act_window",
             "res_model": "social.account.backfill.wizard",

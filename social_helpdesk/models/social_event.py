@@ -10,6 +10,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL, mute_logger
 
 from ..adapters.base import AdapterError, jsonb_text
+from .access import ADMIN, require_group
 from .social_identity import identity_network
 
 _logger = logging.getLogger(__name__)
@@ -400,6 +401,7 @@ class SocialEvent(models.Model):
 
     def action_retry(self):
         """Put events back in the queue (admins, after fixing the cause)."""
+        require_group(self.env, ADMIN, _("retry inbound events"))
         self.write(
             {"state": "new", "attempts": 0, "next_attempt_date": False, "error": False}
         )

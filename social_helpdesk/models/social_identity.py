@@ -1,7 +1,12 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from markupsafe import Markup
+
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
+
+from .access import ALL_TICKETS, MANAGER, require_group
 
 IDENTITY_NETWORKS = [("x", "X"), ("facebook", "Facebook"), ("instagram", "Instagram")]
 # Messenger ids are scoped to the Facebook page, like its comment authors'.
@@ -34,8 +39,10 @@ class SocialIdentity(models.Model):
     profile_url = fields.Char("Profile URL")
     followers_count = fields.Integer()
     blocked = fields.Boolean(
+        readonly=True,
         help="Messages from a blocked identity are stored as ignored and open no "
-        "ticket."
+        "ticket. Helpdesk managers block and unblock; the contact's chatter "
+        "keeps a trace.",
     )
 
     _sql_constraints = [
@@ -56,6 +63,94 @@ class SocialIdentity(models.Model):
                 else identity.display_label or identity.external_id
             )
             identity.display_name = f"{networks.get(identity.network, '')} {label}"
+
+    def write(self, vals):
+        """Blocking and relinking are decisions on a customer that stop or
+        move their conversations: they need a stated group and authority
+        over every company the customer writes to, and leave a trace on the
+        contact."""
+        blocking = "blocked" in vals and self.filtered(
+            lambda identity: identity.blocked != bool(vals["blocked"])
+        )
+        relinking = "partner_id" in vals and self.filtered(
+            lambda identity: identity.partner_id.id != vals["partner_id"]
+        )
+        if blocking:
+            require_group(self.env, MANAGER, self.env._("block or unblock customers"))
+            blocking._check_companies_covered()
+        if relinking:
+            require_group(
+                self.env, ALL_TICKETS, self.env._("link a customer to another contact")
+            )
+            relinking._check_companies_covered()
+            relinking._check_partner_fits(
+                self.env["res.partner"].browse(vals["partner_id"])
+            )
+        previous = {identity: identity.partner_id for identity in relinking or ()}
+        result = super().write(vals)
+        for identity in blocking or ():
+            identity._trace(
+                self.env._("%s was blocked: their messages open no ticket.")
+                if identity.blocked
+                else self.env._("%s was unblocked: their messages open tickets again.")
+            )
+        for identity, partner in previous.items():
+            note = self.env._("%s was linked to another contact.")
+            identity._trace(note, partner=partner)
+            identity._trace(self.env._("%s was linked to this contact."))
+        return result
+
+    def action_block(self):
+        return self.write({"blocked": True})
+
+    def action_unblock(self):
+        return self.write({"blocked": False})
+
+    def _check_companies_covered(self):
+        """The user works for every company these identities wrote to: a
+        customer's identity is shared by all companies, so one company's
+        decision must not silence or move another's customer."""
+        if self.env.su:
+            return
+        companies = (
+            self.env["social.message"]
+            .sudo()
+            .search([("identity_id", "in", self.ids)])
+            .company_id
+        )
+        if companies - self.env.user.company_ids:
+            raise AccessError(
+                self.env._(
+                    "This customer also writes to companies you do not work for; "
+                    "an administrator of all of them can do this."
+                )
+            )
+
+    def _check_partner_fits(self, partner):
+        """A contact of one company only takes identities of that company."""
+        companies = (
+            self.env["social.message"]
+            .sudo()
+            .search([("identity_id", "in", self.ids)])
+            .company_id
+        )
+        if partner.company_id and companies - partner.company_id:
+            raise UserError(
+                self.env._(
+                    "%(contact)s belongs to %(company)s, but this customer also "
+                    "writes to other companies: choose a contact shared by all.",
+                    contact=partner.display_name,
+                    company=partner.company_id.name,
+                )
+            )
+
+    def _trace(self, template, partner=None):
+        """A note on the contact's chatter, by the user who acted."""
+        (partner or self.partner_id).sudo().message_post(
+            body=Markup("<p>%s</p>") % (template % self.display_name),
+            author_id=self.env.user.partner_id.id,
+            subtype_xmlid="mail.mt_note",
+        )
 
     @api.model
     def _find_or_create(self, authors):

@@ -18,6 +18,7 @@ from ..adapters.base import (
     ReplyNotAllowed,
     TransientError,
 )
+from .access import AGENT, require_group
 from .social_message import CHANNEL_LABELS
 
 _logger = logging.getLogger(__name__)
@@ -86,12 +87,17 @@ class SocialReply(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _queue(self, target, kind, text, automatic=False):
-        """Check the reply against the network's rules, then queue it and
-        show it in the ticket. Refusals are UserErrors with the reason.
+        """Check the reply against the caller's rights and the network's
+        rules, then queue it and show it in the ticket. Refusals are
+        UserErrors (AccessErrors for rights) with the reason. Users never
+        create or write replies themselves: this is the only way in.
         ``automatic``: a rule's acknowledgement, sent by no agent."""
-        self._check_can_send(target, kind, text, automatic=automatic)
+        if not automatic:
+            self._check_agent_may_answer(target)
+        self._check_sendable(target, kind, text)
+        self._check_rate_limit(target.account_id)
         ticket = target.ticket_id
-        reply = self.create(
+        reply = self.sudo().create(
             {
                 "ticket_id": ticket.id,
                 "account_id": target.account_id.id,
@@ -107,31 +113,45 @@ class SocialReply(models.Model):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )
-        return reply
+        return reply.with_env(self.env)
 
     @api.model
-    def _check_can_send(self, target, kind, text, automatic=False):
-        if not automatic and not self.env.user.has_group(
-            "helpdesk_mgmt.group_helpdesk_user_own"
-        ):
-            raise UserError(self.env._("Only helpdesk users can answer customers."))
+    def _check_agent_may_answer(self, target):
+        """The agent works on the ticket (may write it), and the message
+        answered is one of the ticket's own, on the ticket's own account."""
+        require_group(self.env, AGENT, self.env._("answer customers"))
+        ticket = target.ticket_id
+        if not ticket:
+            raise UserError(self.env._("This message has no ticket to answer from."))
+        target.check_access("read")
+        ticket.check_access("write")
+
+    @api.model
+    def _check_sendable(self, target, kind, text, reply=None):
+        """The network's and the account's rules, checked when a reply is
+        queued and again when it is sent: the account is connected, is the
+        ticket's own and in its company, the text fits, and the platform's
+        window is open. ``reply``: the reply being sent (not counted as an
+        earlier private reply)."""
         account = target.account_id
-        if account.state == "error" or not account.active:
+        ticket = target.ticket_id
+        if account.state != "connected" or not account.active:
             raise UserError(
                 self.env._(
-                    "The account %(account)s is disconnected: %(reason)s",
+                    "The account %(account)s is not connected: %(reason)s",
                     account=account.name,
                     reason=account.last_error or self.env._("reconnect it first"),
                 )
             )
-        now = fields.Datetime.now()
-        if account.rate_limited_until and account.rate_limited_until > now:
+        if (
+            not ticket
+            or ticket.social_account_id != account
+            or ticket.company_id != account.company_id
+        ):
             raise UserError(
                 self.env._(
-                    "The network rate-limits %(account)s until %(until)s UTC; send "
-                    "the reply after that.",
+                    "The account %(account)s does not answer for this ticket.",
                     account=account.name,
-                    until=account.rate_limited_until,
                 )
             )
         text = (text or "").strip()
@@ -163,15 +183,16 @@ class SocialReply(models.Model):
         if (
             kind == PRIVATE
             and target.kind == PUBLIC
-            and self.search_count(
+            and target.channel_code in ("facebook", "instagram")
+            and self.sudo().search_count(
                 [
                     ("target_id", "=", target.id),
                     ("kind", "=", PRIVATE),
                     ("state", "!=", "failed"),
+                    ("id", "!=", reply.id if reply else False),
                 ],
                 limit=1,
             )
-            and target.channel_code in ("facebook", "instagram")
         ):
             raise UserError(
                 self.env._(
@@ -183,11 +204,27 @@ class SocialReply(models.Model):
             adapter.check_reply(
                 message,
                 kind,
-                now.replace(tzinfo=timezone.utc),
+                fields.Datetime.now().replace(tzinfo=timezone.utc),
                 last_customer_at=target._last_customer_date(),
             )
         except ReplyNotAllowed as exc:
             raise UserError(str(exc)) from exc
+
+    @api.model
+    def _check_rate_limit(self, account):
+        """Refused at once while the network rate-limits the account; a
+        queued reply waits for the limit instead (see ``_deliver``)."""
+        if account.rate_limited_until and account.rate_limited_until > (
+            fields.Datetime.now()
+        ):
+            raise UserError(
+                self.env._(
+                    "The network rate-limits %(account)s until %(until)s UTC; send "
+                    "the reply after that.",
+                    account=account.name,
+                    until=account.rate_limited_until,
+                )
+            )
 
     # ------------------------------------------------------------------
     # Delivery
@@ -239,8 +276,10 @@ class SocialReply(models.Model):
         return self.browse(row[0]) if row else self.browse()
 
     def _deliver(self):
-        """One attempt. A reply that may already be on the network (an earlier
-        timeout) is looked up there first."""
+        """One attempt. The account, ticket, length and window are checked
+        again (they may have changed since the reply was queued); a reply that
+        may already be on the network (an earlier timeout) is looked up there
+        before anything else is checked or sent."""
         self.ensure_one()
         adapter = self.account_id._get_adapter()
         message = self.target_id._to_adapter_message()
@@ -252,6 +291,7 @@ class SocialReply(models.Model):
                     message, self.idempotency_key, text=self.text, kind=self.kind
                 )
             if not sent:
+                self._check_sendable(self.target_id, self.kind, self.text, reply=self)
                 sent = adapter.send_reply(
                     message,
                     self.text,
@@ -259,6 +299,8 @@ class SocialReply(models.Model):
                     self.idempotency_key,
                     last_customer_at=self.target_id._last_customer_date(),
                 )
+        except UserError as exc:
+            self._fail(exc.args[0])
         except RateLimited as exc:
             self._retry_later(str(exc), at=exc.reset_at)
         except TransientError as exc:
@@ -300,12 +342,21 @@ class SocialReply(models.Model):
             self.ticket_id._set_first_response(now)
 
     def action_retry(self):
-        """Queue failed replies again (the Retry action of the ticket)."""
+        """Queue failed replies again (the Retry action of the ticket), for
+        an agent who may answer on their tickets, once they can be sent."""
         failed = self.filtered(lambda reply: reply.state == "failed")
-        failed.write({"state": "queued", "attempts": 0, "next_attempt_date": False})
         for reply in failed:
+            self._check_agent_may_answer(reply.target_id)
+            if reply.ticket_id != reply.target_id.ticket_id:
+                raise UserError(self.env._("This reply no longer has its ticket."))
+            self._check_sendable(reply.target_id, reply.kind, reply.text, reply=reply)
+        failed.sudo().write(
+            {"state": "queued", "attempts": 0, "next_attempt_date": False}
+        )
+        for reply in failed.sudo():
             reply._refresh_chatter()
-        self.env.ref("social_helpdesk.ir_cron_send_social_replies")._trigger()
+        self.env.ref("social_helpdesk.ir_cron_send_social_replies").sudo()._trigger()
+        return True
 
     # ------------------------------------------------------------------
     # Chatter
@@ -342,5 +393,8 @@ class SocialReply(models.Model):
         ) % (what, status)
 
     def _refresh_chatter(self):
+        """Show the reply's state in its own chatter message, and in no other."""
         for reply in self.filtered("mail_message_id"):
-            reply.mail_message_id.sudo().body = reply._chatter_body()
+            post = reply.mail_message_id.sudo()
+            if post.model == "helpdesk.ticket" and post.res_id == reply.ticket_id.id:
+                post.body = reply._chatter_body()

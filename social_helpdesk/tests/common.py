@@ -61,6 +61,7 @@ class SocialCase(TransactionCase):
             {
                 "name": "Test demo account",
                 "network": "demo",
+                "state": "connected",
                 "team_id": cls.team.id,
                 "demo_webhook_secret": "test-secret",
             }

@@ -38,7 +38,12 @@ class TestHostileContent(HttpCase):
             {"name": "Hostile team", "show_in_portal": True}
         )
         account = self.env["social.account"].create(
-            {"name": "Hostile demo", "network": "demo", "team_id": team.id}
+            {
+                "name": "Hostile demo",
+                "network": "demo",
+                "state": "connected",
+                "team_id": team.id,
+            }
         )
         # The opening post becomes the ticket's description and creation
         # message; the follow-up is a comment, which the portal chatter shows.

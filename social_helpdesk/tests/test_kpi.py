@@ -137,7 +137,7 @@ class TestKpi(TransactionCase):
 
     def test_helpdesk_user_sees_only_their_team(self):
         agent = new_test_user(
-            self.env, "kpi_agent", groups="helpdesk_mgmt.group_helpdesk_user"
+            self.env, "kpi_agent", groups="helpdesk_mgmt.group_helpdesk_user_team"
         )
         self.team.user_ids = [(4, agent.id)]
         visible = self.rows([], ["team_id"], ["__count"], user=agent)

@@ -29,6 +29,7 @@ class TestMetaConnector(HttpCase):
             {
                 "name": "Acme page",
                 "network": "meta",
+                "state": "connected",
                 "meta_page_id": fake.page_id,
                 "meta_page_access_token": fake.access_token,
                 "meta_app_secret": fake.app_secret,

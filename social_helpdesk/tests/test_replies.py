@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta, timezone
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from ..testing.fake_x import CREATE_POST, FakeXServer
@@ -90,7 +90,7 @@ class TestRepliesDemo(SocialCase):
             self.env["social.reply"].search([("target_id", "=", target.id)])
         )
         portal = new_test_user(self.env, "reply_portal", groups="base.group_portal")
-        with self.assertRaisesRegex(UserError, "Only helpdesk users"):
+        with self.assertRaisesRegex(AccessError, "not allowed to answer customers"):
             self.env["social.reply"].with_user(portal)._queue(target, "public", "hi")
 
     def test_canned_response_is_inserted(self):
@@ -176,7 +176,7 @@ class TestFirstResponse(SocialCase):
             ._queue(target, "public", "@u_60 hello")
         )
         self.assertFalse(target.ticket_id.first_response_date)
-        reply._deliver()
+        reply.sudo()._deliver()
         self.assertEqual(target.ticket_id.first_response_date, reply.sent_date)
 
 
@@ -198,6 +198,7 @@ class TestRepliesX(SocialCase):
             {
                 "name": "X",
                 "network": "x",
+                "state": "connected",
                 "team_id": self.team.id,
                 "x_user_id": BRAND_ID,
                 "x_username": "CafeBrand",

@@ -75,7 +75,11 @@ class TestCredentialsAccess(SocialCase):
         only (the event's company is its account's, not a copy)."""
         other = self.env["res.company"].create({"name": "Other social company"})
         elsewhere = self.account.copy(
-            {"name": "Other company's account", "company_id": other.id}
+            {
+                "name": "Other company's account",
+                "company_id": other.id,
+                "team_id": False,
+            }
         )
         self.store(demo_item("ours"))
         self.store(demo_item("theirs"), account=elsewhere)

@@ -12,7 +12,12 @@ class TestTours(HttpCase):
     def test_agent_answers_a_social_ticket(self):
         team = self.env["helpdesk.ticket.team"].create({"name": "Tour team"})
         account = self.env["social.account"].create(
-            {"name": "Tour demo", "network": "demo", "team_id": team.id}
+            {
+                "name": "Tour demo",
+                "network": "demo",
+                "state": "connected",
+                "team_id": team.id,
+            }
         )
         item = demo_item(
             "My espresso machine leaks", author="u-tour", handle="tour_customer"

@@ -32,6 +32,7 @@ class TestXConnector(HttpCase):
             {
                 "name": "Brand on X",
                 "network": "x",
+                "state": "connected",
                 "team_id": cls.team.id,
                 "x_api_key": "key",
                 "x_api_secret": API_SECRET,

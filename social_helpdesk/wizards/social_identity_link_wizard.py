@@ -2,6 +2,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import fields, models
 
+from ..models.access import ALL_TICKETS, require_group
+
 
 class SocialIdentityLinkWizard(models.TransientModel):
     """Attach a social identity to an existing contact, e.g. the customer who
@@ -20,15 +22,27 @@ class SocialIdentityLinkWizard(models.TransientModel):
     )
 
     def action_link(self):
+        """Relink the identity, then move its history: every ticket it opened
+        must be one the user may write."""
         self.ensure_one()
+        require_group(
+            self.env, ALL_TICKETS, self.env._("link a customer to another contact")
+        )
         identity = self.identity_id
-        identity.partner_id = self.partner_id
+        messages = (
+            self.env["social.message"]
+            .sudo()
+            .search([("identity_id", "=", identity.id)])
+        )
+        tickets = messages.ticket_id.with_env(self.env)
+        identity._check_companies_covered()
         if self.move_history:
-            messages = self.env["social.message"].search(
-                [("identity_id", "=", identity.id)]
-            )
+            tickets.check_access("write")
+        # Agents may not write identities: the checks above stand for theirs.
+        identity.sudo().write({"partner_id": self.partner_id.id})
+        if self.move_history:
             messages.write({"partner_id": self.partner_id.id})
-            messages.ticket_id.write(
+            tickets.write(
                 {"partner_id": self.partner_id.id, "partner_name": self.partner_id.name}
             )
         return {"type": "ir.actions.act_window_close"}

@@ -3,6 +3,7 @@
 from datetime import timezone
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..adapters.base import PRIVATE, PUBLIC
 
@@ -122,6 +123,10 @@ class SocialReplyWizard(models.TransientModel):
     def action_send(self):
         """Queue the reply and try it at once; the cron retries on failure."""
         self.ensure_one()
+        if self.target_id.ticket_id != self.ticket_id:
+            raise UserError(
+                self.env._("Answer a message of this ticket, from this ticket.")
+            )
         reply = self.env["social.reply"]._queue(self.target_id, self.kind, self.text)
-        reply._deliver()
+        reply.sudo()._deliver()
         return {"type": "ir.actions.act_window_close"}
