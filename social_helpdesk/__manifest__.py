@@ -10,7 +10,7 @@
     "author": "social_helpdesk contributors",
     "website": "https://github.com/social-helpdesk/social_helpdesk",
     "depends": ["helpdesk_mgmt", "helpdesk_mgmt_sla", "crm"],
-    "external_dependencies": {"python": ["tweepy", "requests"]},
+    "external_dependencies": {"python": ["tweepy", "requests", "regex"]},
     "data": [
         "security/social_helpdesk_security.xml",
         "security/ir.model.access.csv",
