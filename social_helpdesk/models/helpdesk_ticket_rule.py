@@ -1,5 +1,6 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
 from datetime import timedelta
 
 import pytz
@@ -7,8 +8,18 @@ import pytz
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
+from ..rules import engine
 from ..rules.acknowledgement import PLACEHOLDERS, InvalidTemplate, check_template
-from ..rules.engine import InvalidRule, Lexicon, MessageFacts, Rule, RuleSet
+from ..rules.engine import (
+    InvalidRule,
+    Lexicon,
+    MessageFacts,
+    Rule,
+    RuleSet,
+    validate_regex,
+)
+
+_logger = logging.getLogger(__name__)
 
 TRISTATE = [("any", "Any"), ("yes", "Yes"), ("no", "No")]
 TRISTATE_VALUE = {"any": None, "yes": True, "no": False}
@@ -23,6 +34,8 @@ class HelpdeskTicketRule(models.Model):
     _inherit = ["helpdesk.rules.cache.mixin"]
     _description = "Helpdesk Categorization Rule"
     _order = "sequence, id"
+    # Flagging a timeout changes nothing the compiled rule sets hold.
+    _rules_cache_neutral = frozenset({"regex_error", "regex_error_date"})
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
@@ -55,6 +68,16 @@ class HelpdeskTicketRule(models.Model):
         help="Only these words: the message holds nothing else, e.g. a bare 'Thanks!'.",
     )
     regex = fields.Char("Regular expression")
+    regex_error = fields.Char(
+        "Regular expression problem",
+        readonly=True,
+        copy=False,
+        help="Set when the regular expression took too long on a message; "
+        "saving a new one clears it.",
+    )
+    regex_error_date = fields.Datetime(
+        "Regular expression problem since", readonly=True, copy=False
+    )
     languages = fields.Char(help="Language codes separated by commas, e.g. es, pt.")
     min_followers = fields.Integer("Author has at least (followers)")
     known_customer = fields.Selection(
@@ -126,6 +149,7 @@ class HelpdeskTicketRule(models.Model):
         for rule in self:
             try:
                 rule._to_engine_rule()
+                validate_regex(rule.regex or "")
             except InvalidRule as exc:
                 raise ValidationError(
                     self.env._("Rule %(rule)s: %(error)s", rule=rule.name, error=exc)
@@ -148,6 +172,12 @@ class HelpdeskTicketRule(models.Model):
                             error=exc,
                         )
                     ) from exc
+
+    def write(self, vals):
+        """A new regular expression gets a clean slate."""
+        if "regex" in vals:
+            vals = dict(vals, regex_error=False, regex_error_date=False)
+        return super().write(vals)
 
     def _to_engine_rule(self):
         self.ensure_one()
@@ -202,13 +232,45 @@ class HelpdeskTicketRule(models.Model):
 
     @api.model
     def _evaluate(self, facts):
-        """The matching rules, in order, with the explanation of each."""
-        matches = self._compiled().match(facts)
-        rules = self.browse([match.rule.id for match in matches])
+        """The matching rules, in order, with the explanation of each. Rules
+        whose regular expression timed out on the message do not match it,
+        and are flagged."""
+        result = self._compiled().evaluate(facts)
+        if result.timeouts:
+            self._flag_timeouts(result.timeouts)
+        rules = self.browse([match.rule.id for match in result.matches])
         return [
             (rule, match.explanation)
-            for rule, match in zip(rules, matches, strict=True)
+            for rule, match in zip(rules, result.matches, strict=True)
         ]
+
+    @api.model
+    def _flag_timeouts(self, verdicts):
+        """Show managers the rules whose regular expression outlasted the time
+        limit on a message (``verdicts`` of the engine), once until the
+        expression changes. The write keeps the compiled rule sets cached."""
+        rules = (
+            self.sudo()
+            .browse([verdict.rule.id for verdict in verdicts])
+            .filtered(lambda rule: not rule.regex_error)
+        )
+        if not rules:
+            return
+        _logger.warning(
+            "Categorization rules %s: regular expression timed out on a message",
+            rules.ids,
+        )
+        rules.write(
+            {
+                "regex_error": self.env._(
+                    "The regular expression took too long on a message (over "
+                    "%(limit)s s), so the rule was skipped for it. Simplify it: "
+                    "saving a new one clears this warning.",
+                    limit=engine.REGEX_TIMEOUT,
+                ),
+                "regex_error_date": fields.Datetime.now(),
+            }
+        )
 
     @api.model
     def _outcome(self, matches):

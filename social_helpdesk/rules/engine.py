@@ -665,10 +665,8 @@ class _Message(_Text):
         None (once per pattern: rules sharing a pattern share its compiled
         form). A search that outlasts :data:`REGEX_TIMEOUT` is no match, and
         puts ``pattern`` in ``timed_out``."""
-        try:
+        if pattern in self._searched:
             return self._searched[pattern]
-        except KeyError:
-            pass
         found = None
         try:
             found = pattern.search(self.folded, timeout=REGEX_TIMEOUT)

@@ -82,6 +82,10 @@ class HelpdeskRuleTryWizard(models.TransientModel):
             status = Markup('<span class="badge text-bg-success">%s</span>') % (
                 self.env._("fires")
             )
+        elif verdict.timed_out:
+            status = Markup('<span class="badge text-bg-danger">%s</span>') % (
+                self.env._("timed out: no match")
+            )
         elif verdict.matched:
             status = Markup('<span class="badge text-bg-warning">%s</span>') % (
                 self.env._("skipped: an earlier rule stops")
