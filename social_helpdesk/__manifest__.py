@@ -4,13 +4,13 @@
     "name": "Social Helpdesk",
     "summary": "Turn X, Facebook, Messenger and Instagram messages into helpdesk "
     "tickets on the right contact",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "license": "AGPL-3",
     "category": "After-Sales",
     "author": "social_helpdesk contributors",
     "website": "https://github.com/social-helpdesk/social_helpdesk",
     "depends": ["helpdesk_mgmt", "helpdesk_mgmt_sla", "crm"],
-    "external_dependencies": {"python": ["tweepy", "requests"]},
+    "external_dependencies": {"python": ["tweepy", "requests", "regex"]},
     "data": [
         "security/social_helpdesk_security.xml",
         "security/ir.model.access.csv",
@@ -46,5 +46,6 @@
         ],
         "web.assets_tests": ["social_helpdesk/static/tests/tours/*.esm.js"],
     },
+    "post_init_hook": "post_init_hook",
     "installable": True,
 }

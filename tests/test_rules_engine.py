@@ -6,12 +6,15 @@ Decisions these tests pin down (see the engine's module docstring):
   matches "factura", but "cobros" does not match "cobro" unless listed;
 * folding drops the tilde of "ñ", so "año" and "ano" are the same word;
 * "exact" means the message is nothing but listed words and phrases;
-* the regular expression is searched in the folded and the original text.
+* the regular expression is searched in the folded and the original text,
+  each search under a time limit; a pattern that backtracks catastrophically
+  on the save-time probes is refused.
 """
 
 import json
 import random
 import re
+import time
 import unicodedata
 
 import pytest
@@ -19,8 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from social_helpdesk.adapters.base import Author, SocialMessage
+from social_helpdesk.rules import engine
 from social_helpdesk.rules.engine import (
     LEXICON_PATH,
+    REGEX_MAX_LENGTH,
+    REGEX_TIMEOUT,
     InvalidRule,
     Lexicon,
     Match,
@@ -219,7 +225,7 @@ def test_invalid_regex_raises_a_clear_error():
         validate_regex("([a-")
     message = str(error.value)
     assert message.startswith('Invalid regular expression "([a-": ')
-    assert "unterminated character set at position 1" in message
+    assert "unterminated character set at position 4" in message
     with pytest.raises(InvalidRule, match="Invalid regular expression"):
         Rule(1, regex="a{4294967296}")
     with pytest.raises(InvalidRule, match="Invalid regular expression"):
@@ -230,6 +236,67 @@ def test_validate_regex():
     assert validate_regex("") is None
     assert validate_regex(None) is None
     assert validate_regex("Factura").search("FACTURA")
+
+
+# A pattern the save-time probes miss (they hold no "j") that backtracks
+# catastrophically on real laughter, and a text it times out on.
+LAUGHTER = r"^(ja|j|a)+$"
+LAUGHING = "ja" * 30 + "!"
+
+
+@pytest.mark.parametrize("pattern", [r"^(\w|\w\w)+$", r"(a|aa)+$", r"^(\d|\d\d)+$"])
+def test_catastrophic_regex_is_refused(pattern):
+    start = time.perf_counter()
+    with pytest.raises(InvalidRule, match="catastrophic backtracking"):
+        validate_regex(pattern)
+    assert time.perf_counter() - start < 1
+    # Compiled alone (as a rule saved before the check is), it still runs.
+    assert Rule(1, regex=pattern).regex == pattern
+
+
+def test_nested_repeat_of_the_issue_is_harmless_with_regex():
+    """Python's re takes seconds on the issue's example; the regex package
+    answers at once, so the pattern is accepted."""
+    pattern = r"^(\w+\s?)+$"
+    assert validate_regex(pattern)
+    result = RuleSet([Rule(1, regex=pattern)]).evaluate(facts("a" * 100 + "!"))
+    assert (result.matches, result.timeouts) == ([], ()), "no match, in time"
+
+
+def test_regex_length_is_capped():
+    assert validate_regex("a" * REGEX_MAX_LENGTH)
+    with pytest.raises(InvalidRule, match=f"at most {REGEX_MAX_LENGTH} characters"):
+        validate_regex("a" * (REGEX_MAX_LENGTH + 1))
+
+
+def test_regex_timing_out_on_a_message_does_not_match_it():
+    assert validate_regex(LAUGHTER), "the probes miss it"
+    rules = RuleSet(
+        [Rule(1, regex=LAUGHTER), Rule(2, keywords=LAUGHING), Rule(3, regex="ja!$")]
+    )
+    start = time.perf_counter()
+    result = rules.evaluate(facts(LAUGHING))
+    assert time.perf_counter() - start < 0.5
+    assert [m.rule.id for m in result.matches] == [2, 3], "the others still apply"
+    (timeout,) = result.timeouts
+    assert timeout.rule.id == 1
+    assert (timeout.matched, timeout.timed_out) == (False, True)
+    assert timeout.explanation == (
+        f'regex "{LAUGHTER}" timed out (over {REGEX_TIMEOUT} s): no match'
+    )
+    verdict = rules.explain(facts(LAUGHING))[0]
+    assert (verdict.fired, verdict.timed_out) == (False, True)
+    assert "timed out" in verdict.explanation
+    # Short laughter is searched in time, and matches.
+    assert rules.evaluate(facts("jajaja")).matches[0].rule.id == 1
+
+
+def test_regex_time_limit_is_the_module_constant(monkeypatch):
+    rules = RuleSet([Rule(1, regex=LAUGHTER)])
+    short = facts("ja" * 10 + "!")
+    assert rules.evaluate(short).timeouts == ()
+    monkeypatch.setattr(engine, "REGEX_TIMEOUT", 0.00001)
+    assert rules.evaluate(short).timeouts[0].rule.id == 1
 
 
 # -- Facts: language, followers, customer, hours, scope ---------------------

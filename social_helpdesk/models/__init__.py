@@ -9,6 +9,7 @@ from . import social_event
 from . import social_identity
 from . import social_message
 from . import social_reply
+from . import res_company
 from . import res_partner
 from . import helpdesk_ticket
 from . import helpdesk_ticket_kpi_report

@@ -10,6 +10,8 @@ class HelpdeskRulesCacheMixin(models.AbstractModel):
 
     _name = "helpdesk.rules.cache.mixin"
     _description = "Invalidates the compiled categorization rules"
+    # Fields the compiled rule sets do not hold: writing only those keeps them.
+    _rules_cache_neutral = frozenset()
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -17,7 +19,8 @@ class HelpdeskRulesCacheMixin(models.AbstractModel):
         return super().create(vals_list)
 
     def write(self, vals):
-        self.env.registry.clear_cache()
+        if not vals.keys() <= self._rules_cache_neutral:
+            self.env.registry.clear_cache()
         return super().write(vals)
 
     def unlink(self):

@@ -106,10 +106,12 @@ class HelpdeskTicket(models.Model):
 
     @api.model
     def _with_rules(self, vals):
-        """``vals`` as the matching rules change them, and the log to post."""
+        """``vals`` as the matching rules of the ticket's company change them,
+        and the log to post."""
+        company = self._rules_company(vals)
         channel = self.env["helpdesk.ticket.channel"].browse(vals.get("channel_id"))
         if not channel and self.env.context.get("fetchmail_cron_running"):
-            channel = self.env["helpdesk.ticket.channel"]._get_by_code("email")
+            channel = self.env["helpdesk.ticket.channel"]._get_by_code("email", company)
         partner = self.env["res.partner"].browse(vals.get("partner_id"))
         Rule = self.env["helpdesk.ticket.rule"]
         text = "\n".join(
@@ -117,19 +119,24 @@ class HelpdeskTicket(models.Model):
                 None, [vals.get("name"), html2plaintext(vals.get("description") or "")]
             )
         )
-        facts = Rule._facts(text, channel.code, "private", partner=partner)
-        matches = Rule._evaluate(facts)
+        facts = Rule._facts(text, channel.code, "private", company, partner=partner)
+        matches = Rule._evaluate(facts, company)
         if not matches:
             return vals, ""
         outcome, rule_values, lead_team = Rule._outcome(matches)
         if outcome == "lead":
-            lead = self.env["crm.lead"].create(
-                {
-                    "name": vals.get("name"),
-                    "partner_id": partner.id,
-                    "team_id": lead_team.id,
-                    "description": vals.get("description"),
-                }
+            lead = (
+                self.env["crm.lead"]
+                .with_company(company)
+                .create(
+                    {
+                        "name": vals.get("name"),
+                        "partner_id": partner.id,
+                        "team_id": lead_team.id,
+                        "company_id": company.id,
+                        "description": vals.get("description"),
+                    }
+                )
             )
             rule_values["description"] = (vals.get("description") or "") + Markup(
                 "<p>%s</p>"
@@ -142,6 +149,16 @@ class HelpdeskTicket(models.Model):
             rule_ids=[(6, 0, [rule.id for rule, _why in matches])],
         )
         return vals, Rule._log_body(matches)
+
+    @api.model
+    def _rules_company(self, vals):
+        """The company a ticket created with ``vals`` belongs to, as
+        helpdesk_mgmt decides it: its team's, else the one given, else the
+        default one."""
+        team = self.env["helpdesk.ticket.team"].browse(vals.get("team_id"))
+        return team.company_id or self.env["res.company"].browse(
+            vals.get("company_id") or self.default_get(["company_id"]).get("company_id")
+        )
 
     @api.model
     def _social_continuing_tickets(self, conversations):

@@ -1,38 +1,72 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
 from datetime import timedelta
 
 import pytz
 
-from odoo import api, fields, models, tools
+from odoo import Command, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
+from ..rules import engine
 from ..rules.acknowledgement import PLACEHOLDERS, InvalidTemplate, check_template
-from ..rules.engine import InvalidRule, Lexicon, MessageFacts, Rule, RuleSet
+from ..rules.engine import (
+    InvalidRule,
+    Lexicon,
+    MessageFacts,
+    Rule,
+    RuleSet,
+    validate_regex,
+)
+
+_logger = logging.getLogger(__name__)
 
 TRISTATE = [("any", "Any"), ("yes", "Yes"), ("no", "No")]
 TRISTATE_VALUE = {"any": None, "yes": True, "no": False}
+
+# The shipped rules (data/helpdesk_ticket_rule_data.xml), which every company
+# gets a copy of, and the shipped records they set, copied with them.
+DEFAULT_RULES = (
+    "rule_thanks_only",
+    "rule_purchase_intent",
+    "rule_billing",
+    "rule_negative_complaint",
+    "rule_angry_influencer",
+)
+DEFAULT_TARGETS = ("helpdesk_team_billing", "helpdesk_category_billing")
 
 
 class HelpdeskTicketRule(models.Model):
     """A categorization rule a manager writes without code: when a message
     matches, route it, categorize it, prioritize it, only observe it, or hand
-    it to sales as a CRM lead. Rules run on every channel."""
+    it to sales as a CRM lead. Rules run on every channel, on the messages and
+    tickets of their company (all companies when they have none), and what
+    they set belongs to that company."""
 
     _name = "helpdesk.ticket.rule"
     _inherit = ["helpdesk.rules.cache.mixin"]
     _description = "Helpdesk Categorization Rule"
     _order = "sequence, id"
+    _check_company_auto = True
+    # Flagging a timeout changes nothing the compiled rule sets hold.
+    _rules_cache_neutral = frozenset({"regex_error", "regex_error_date"})
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
-        "res.company", default=lambda self: self.env.company, index=True
+        "res.company",
+        default=lambda self: self.env.company,
+        index=True,
+        help="Empty: the rule applies to every company, and can only set "
+        "teams, categories, tags and sales teams shared by all companies.",
     )
     # Scope
     channel_ids = fields.Many2many(
-        "helpdesk.ticket.channel", string="Channels", help="Empty: every channel."
+        "helpdesk.ticket.channel",
+        string="Channels",
+        check_company=True,
+        help="Empty: every channel.",
     )
     message_kind = fields.Selection(
         [("any", "Any"), ("public", "Public"), ("private", "Private")],
@@ -55,6 +89,16 @@ class HelpdeskTicketRule(models.Model):
         help="Only these words: the message holds nothing else, e.g. a bare 'Thanks!'.",
     )
     regex = fields.Char("Regular expression")
+    regex_error = fields.Char(
+        "Regular expression problem",
+        readonly=True,
+        copy=False,
+        help="Set when the regular expression took too long on a message; "
+        "saving a new one clears it.",
+    )
+    regex_error_date = fields.Datetime(
+        "Regular expression problem since", readonly=True, copy=False
+    )
     languages = fields.Char(help="Language codes separated by commas, e.g. es, pt.")
     min_followers = fields.Integer("Author has at least (followers)")
     known_customer = fields.Selection(
@@ -87,15 +131,21 @@ class HelpdeskTicketRule(models.Model):
         default="ticket",
         required=True,
     )
-    team_id = fields.Many2one("helpdesk.ticket.team", "Set team")
-    category_id = fields.Many2one("helpdesk.ticket.category", "Set category")
-    tag_ids = fields.Many2many("helpdesk.ticket.tag", string="Add tags")
+    team_id = fields.Many2one("helpdesk.ticket.team", "Set team", check_company=True)
+    category_id = fields.Many2one(
+        "helpdesk.ticket.category", "Set category", check_company=True
+    )
+    tag_ids = fields.Many2many(
+        "helpdesk.ticket.tag", string="Add tags", check_company=True
+    )
     priority = fields.Selection(
         [("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Very High")],
         "Set priority",
     )
-    user_id = fields.Many2one("res.users", "Assign to", domain=[("share", "=", False)])
-    lead_team_id = fields.Many2one("crm.team", "Sales team")
+    user_id = fields.Many2one(
+        "res.users", "Assign to", domain=[("share", "=", False)], check_company=True
+    )
+    lead_team_id = fields.Many2one("crm.team", "Sales team", check_company=True)
     ack_public_text = fields.Text(
         "Public acknowledgement",
         translate=True,
@@ -126,6 +176,7 @@ class HelpdeskTicketRule(models.Model):
         for rule in self:
             try:
                 rule._to_engine_rule()
+                validate_regex(rule.regex or "")
             except InvalidRule as exc:
                 raise ValidationError(
                     self.env._("Rule %(rule)s: %(error)s", rule=rule.name, error=exc)
@@ -148,6 +199,12 @@ class HelpdeskTicketRule(models.Model):
                             error=exc,
                         )
                     ) from exc
+
+    def write(self, vals):
+        """A new regular expression gets a clean slate."""
+        if "regex" in vals:
+            vals = dict(vals, regex_error=False, regex_error_date=False)
+        return super().write(vals)
 
     def _to_engine_rule(self):
         self.ensure_one()
@@ -172,21 +229,31 @@ class HelpdeskTicketRule(models.Model):
     # Compiled rule sets, cached until any rule or lexicon term changes
     # ------------------------------------------------------------------
     @api.model
-    @tools.ormcache("self.env.company.id")
-    def _compiled(self):
-        rules = self.sudo().search([("company_id", "in", [self.env.company.id, False])])
+    @tools.ormcache("company_id")
+    def _compiled(self, company_id):
+        """The rule set of company ``company_id``: its rules and the rules of
+        every company, whoever asks (a cron runs for all companies)."""
+        rules = self.sudo().search([("company_id", "in", [company_id, False])])
         lexicon = Lexicon(self.env["helpdesk.sentiment.term"].sudo()._lexicon_data())
         return RuleSet([rule._to_engine_rule() for rule in rules], lexicon)
 
     # ------------------------------------------------------------------
-    # Evaluation
+    # Evaluation, in the company of the message or ticket
     # ------------------------------------------------------------------
     @api.model
     def _facts(
-        self, text, channel_code, kind, lang="", followers=0, partner=None, moment=None
+        self,
+        text,
+        channel_code,
+        kind,
+        company,
+        lang="",
+        followers=0,
+        partner=None,
+        moment=None,
     ):
         # Each of these costs queries: computed only when a rule looks at it.
-        rules = self._compiled()
+        rules = self._compiled(company.id)
         return MessageFacts(
             text=text or "",
             channel=channel_code or "",
@@ -197,18 +264,50 @@ class HelpdeskTicketRule(models.Model):
             and bool(partner)
             and self._is_known_customer(partner),
             out_of_hours=rules.needs("out_of_hours")
-            and self._is_out_of_hours(moment or fields.Datetime.now()),
+            and self._is_out_of_hours(moment or fields.Datetime.now(), company),
         )
 
     @api.model
-    def _evaluate(self, facts):
-        """The matching rules, in order, with the explanation of each."""
-        matches = self._compiled().match(facts)
-        rules = self.browse([match.rule.id for match in matches])
+    def _evaluate(self, facts, company):
+        """The matching rules of ``company``, in order, with the explanation of
+        each. Rules whose regular expression timed out on the message do not
+        match it, and are flagged."""
+        result = self._compiled(company.id).evaluate(facts)
+        if result.timeouts:
+            self._flag_timeouts(result.timeouts)
+        rules = self.browse([match.rule.id for match in result.matches])
         return [
             (rule, match.explanation)
-            for rule, match in zip(rules, matches, strict=True)
+            for rule, match in zip(rules, result.matches, strict=True)
         ]
+
+    @api.model
+    def _flag_timeouts(self, verdicts):
+        """Show managers the rules whose regular expression outlasted the time
+        limit on a message (``verdicts`` of the engine), once until the
+        expression changes. The write keeps the compiled rule sets cached."""
+        rules = (
+            self.sudo()
+            .browse([verdict.rule.id for verdict in verdicts])
+            .filtered(lambda rule: not rule.regex_error)
+        )
+        if not rules:
+            return
+        _logger.warning(
+            "Categorization rules %s: regular expression timed out on a message",
+            rules.ids,
+        )
+        rules.write(
+            {
+                "regex_error": self.env._(
+                    "The regular expression took too long on a message (over "
+                    "%(limit)s s), so the rule was skipped for it. Simplify it: "
+                    "saving a new one clears this warning.",
+                    limit=engine.REGEX_TIMEOUT,
+                ),
+                "regex_error_date": fields.Datetime.now(),
+            }
+        )
 
     @api.model
     def _outcome(self, matches):
@@ -258,11 +357,77 @@ class HelpdeskTicketRule(models.Model):
         return False
 
     @api.model
-    def _is_out_of_hours(self, moment):
-        """Outside the company's working hours (its resource calendar)."""
-        calendar = self.env.company.resource_calendar_id
+    def _is_out_of_hours(self, moment, company):
+        """Outside ``company``'s working hours (its resource calendar)."""
+        calendar = company.resource_calendar_id
         if not calendar:
             return False
         start = pytz.utc.localize(moment.replace(tzinfo=None))
         intervals = calendar._work_intervals_batch(start, start + timedelta(minutes=1))
         return not list(intervals[False])
+
+    # ------------------------------------------------------------------
+    # The shipped rules, in every company
+    # ------------------------------------------------------------------
+    @api.model
+    def _install_default_rules(self, companies=None):
+        """Give each company (all of them by default) its copy of every shipped
+        rule, which the data file gives the main company: rules only apply in
+        their own company. Once: a company that has its copy gets none again.
+        An archived rule is copied archived."""
+        Rule = self.sudo().with_context(active_test=False)
+        companies = companies or Rule.env["res.company"].search([])
+        for name in DEFAULT_RULES:
+            template = Rule.env.ref(f"social_helpdesk.{name}", raise_if_not_found=False)
+            if not template or not template.company_id:
+                continue  # gone, or made common to all companies
+            for company in companies - template.company_id:
+                _company_copy(name, template, company, _copy_rule)
+
+
+def _company_copy(name, template, company, make):
+    """``company``'s copy of this module's record ``name`` (``template``),
+    made by ``make(template, company)`` the first time. The copy is known by
+    its xmlid, "<company id>_<name>", as Odoo's chart templates name their
+    per-company records; noupdate, so that module updates keep it."""
+    xmlid = f"social_helpdesk.{company.id}_{name}"
+    record = template.env.ref(xmlid, raise_if_not_found=False)
+    if not record:
+        record = make(template, company)
+        template.env["ir.model.data"]._update_xmlids(
+            [{"xml_id": xmlid, "record": record, "noupdate": True}]
+        )
+    return record
+
+
+def _copy_rule(rule, company):
+    """A copy of ``rule`` for ``company``. Of what the rule sets, the shipped
+    team and category become the company's own copies, and the rest stays
+    only where ``company`` can use it."""
+    values = {"company_id": company.id}
+    for name, field in rule._fields.items():
+        if not (field.store and field.relational and field.check_company):
+            continue
+        targets = rule[name].browse()
+        for target in rule[name]:
+            module, _dot, shipped = target.get_external_id()[target.id].partition(".")
+            if module == "social_helpdesk" and shipped in DEFAULT_TARGETS:
+                target = _company_copy(shipped, target, company, _copy_named)
+            targets |= target
+        targets = targets.filtered_domain(targets._check_company_domain(company))
+        values[name] = (
+            targets.id if field.type == "many2one" else [Command.set(targets.ids)]
+        )
+    return rule.copy(values)
+
+
+def _copy_named(record, company):
+    """A new ``record`` of ``company`` with its name, in every language."""
+    copy = record.with_company(company).create(
+        {"name": record.name, "company_id": company.id}
+    )
+    translations, _context = record.get_field_translations("name")
+    copy.update_field_translations(
+        "name", {item["lang"]: item["value"] for item in translations if item["value"]}
+    )
+    return copy

@@ -232,8 +232,9 @@ class SocialMessage(models.Model):
 
     @api.model
     def _open_conversations(self, opened):
-        """New conversations: the categorization rules decide whether each
-        becomes a ticket (routed by them), an observed message or a CRM lead.
+        """New conversations: the categorization rules of the account's company
+        decide whether each becomes a ticket (routed by them), an observed
+        message or a CRM lead.
         ``opened``: (values, message, previous closed ticket) triples; the
         values record the outcome. Returns the new tickets, created at once,
         in order (an empty recordset for an observed message or a lead)."""
@@ -260,12 +261,13 @@ class SocialMessage(models.Model):
                 message.text,
                 message.channel,
                 message.kind,
+                account.company_id,
                 lang=message.lang,
                 followers=message.author.followers_count,
                 partner=partner,
                 moment=values["message_date"],
             )
-            matches = Rule._evaluate(facts)
+            matches = Rule._evaluate(facts, account.company_id)
             outcome, ticket_values, lead_team = Rule._outcome(matches)
             values.update(
                 outcome=outcome if outcome != "observe" else "observed",
@@ -275,7 +277,9 @@ class SocialMessage(models.Model):
             if outcome == "observe":
                 continue
             if outcome == "lead":
-                values["lead_id"] = self._create_lead(message, partner, lead_team).id
+                values["lead_id"] = self._create_lead(
+                    message, partner, lead_team, account.company_id
+                ).id
                 continue
             tickets_values.append(
                 dict(
@@ -356,16 +360,21 @@ class SocialMessage(models.Model):
                     return code
         return self.partner_id.lang or self.env.lang
 
-    def _create_lead(self, message, partner, sales_team):
-        """Hand a purchase intent to sales: a lead on the customer's contact,
-        with their message in its chatter."""
-        lead = self.env["crm.lead"].create(
-            {
-                "name": self._short_title(message),
-                "partner_id": partner.id,
-                "team_id": sales_team.id,
-                "description": plaintext2html(message.text or ""),
-            }
+    def _create_lead(self, message, partner, sales_team, company):
+        """Hand a purchase intent to sales: a lead of the account's company on
+        the customer's contact, with their message in its chatter."""
+        lead = (
+            self.env["crm.lead"]
+            .with_company(company)
+            .create(
+                {
+                    "name": self._short_title(message),
+                    "partner_id": partner.id,
+                    "team_id": sales_team.id,
+                    "company_id": company.id,
+                    "description": plaintext2html(message.text or ""),
+                }
+            )
         )
         lead.message_post(
             body=self._render_inbound_body(message),

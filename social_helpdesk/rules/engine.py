@@ -32,11 +32,16 @@ How text is compared
   with "gracias" and "muchas gracias", "¡Muchas gracias! 🙏" matches and
   "Gracias, pero mi pedido no llegó" does not. A message without any word
   never matches "exact".
-* The regular expression is compiled with ``re.IGNORECASE`` and searched in
-  the folded text and in the original text; either match is a match. So
-  ``factura\\s+\\d+`` finds "Factúra 123", and ``ñ`` still finds "año" in the
-  original. Python's ``re`` has no time limit: only trusted users should
-  write rules.
+* The regular expression is compiled by the ``regex`` package with
+  ``IGNORECASE`` and ``V0`` (the syntax and behaviour of Python's ``re``) and
+  searched in the folded text and in the original text; either match is a
+  match. So ``factura\\s+\\d+`` finds "Factúra 123", and ``ñ`` still finds
+  "año" in the original. Customer text is never trusted to be harmless: each
+  search stops after :data:`REGEX_TIMEOUT` seconds, and a rule whose search
+  times out does not match that message (:meth:`RuleSet.evaluate` names
+  it). :func:`validate_regex`, for saving a rule, also refuses patterns
+  longer than :data:`REGEX_MAX_LENGTH` and those that time out on a few
+  adversarial texts (catastrophic backtracking).
 * Languages are compared on their primary subtag ("es-AR" and "pt_BR" are
   "es" and "pt"). A message of unknown language fails a language condition.
 * Negative sentiment comes from a :class:`Lexicon` (``data/
@@ -56,6 +61,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import regex
+
 ANY = "any"
 ALL = "all"
 EXACT = "exact"
@@ -70,6 +77,20 @@ LEXICON_PATH = (
 )
 # A negator this many words or fewer before a negative entry cancels it.
 NEGATION_WINDOW = 2
+
+# Seconds a rule's regular expression may search one text of a message: past
+# them the rule does not match it, and the message is filed without it.
+REGEX_TIMEOUT = 0.05
+# Longest regular expression a rule can be saved with.
+REGEX_MAX_LENGTH = 500
+_REGEX_FLAGS = regex.IGNORECASE | regex.V0
+# What a regular expression is tried on before it is saved: runs of one unit
+# ended by a character the run lacks, the input catastrophic backtracking
+# feeds on ("(a|aa)+$" takes ages on "aaa…a!").
+_PROBES = tuple(
+    unit * (40 // len(unit)) + "!"
+    for unit in ("a", "1", "á", "a ", " ", "a.", "ab", "a-", ", ", "\n", "a\n")
+)
 
 
 class InvalidRule(Exception):
@@ -142,17 +163,43 @@ def split_keywords(value):
     return tuple(seen)
 
 
-def validate_regex(pattern):
-    """Compile ``pattern`` (``re.IGNORECASE``), or raise :class:`InvalidRule`
-    saying why. An empty pattern means "no condition": returns None."""
+def compile_regex(pattern):
+    """Compile ``pattern`` (``IGNORECASE``, ``V0``), or raise
+    :class:`InvalidRule` saying why. An empty pattern means "no condition":
+    returns None. Rules already saved are compiled with this alone, so that
+    a pattern saved before a check existed still runs (under the timeout)."""
     if pattern is None or pattern == "":
         return None
     if not isinstance(pattern, str):
         raise InvalidRule(f"A regular expression must be a text, not {pattern!r}.")
     try:
-        return re.compile(pattern, re.IGNORECASE)
-    except (re.error, OverflowError, RecursionError, ValueError) as exc:
+        return regex.compile(pattern, _REGEX_FLAGS)
+    except (regex.error, OverflowError, RecursionError, ValueError) as exc:
         raise InvalidRule(f'Invalid regular expression "{pattern}": {exc}') from exc
+
+
+def validate_regex(pattern):
+    """:func:`compile_regex`, and refuse with :class:`InvalidRule` what should
+    not be saved: a pattern longer than :data:`REGEX_MAX_LENGTH`, or one that
+    outlasts :data:`REGEX_TIMEOUT` on one of the adversarial probes."""
+    compiled = compile_regex(pattern)
+    if compiled is None:
+        return None
+    if len(pattern) > REGEX_MAX_LENGTH:
+        raise InvalidRule(
+            f"A regular expression can have at most {REGEX_MAX_LENGTH} "
+            f"characters; this one has {len(pattern)}."
+        )
+    for probe in _PROBES:
+        try:
+            compiled.search(probe, timeout=REGEX_TIMEOUT)
+        except TimeoutError as exc:
+            raise InvalidRule(
+                f'Regular expression "{pattern}" can take too long on some '
+                "messages (catastrophic backtracking): simplify it, e.g. "
+                'without alternatives that overlap inside a repeat like "(a|aa)+".'
+            ) from exc
+    return compiled
 
 
 def _language(code):
@@ -449,7 +496,7 @@ class Rule:
             _tristate(self, name)
         for keyword in self.keywords:
             _phrase(keyword, f"{label}: keyword")
-        validate_regex(self.regex)
+        compile_regex(self.regex)
 
 
 @dataclass(frozen=True)
@@ -494,18 +541,31 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Evaluation:
+    """:meth:`RuleSet.evaluate`'s answer for one message: ``matches``, as
+    :meth:`RuleSet.match` returns them, and ``timeouts``, a :class:`Verdict`
+    for each rule left out because its regex ran out of time on the message
+    (the caller can flag those rules)."""
+
+    matches: list
+    timeouts: tuple = ()
+
+
+@dataclass(frozen=True)
 class Verdict:
     """One rule's outcome on one message (:meth:`RuleSet.explain`).
 
     ``matched``: its conditions hold; ``skipped``: an earlier matching rule
     had ``stop``, so it does not fire even if it matched; ``explanation``:
-    why it matched, or the first condition that failed.
+    why it matched, or the first condition that failed; ``timed_out``: that
+    condition is the regex, whose search outlasted :data:`REGEX_TIMEOUT`.
     """
 
     rule: Rule
     matched: bool
     skipped: bool
     explanation: str
+    timed_out: bool = False
 
     @property
     def fired(self):
@@ -557,7 +617,7 @@ class _Compiled:
         self.exact = frozenset(words for words, _keyword in phrases)
         self.lengths = sorted({len(words) for words in self.exact}, reverse=True)
         self.vocabulary = frozenset(word for words in self.exact for word in words)
-        self.regex = validate_regex(rule.regex)
+        self.regex = compile_regex(rule.regex)
 
     def phrases(self):
         """``(words, key)`` of each keyword."""
@@ -578,6 +638,7 @@ class _Message(_Text):
         "_lexicon",
         "_negative",
         "_searched",
+        "timed_out",
     )
 
     def __init__(self, facts, ruleset):
@@ -597,16 +658,28 @@ class _Message(_Text):
         self._lexicon = ruleset.lexicon
         self._negative = False  # not computed yet (None: computed, none found)
         self._searched = {}
+        self.timed_out = set()  # compiled patterns whose search timed out
 
-    def search(self, regex):
-        """``regex``'s match in the folded text, else in the original, or None
-        (once per pattern: rules sharing a pattern share its compiled form)."""
+    def search(self, pattern):
+        """``pattern``'s match in the folded text, else in the original, or
+        None (once per pattern: rules sharing a pattern share its compiled
+        form). A search that outlasts :data:`REGEX_TIMEOUT` is no match, and
+        puts ``pattern`` in ``timed_out``."""
+        if pattern in self._searched:
+            return self._searched[pattern]
+        found = None
         try:
-            return self._searched[regex]
-        except KeyError:
-            found = regex.search(self.folded) or regex.search(self.original)
-            self._searched[regex] = found
-            return found
+            found = pattern.search(self.folded, timeout=REGEX_TIMEOUT)
+            if found is None and self.original != self.folded:
+                found = pattern.search(self.original, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            self.timed_out.add(pattern)
+        self._searched[pattern] = found
+        return found
+
+    def timed_out_on(self, compiled, failure):
+        """Whether ``failure`` (of the compiled rule) is its regex's timeout."""
+        return failure == "regex" and compiled.regex in self.timed_out
 
     def negative_term(self):
         if self._negative is False:
@@ -714,6 +787,8 @@ def _failure_text(compiled, message, name):
             return f"missing keywords: {_labels(missing)}"
         return f"message is not only: {_labels(rule.keywords)}"
     if name == "regex":
+        if compiled.regex in message.timed_out:
+            return f'regex "{rule.regex}" timed out (over {REGEX_TIMEOUT} s): no match'
         return f'regex "{rule.regex}" not found'
     term = message.negative_term()
     return f'negative sentiment: "{term}"' if term else "no negative sentiment"
@@ -815,18 +890,28 @@ class RuleSet:
     def match(self, facts):
         """The rules matching ``facts`` (a :class:`MessageFacts`), in order,
         as :class:`Match` items; none after a matching rule with ``stop``."""
+        return self.evaluate(facts).matches
+
+    def evaluate(self, facts):
+        """:meth:`match`'s rules, and the rules it left out because their
+        regex timed out on ``facts``, as an :class:`Evaluation`."""
         message = _Message(facts, self)
         candidates = set(self._always)
         for word in self._words.intersection(message.token_set):
             candidates.update(self._by_word[word])
         matches = []
+        timeouts = []
         for position in sorted(candidates):
             compiled = self._compiled[position]
-            if _first_failure(compiled, message) is None:
+            failure = _first_failure(compiled, message)
+            if failure is None:
                 matches.append(Match(compiled.rule, _reasons(compiled, message)))
                 if compiled.rule.stop:
                     break
-        return matches
+            elif message.timed_out_on(compiled, failure):
+                text = _failure_text(compiled, message, failure)
+                timeouts.append(Verdict(compiled.rule, False, False, text, True))
+        return Evaluation(matches, tuple(timeouts))
 
     def explain(self, facts):
         """A :class:`Verdict` for every rule, in order: whether and why it
@@ -841,6 +926,14 @@ class RuleSet:
                 text = "; ".join(_reasons(compiled, message))
             else:
                 text = _failure_text(compiled, message, failure)
-            verdicts.append(Verdict(compiled.rule, failure is None, stopped, text))
+            verdicts.append(
+                Verdict(
+                    compiled.rule,
+                    failure is None,
+                    stopped,
+                    text,
+                    message.timed_out_on(compiled, failure),
+                )
+            )
             stopped = stopped or (failure is None and compiled.rule.stop)
         return verdicts

@@ -11,6 +11,7 @@ from . import test_replies
 from . import test_tours
 from . import test_sla
 from . import test_rules
+from . import test_rules_company
 from . import test_kpi
 from . import test_secrets_rpc
 from . import test_hostile_content

@@ -1,10 +1,15 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from unittest.mock import patch
+
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
 from .common import SocialCase, demo_item
+
+RULE_LOGGER = "odoo.addons.social_helpdesk.models.helpdesk_ticket_rule"
 
 
 @tagged("post_install", "-at_install")
@@ -256,3 +261,61 @@ class TestAcknowledgement(SocialCase):
             }
         )
         self.assertIn("acknowledged as rule Broken machines says", wizard.outcome)
+
+
+@tagged("post_install", "-at_install")
+class TestRuleRegexTimeLimit(SocialCase):
+    """A pattern that can backtrack for ages is refused at save where the
+    probes find it; one that still times out on a real message is skipped
+    for that message, flagged on the rule, and the message is filed."""
+
+    def test_catastrophic_pattern_is_refused_on_save(self):
+        with self.assertRaisesRegex(ValidationError, "catastrophic backtracking"):
+            self.env["helpdesk.ticket.rule"].create(
+                {"name": "Words", "regex": r"^(\w|\w\w)+$"}
+            )
+        with self.assertRaisesRegex(ValidationError, "at most 500 characters"):
+            self.env["helpdesk.ticket.rule"].create(
+                {"name": "Long", "regex": "a" * 501}
+            )
+
+    def test_nested_repeat_runs_in_time(self):
+        """The issue's example: seconds with re, instant with regex."""
+        rule = self.env["helpdesk.ticket.rule"].create(
+            {"name": "Words", "regex": r"^(\w+\s?)+$", "priority": "3"}
+        )
+        item = demo_item("aaaaaaaaaaaaaaaaaaaaaaaa!", author="u-320")
+        self.deliver(item)
+        self.assertEqual(self.event_of(item).state, "done")
+        self.assertNotIn(rule, self.message_of(item).ticket_id.rule_ids)
+        self.assertFalse(rule.regex_error)
+
+    def test_pattern_timing_out_on_a_message_is_flagged_and_the_message_filed(self):
+        tag = self.env["helpdesk.ticket.tag"].create({"name": "Laughter"})
+        rule = self.env["helpdesk.ticket.rule"].create(
+            {"name": "Laughs", "regex": r"^(ja|j|a)+$", "tag_ids": [(4, tag.id)]}
+        )
+        item = demo_item("ja" * 30 + "!", author="u-321")
+        with mute_logger(RULE_LOGGER):
+            self.deliver(item)
+        self.assertEqual(self.event_of(item).state, "done")
+        ticket = self.message_of(item).ticket_id
+        self.assertTrue(ticket)
+        self.assertNotIn(tag, ticket.tag_ids)
+        self.assertIn("took too long", rule.regex_error)
+        self.assertTrue(rule.regex_error_date)
+        self.deliver(demo_item("jajaja", author="u-322"))
+        self.assertIn("took too long", rule.regex_error, "kept until changed")
+        rule.regex = r"^(ja)+$"
+        self.assertFalse(rule.regex_error)
+        self.assertFalse(rule.regex_error_date)
+
+    def test_flagging_a_rule_keeps_the_compiled_rules(self):
+        rule = self.env["helpdesk.ticket.rule"].create({"name": "Plain", "regex": "x"})
+        registry = type(self.env.registry)
+        with patch.object(registry, "clear_cache") as clear_cache:
+            rule.sudo().write({"regex_error": "slow", "regex_error_date": "2026-01-01"})
+        clear_cache.assert_not_called()
+        with patch.object(registry, "clear_cache") as clear_cache:
+            rule.regex = "y"
+        clear_cache.assert_called()

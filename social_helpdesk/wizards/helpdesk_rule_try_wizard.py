@@ -9,13 +9,19 @@ from ..rules.engine import MessageFacts
 
 class HelpdeskRuleTryWizard(models.TransientModel):
     """Paste a message and see which rules match, in order, and what they
-    would do: rules are tested before customers meet them."""
+    would do: rules are tested before customers meet them. The rules are
+    those of the current company (and those of every company), as a message
+    or ticket of that company meets them."""
 
     _name = "helpdesk.rule.try.wizard"
     _description = "Try categorization rules"
+    _check_company_auto = True
 
+    company_id = fields.Many2one(
+        "res.company", default=lambda self: self.env.company, readonly=True
+    )
     text = fields.Text(required=True)
-    channel_id = fields.Many2one("helpdesk.ticket.channel")
+    channel_id = fields.Many2one("helpdesk.ticket.channel", check_company=True)
     kind = fields.Selection(
         [("public", "Public"), ("private", "Private")], default="public", required=True
     )
@@ -27,6 +33,7 @@ class HelpdeskRuleTryWizard(models.TransientModel):
     outcome = fields.Char(compute="_compute_result")
 
     @api.depends(
+        "company_id",
         "text",
         "channel_id",
         "kind",
@@ -39,7 +46,7 @@ class HelpdeskRuleTryWizard(models.TransientModel):
         Rule = self.env["helpdesk.ticket.rule"]
         for wizard in self:
             facts = wizard._facts()
-            verdicts = Rule._compiled().explain(facts)
+            verdicts = Rule._compiled(wizard.company_id.id).explain(facts)
             rules = Rule.browse([verdict.rule.id for verdict in verdicts])
             rows = [
                 wizard._row(rule, verdict)
@@ -56,10 +63,15 @@ class HelpdeskRuleTryWizard(models.TransientModel):
                 wizard._describe(outcome, values, fired_rules) if fired else False
             )
             wizard.result = Markup(
+                '<p class="text-muted">%s</p>'
                 '<table class="table table-sm o_rule_try_result"><thead><tr>'
                 "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>%s</tbody>"
                 "</table>"
             ) % (
+                self.env._(
+                    "Rules of %(company)s and rules of every company.",
+                    company=wizard.company_id.name,
+                ),
                 self.env._("Rule"),
                 self.env._("Result"),
                 self.env._("Why"),
@@ -81,6 +93,10 @@ class HelpdeskRuleTryWizard(models.TransientModel):
         if verdict.fired:
             status = Markup('<span class="badge text-bg-success">%s</span>') % (
                 self.env._("fires")
+            )
+        elif verdict.timed_out:
+            status = Markup('<span class="badge text-bg-danger">%s</span>') % (
+                self.env._("timed out: no match")
             )
         elif verdict.matched:
             status = Markup('<span class="badge text-bg-warning">%s</span>') % (
