@@ -102,6 +102,21 @@ def test_handshake_refuses(adapter, params):
         adapter.handshake(params)
 
 
+@pytest.mark.parametrize(
+    "challenge",
+    ["1" * 129, '{"object":"page","entry":[]}', "<script>"],
+    ids=["too long", "json", "markup"],
+)
+def test_handshake_echoes_only_a_bounded_token(adapter, challenge):
+    params = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": "fake-verify-token",
+        "hub.challenge": challenge,
+    }
+    with pytest.raises(HandshakeError, match="hub.challenge"):
+        adapter.handshake(params)
+
+
 def test_handshake_refuses_when_no_verify_token_is_configured():
     adapter = MetaAdapter({**CONFIG, "verify_token": ""})
     with pytest.raises(HandshakeError):

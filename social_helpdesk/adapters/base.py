@@ -10,6 +10,7 @@ registry and reusable outside it.
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -21,6 +22,12 @@ VERB_ADD = "add"
 VERB_EDIT = "edit"
 VERB_REMOVE = "remove"
 VERB_HIDE = "hide"
+
+# What a webhook handshake may echo or sign: a short opaque token of base64
+# or URL-safe characters, as the networks send (X's crc_token is 48, Meta's
+# hub.challenge a number). A JSON body needs "{", '"' and ":", which it
+# excludes: no handshake answer is ever a delivery body or its signature.
+HANDSHAKE_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{1,128}")
 
 
 class AdapterError(Exception):
@@ -293,6 +300,17 @@ class NetworkAdapter:
         """After a timeout, look on the network for the reply ``text`` we may
         already have published; return its :class:`SentMessage` or None."""
         return None
+
+
+def handshake_token(value, name):
+    """``value`` when it is shaped like a network's handshake token (see
+    HANDSHAKE_TOKEN), else HandshakeError naming the parameter ``name``."""
+    if not isinstance(value, str) or not HANDSHAKE_TOKEN.fullmatch(value):
+        raise HandshakeError(
+            f"The {name} is not a token as the network sends: at most 128 "
+            "letters, digits and + / = _ - characters."
+        )
+    return value
 
 
 def backfill_cursors(next_value):

@@ -48,6 +48,7 @@ from .base import (
     WindowClosed,
     aware_utc,
     backfill_cursors,
+    handshake_token,
     hmac_sha256,
     signatures_match,
 )
@@ -371,7 +372,9 @@ class MetaAdapter(NetworkAdapter):
             raise HandshakeError("The verify token does not match this account.")
         if not params.get("hub.challenge"):
             raise HandshakeError("The verification request has no challenge.")
-        return params["hub.challenge"], "text/plain"
+        # Echoed as sent, and only to the verify token's holder: no oracle,
+        # but bounded all the same (Meta's challenge is a number).
+        return handshake_token(params["hub.challenge"], "hub.challenge"), "text/plain"
 
     def verify_signature(self, raw_body, headers):
         """Meta signs the exact bytes it sends. Re-serialized JSON would not

@@ -50,6 +50,7 @@ from .base import (
     WebhookRejected,
     aware_utc,
     backfill_cursors,
+    handshake_token,
     hmac_sha256,
     signatures_match,
 )
@@ -577,10 +578,18 @@ class XAdapter(NetworkAdapter):
 
     # -- webhooks ---------------------------------------------------------
     def handshake(self, params):
-        """Answer X's CRC check: the token's HMAC under the consumer secret."""
+        """Answer X's CRC check: the token's HMAC under the consumer secret.
+
+        That is the key and format of a delivery's signature, so an answer
+        to any token would sign any body for whoever knows the URL: send it
+        as ``crc_token``, then post it with the answer as its signature.
+        Only a token shaped like X's is answered (X sends the base64 of a
+        random id, 48 characters; see HANDSHAKE_TOKEN): no JSON body fits.
+        """
         crc_token = params.get("crc_token")
         if not crc_token:
             raise HandshakeError("The CRC request has no crc_token.")
+        handshake_token(crc_token, "crc_token")
         body = json.dumps({"response_token": self._sign(crc_token)})
         return body, "application/json"
 
