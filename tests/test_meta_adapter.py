@@ -199,6 +199,30 @@ def test_split_makes_one_self_contained_event_per_change_and_messaging(adapter):
     assert [len(adapter.parse_event(event.payload)) for event in events] == [1, 0, 1, 0]
 
 
+def test_split_addresses_each_event_to_its_entry(adapter):
+    """One callback URL serves every page of the app: the entry's id says
+    which page, or which Instagram account, an event is for."""
+    delivery = load("delivery_multi")
+    delivery["entry"][1]["id"] = "another-page"
+    events = adapter.split_delivery(delivery)
+    assert [event.recipient_id for event in events] == [
+        PAGE_ID,
+        PAGE_ID,
+        "another-page",
+        "another-page",
+    ]
+    assert only_event(adapter, "instagram_dm").recipient_id == IG_ID
+
+
+def test_webhook_identity_is_the_app_secret_and_the_page_and_instagram_ids():
+    assert MetaAdapter.webhook_identity(CONFIG) == (
+        APP_SECRET,
+        frozenset({PAGE_ID, IG_ID}),
+    )
+    page_only = {**CONFIG, "instagram_account_id": False}
+    assert MetaAdapter.webhook_identity(page_only)[1] == frozenset({PAGE_ID})
+
+
 def test_split_event_ids_are_stable_across_redeliveries(adapter):
     first = adapter.split_delivery(load("delivery_multi"))
     again = adapter.split_delivery(load("delivery_multi"))

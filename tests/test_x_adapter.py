@@ -331,6 +331,29 @@ def test_crc_refuses_what_would_make_it_a_signing_oracle(crc_token):
         make_adapter().handshake({"crc_token": crc_token})
 
 
+def test_events_are_addressed_to_the_user_they_are_for():
+    adapter = make_adapter()
+    [activity] = adapter.split_delivery(load("xaa_dm_received"))
+    assert activity.recipient_id == OWN_ID  # data.filter.user_id
+    legacy = adapter.split_delivery(load("aaa_direct_message_events"))
+    assert {event.recipient_id for event in legacy} == {
+        load_once("aaa_direct_message_events")["for_user_id"]
+    }
+    unfiltered = load("xaa_post_mention_create")
+    del unfiltered["data"]["filter"]
+    [event] = adapter.split_delivery(unfiltered)
+    assert event.recipient_id is None
+
+
+def test_webhook_identity_is_the_consumer_secret_and_the_user():
+    assert XAdapter.webhook_identity(make_adapter().config) == (
+        SECRET,
+        frozenset({OWN_ID}),
+    )
+    unconnected = make_adapter(user_id=None).config
+    assert XAdapter.webhook_identity(unconnected) == (SECRET, frozenset())
+
+
 def signed(body, secret=SECRET):
     digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
     return "sha256=" + base64.b64encode(digest).decode()
