@@ -102,6 +102,21 @@ def test_handshake_refuses(adapter, params):
         adapter.handshake(params)
 
 
+@pytest.mark.parametrize(
+    "challenge",
+    ["1" * 129, '{"object":"page","entry":[]}', "<script>"],
+    ids=["too long", "json", "markup"],
+)
+def test_handshake_echoes_only_a_bounded_token(adapter, challenge):
+    params = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": "fake-verify-token",
+        "hub.challenge": challenge,
+    }
+    with pytest.raises(HandshakeError, match="hub.challenge"):
+        adapter.handshake(params)
+
+
 def test_handshake_refuses_when_no_verify_token_is_configured():
     adapter = MetaAdapter({**CONFIG, "verify_token": ""})
     with pytest.raises(HandshakeError):
@@ -182,6 +197,30 @@ def test_split_makes_one_self_contained_event_per_change_and_messaging(adapter):
     }
     assert message.payload["entry_time"] == 1742674001000
     assert [len(adapter.parse_event(event.payload)) for event in events] == [1, 0, 1, 0]
+
+
+def test_split_addresses_each_event_to_its_entry(adapter):
+    """One callback URL serves every page of the app: the entry's id says
+    which page, or which Instagram account, an event is for."""
+    delivery = load("delivery_multi")
+    delivery["entry"][1]["id"] = "another-page"
+    events = adapter.split_delivery(delivery)
+    assert [event.recipient_id for event in events] == [
+        PAGE_ID,
+        PAGE_ID,
+        "another-page",
+        "another-page",
+    ]
+    assert only_event(adapter, "instagram_dm").recipient_id == IG_ID
+
+
+def test_webhook_identity_is_the_app_secret_and_the_page_and_instagram_ids():
+    assert MetaAdapter.webhook_identity(CONFIG) == (
+        APP_SECRET,
+        frozenset({PAGE_ID, IG_ID}),
+    )
+    page_only = {**CONFIG, "instagram_account_id": False}
+    assert MetaAdapter.webhook_identity(page_only)[1] == frozenset({PAGE_ID})
 
 
 def test_split_event_ids_are_stable_across_redeliveries(adapter):

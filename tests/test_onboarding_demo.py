@@ -74,3 +74,14 @@ def test_interface_defaults_send_the_admin_to_do_it_by_hand():
         bare.backfill("anything", SINCE)
     assert bare.backfill_sources() == ()
     assert bare.estimate_backfill(SINCE) is None
+
+
+def test_demo_webhook_items_name_no_recipient(adapter):
+    """Only an account alone with its webhook secret receives them."""
+    events = adapter.split_delivery({"messages": [{"id": "m-1"}]})
+    assert [event.recipient_id for event in events] == [None]
+    assert DemoAdapter.webhook_identity(adapter.config) == ("demo-secret", frozenset())
+
+
+def test_interface_default_webhook_identity_is_empty():
+    assert NetworkAdapter.webhook_identity({"secret": "s"}) == (None, frozenset())

@@ -299,6 +299,61 @@ def test_crc_without_token_fails():
         make_adapter().handshake({})
 
 
+# The crc_token of a real CRC (the base64 of a UUID), from an X app's logs.
+REAL_CRC_TOKEN = "M2RkODJkZmMtYjlkYi00NmQ4LTk0MGUtM2JjYzkwM2Q4MjQ0"
+
+
+@pytest.mark.parametrize(
+    "crc_token", [REAL_CRC_TOKEN, "challenge_string", "a+b/c=-_", "A" * 128]
+)
+def test_crc_answers_tokens_shaped_like_xs(crc_token):
+    body, _content_type = make_adapter().handshake({"crc_token": crc_token})
+    digest = hmac.new(SECRET.encode(), crc_token.encode(), hashlib.sha256).digest()
+    assert json.loads(body)["response_token"] == (
+        "sha256=" + base64.b64encode(digest).decode()
+    )
+
+
+@pytest.mark.parametrize(
+    "crc_token",
+    [
+        pytest.param((PAYLOADS / "xaa_dm_received.json").read_text(), id="delivery"),
+        pytest.param('{"for_user_id":"1"}', id="small-json"),
+        pytest.param("A" * 129, id="too-long"),
+        pytest.param("two words", id="space"),
+        pytest.param("token\n", id="newline"),
+    ],
+)
+def test_crc_refuses_what_would_make_it_a_signing_oracle(crc_token):
+    """The answer is a delivery signature: answering a body would let anyone
+    who knows the URL sign deliveries."""
+    with pytest.raises(HandshakeError, match="crc_token"):
+        make_adapter().handshake({"crc_token": crc_token})
+
+
+def test_events_are_addressed_to_the_user_they_are_for():
+    adapter = make_adapter()
+    [activity] = adapter.split_delivery(load("xaa_dm_received"))
+    assert activity.recipient_id == OWN_ID  # data.filter.user_id
+    legacy = adapter.split_delivery(load("aaa_direct_message_events"))
+    assert {event.recipient_id for event in legacy} == {
+        load_once("aaa_direct_message_events")["for_user_id"]
+    }
+    unfiltered = load("xaa_post_mention_create")
+    del unfiltered["data"]["filter"]
+    [event] = adapter.split_delivery(unfiltered)
+    assert event.recipient_id is None
+
+
+def test_webhook_identity_is_the_consumer_secret_and_the_user():
+    assert XAdapter.webhook_identity(make_adapter().config) == (
+        SECRET,
+        frozenset({OWN_ID}),
+    )
+    unconnected = make_adapter(user_id=None).config
+    assert XAdapter.webhook_identity(unconnected) == (SECRET, frozenset())
+
+
 def signed(body, secret=SECRET):
     digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
     return "sha256=" + base64.b64encode(digest).decode()

@@ -10,6 +10,7 @@ registry and reusable outside it.
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -21,6 +22,12 @@ VERB_ADD = "add"
 VERB_EDIT = "edit"
 VERB_REMOVE = "remove"
 VERB_HIDE = "hide"
+
+# What a webhook handshake may echo or sign: a short opaque token of base64
+# or URL-safe characters, as the networks send (X's crc_token is 48, Meta's
+# hub.challenge a number). A JSON body needs "{", '"' and ":", which it
+# excludes: no handshake answer is ever a delivery body or its signature.
+HANDSHAKE_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{1,128}")
 
 
 class AdapterError(Exception):
@@ -149,10 +156,17 @@ class SocialMessage:
 @dataclass(frozen=True)
 class InboundEvent:
     """One item to store: a webhook delivery is split into these, and polling
-    yields them too. ``event_id`` is unique per account and per change."""
+    yields them too. ``event_id`` is unique per account and per change.
+
+    ``recipient_id`` is the network's id of the account a webhook item is
+    addressed to (Meta's page or Instagram account, X's user), or None when
+    the delivery does not say: one webhook URL may receive the items of
+    every account of an app, and each is filed under the account whose
+    :meth:`NetworkAdapter.webhook_identity` holds its recipient."""
 
     event_id: str
     payload: dict
+    recipient_id: str | None = None
 
 
 @dataclass
@@ -182,9 +196,25 @@ class NetworkAdapter:
 
     network = None
     signature_header = None
+    # The config keys of the secret that signs webhook deliveries, and of the
+    # ids deliveries address an account by (see webhook_identity).
+    signing_secret_setting = None
+    recipient_id_settings = ()
 
     def __init__(self, config):
         self.config = config
+
+    @classmethod
+    def webhook_identity(cls, config):
+        """(signing secret, recipient ids) of the account ``config`` sets up.
+        A valid signature proves only that the sender holds the secret, so a
+        delivery may be addressed to any account holding it, and to no other;
+        an item goes to the account whose recipient ids hold its own."""
+        secret = config.get(cls.signing_secret_setting) or None
+        recipient_ids = frozenset(
+            str(config[key]) for key in cls.recipient_id_settings if config.get(key)
+        )
+        return secret, recipient_ids
 
     # -- onboarding -------------------------------------------------------
     def test_connection(self):
@@ -293,6 +323,17 @@ class NetworkAdapter:
         """After a timeout, look on the network for the reply ``text`` we may
         already have published; return its :class:`SentMessage` or None."""
         return None
+
+
+def handshake_token(value, name):
+    """``value`` when it is shaped like a network's handshake token (see
+    HANDSHAKE_TOKEN), else HandshakeError naming the parameter ``name``."""
+    if not isinstance(value, str) or not HANDSHAKE_TOKEN.fullmatch(value):
+        raise HandshakeError(
+            f"The {name} is not a token as the network sends: at most 128 "
+            "letters, digits and + / = _ - characters."
+        )
+    return value
 
 
 def backfill_cursors(next_value):

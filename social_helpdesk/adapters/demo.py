@@ -36,10 +36,13 @@ class DemoAdapter(NetworkAdapter):
 
     Its webhook takes ``{"messages": [item, ...]}`` signed like Meta's:
     ``X-Demo-Signature: sha256=<hex HMAC-SHA256(webhook_secret, raw body)>``.
+    Its items name no recipient: an account alone with its webhook secret
+    receives them.
     """
 
     network = "demo"
     signature_header = "X-Demo-Signature"
+    signing_secret_setting = "webhook_secret"
 
     def _dataset(self):
         with open(self.config.get("dataset_path") or DATASET, encoding="utf-8") as file:

@@ -48,6 +48,7 @@ from .base import (
     WindowClosed,
     aware_utc,
     backfill_cursors,
+    handshake_token,
     hmac_sha256,
     signatures_match,
 )
@@ -175,6 +176,10 @@ class MetaAdapter(NetworkAdapter):
 
     network = "meta"
     signature_header = "X-Hub-Signature-256"
+    # A Meta app has one callback URL for all its pages: each entry's id
+    # names the page, or the Instagram account, it is for.
+    signing_secret_setting = "app_secret"
+    recipient_id_settings = ("page_id", "instagram_account_id")
     poll_page_size = 25
     poll_max_pages = 5
 
@@ -371,7 +376,9 @@ class MetaAdapter(NetworkAdapter):
             raise HandshakeError("The verify token does not match this account.")
         if not params.get("hub.challenge"):
             raise HandshakeError("The verification request has no challenge.")
-        return params["hub.challenge"], "text/plain"
+        # Echoed as sent, and only to the verify token's holder: no oracle,
+        # but bounded all the same (Meta's challenge is a number).
+        return handshake_token(params["hub.challenge"], "hub.challenge"), "text/plain"
 
     def verify_signature(self, raw_body, headers):
         """Meta signs the exact bytes it sends. Re-serialized JSON would not
@@ -389,7 +396,9 @@ class MetaAdapter(NetworkAdapter):
 
     def split_delivery(self, payload):
         """One event per change and per messaging item, each payload carrying
-        its object and entry so that it parses on its own."""
+        its object and entry so that it parses on its own, and addressed to
+        the entry's id: the page, or the Instagram professional account for
+        ``object: "instagram"``."""
         obj = _object(_expect_dict(payload, "the delivery").get("object"))
         events = []
         for entry in _expect_list(payload.get("entry"), "entry"):
@@ -419,6 +428,7 @@ class MetaAdapter(NetworkAdapter):
     def _change_event(self, obj, entry_id, entry_time, field, value):
         return InboundEvent(
             event_id=_change_event_id(obj, field, value),
+            recipient_id=entry_id,
             payload={
                 "object": obj,
                 "entry_id": entry_id,
@@ -430,6 +440,7 @@ class MetaAdapter(NetworkAdapter):
     def _messaging_event(self, obj, entry_id, entry_time, item):
         return InboundEvent(
             event_id=_messaging_event_id(obj, item),
+            recipient_id=entry_id,
             payload={
                 "object": obj,
                 "entry_id": entry_id,

@@ -7,6 +7,10 @@ Posts and direct messages reach the helpdesk three ways:
 * legacy Account Activity API webhooks, ``for_user_id`` with
   ``tweet_create_events`` and ``direct_message_events`` (v1.1 objects).
 
+One X app's webhook delivers the events of every account subscribed to it;
+each event's ``recipient_id`` is the user it is for (the XAA event's
+``filter.user_id``, the AAA delivery's ``for_user_id``).
+
 Each item becomes one :class:`InboundEvent` whose id is ``tweet:<id>``,
 ``dm:<id>`` or ``tweet_delete:<id>`` whichever way it came, so a post seen by
 polling and by a webhook is stored once. Its payload is self-contained (the
@@ -50,6 +54,7 @@ from .base import (
     WebhookRejected,
     aware_utc,
     backfill_cursors,
+    handshake_token,
     hmac_sha256,
     signatures_match,
 )
@@ -271,6 +276,8 @@ class XAdapter(NetworkAdapter):
 
     network = "x"
     signature_header = SIGNATURE_HEADER
+    signing_secret_setting = "api_secret"
+    recipient_id_settings = ("user_id",)
 
     # -- connection -------------------------------------------------------
     def test_connection(self):
@@ -577,10 +584,18 @@ class XAdapter(NetworkAdapter):
 
     # -- webhooks ---------------------------------------------------------
     def handshake(self, params):
-        """Answer X's CRC check: the token's HMAC under the consumer secret."""
+        """Answer X's CRC check: the token's HMAC under the consumer secret.
+
+        That is the key and format of a delivery's signature, so an answer
+        to any token would sign any body for whoever knows the URL: send it
+        as ``crc_token``, then post it with the answer as its signature.
+        Only a token shaped like X's is answered (X sends the base64 of a
+        random id, 48 characters; see HANDSHAKE_TOKEN): no JSON body fits.
+        """
         crc_token = params.get("crc_token")
         if not crc_token:
             raise HandshakeError("The CRC request has no crc_token.")
+        handshake_token(crc_token, "crc_token")
         body = json.dumps({"response_token": self._sign(crc_token)})
         return body, "application/json"
 
@@ -1063,6 +1078,14 @@ class XAdapter(NetworkAdapter):
 
 
 # -- webhook and poll items -> events ----------------------------------------
+def _event(event_id, payload):
+    """An event addressed to its ``for_user_id``: the account that owns it."""
+    user_id = payload["for_user_id"]
+    return InboundEvent(
+        event_id, payload, recipient_id=None if user_id is None else _id(user_id)
+    )
+
+
 def _dm_params():
     """One-to-one DM events with the fields and expansions we parse."""
     return {
@@ -1090,7 +1113,7 @@ def _tweet_event(tweet, includes, for_user_id, event_type=None):
     }
     if event_type:
         payload["event_type"] = event_type
-    return InboundEvent(f"tweet:{post_id}", payload)
+    return _event(f"tweet:{post_id}", payload)
 
 
 def _v2_dm_event(dm, includes, for_user_id):
@@ -1106,13 +1129,13 @@ def _v2_dm_event(dm, includes, for_user_id):
             "media": _attached_media(includes, dm),
         },
     }
-    return InboundEvent(f"dm:{_id(dm['id'])}", payload)
+    return _event(f"dm:{_id(dm['id'])}", payload)
 
 
 def _v1_tweet_event(tweet, for_user_id):
     """A v1.1 post; its author is embedded in it."""
     payload = {"source": SOURCE_V1_TWEET, "for_user_id": for_user_id, "tweet": tweet}
-    return InboundEvent(f"tweet:{_v1_id(tweet)}", payload)
+    return _event(f"tweet:{_v1_id(tweet)}", payload)
 
 
 def _v1_dm_event(dm, users, for_user_id, event_type=None):
@@ -1127,7 +1150,7 @@ def _v1_dm_event(dm, users, for_user_id, event_type=None):
     }
     if event_type:
         payload["event_type"] = event_type
-    return InboundEvent(f"dm:{_id(dm['id'])}", payload)
+    return _event(f"dm:{_id(dm['id'])}", payload)
 
 
 def _delete_event(post_id, author_id, for_user_id):
@@ -1137,7 +1160,7 @@ def _delete_event(post_id, author_id, for_user_id):
         "tweet_id": _id(post_id),
         "author_id": _id(author_id) if author_id is not None else None,
     }
-    return InboundEvent(f"tweet_delete:{payload['tweet_id']}", payload)
+    return _event(f"tweet_delete:{payload['tweet_id']}", payload)
 
 
 def _other_event(kind, item, for_user_id, item_id=None):
@@ -1153,7 +1176,7 @@ def _other_event(kind, item, for_user_id, item_id=None):
         "kind": kind,
         "item": item,
     }
-    return InboundEvent(f"{kind}:{item_id}", payload)
+    return _event(f"{kind}:{item_id}", payload)
 
 
 # -- stored payloads -> messages -------------------------------------------

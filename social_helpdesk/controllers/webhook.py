@@ -5,6 +5,11 @@
 It verifies the signature over the raw body, stores the events and answers
 at once: no network API call and no ticket creation happen in the request,
 so the networks' delivery deadlines (Meta: 20 s) are always met.
+
+A Meta app has one callback URL for all its pages, and an X app's webhook
+serves every account subscribed to it: each event is filed under the account
+it is addressed to, among those that share the signing secret of the URL's
+account; the others are kept apart, rejected (see ``social.event``).
 """
 
 import json
@@ -48,12 +53,10 @@ class SocialWebhookController(http.Controller):
         target = endpoint.targets.get(token)
         if not target:
             raise NotFound()
-        account_id, settings = target
-        adapter = ADAPTERS[network](dict(settings))
+        adapter = ADAPTERS[network](dict(target.settings))
         if request.httprequest.method == "GET":
             return self._handshake(adapter)
-        account = env["social.account"].browse(account_id)
-        return self._receive(account, adapter, endpoint.max_body_bytes)
+        return self._receive(env, network, target, adapter, endpoint.max_body_bytes)
 
     def _handshake(self, adapter):
         try:
@@ -62,7 +65,7 @@ class SocialWebhookController(http.Controller):
             return self._reply(403, str(exc))
         return request.make_response(body, [("Content-Type", content_type)])
 
-    def _receive(self, account, adapter, limit):
+    def _receive(self, env, network, target, adapter, limit):
         # A declared length bounds what is read; the networks always send one.
         length = request.httprequest.content_length
         if length is None:
@@ -75,22 +78,30 @@ class SocialWebhookController(http.Controller):
         try:
             adapter.verify_signature(raw_body, request.httprequest.headers)
         except SignatureError as exc:
-            _logger.info("Social webhook %s refused: %s", account.id, exc)
+            _logger.info("Social webhook %s refused: %s", target.account_id, exc)
             return self._reply(403, str(exc))
         try:
             events = adapter.split_delivery(load_json(raw_body))
         except MalformedPayload as exc:
             return self._reply(400, str(exc))
         try:
-            stored = account.env["social.event"]._store(
-                account, events, via_webhook=True
+            stored, rejected = env["social.event"]._store_delivery(
+                network, target, events
             )
         except ForeignKeyViolation:
             # Deleted while this worker's cache still knew its URL.
             request.env.cr.rollback()
             raise NotFound() from None
+        # Rejected events are acknowledged too, even when all are: the
+        # signature shows that the network sent them, a refusal would not
+        # make them any account's, and Meta and X retry refused deliveries,
+        # then disable the app's webhook, which is every account's.
         return self._reply(
-            200, "ok", received=len(events), duplicates=len(events) - stored
+            200,
+            "ok",
+            received=len(events),
+            duplicates=len(events) - rejected - stored,
+            rejected=rejected,
         )
 
     def _reply(self, status, message, **extra):

@@ -76,11 +76,52 @@ def _adapter_settings(network):
     return {**ADAPTER_FIELDS[None], **ADAPTER_FIELDS[network]}
 
 
+# Why a webhook event is addressed to no account its signature allows (see
+# WebhookTarget.route).
+UNADDRESSED = "unaddressed"  # it names none, and several accounts may receive it
+UNKNOWN_RECIPIENT = "unknown"  # it names one that no such account owns
+AMBIGUOUS_RECIPIENT = "ambiguous"  # it names one that several such accounts own
+
+
+class WebhookPeers(NamedTuple):
+    """The accounts of a network that share one webhook signing secret: a
+    delivery signed with it may be addressed to any of them, and to no
+    other account (the signature proves only that its sender holds it)."""
+
+    owners: dict  # {recipient id: account id, or None when several own it}
+    size: int
+
+
+class WebhookTarget(NamedTuple):
+    """The account behind one webhook URL, and who its deliveries may be for."""
+
+    account_id: int
+    settings: dict  # the adapter's
+    recipient_ids: frozenset  # the network ids that address this account
+    peers: WebhookPeers
+
+    def route(self, recipient_id):
+        """(account id, None) of the account an event addressed to
+        ``recipient_id`` goes to, else (None, why not): the URL's account when
+        it owns the id, else the peer that does; an event that names no
+        recipient goes to the URL's account only when it has no peer."""
+        if recipient_id is None:
+            if self.peers.size == 1:
+                return self.account_id, None
+            return None, UNADDRESSED
+        if recipient_id in self.recipient_ids:
+            return self.account_id, None
+        if recipient_id not in self.peers.owners:
+            return None, UNKNOWN_RECIPIENT
+        owner = self.peers.owners[recipient_id]
+        return (owner, None) if owner else (None, AMBIGUOUS_RECIPIENT)
+
+
 class WebhookEndpoint(NamedTuple):
     """What a webhook delivery of one network needs before it is stored."""
 
     max_body_bytes: int
-    targets: dict  # {webhook token: (account id, adapter settings)}
+    targets: dict  # {webhook token: WebhookTarget}
 
 
 def _webhook_target_fields():
@@ -329,10 +370,12 @@ class SocialAccount(models.Model):
     @tools.ormcache("network")
     def _webhook_endpoint(self, network):
         """The body limit and the active accounts of ``network``'s webhook,
-        cached in every worker until an account's field above or a system
-        parameter changes (both clear Odoo's cache, which it signals to every
-        worker through the database): a delivery runs no lookup query and one
-        cache lookup. Read-only: copy the settings before use."""
+        each with the peers that share its signing secret and the recipient
+        ids they own, cached in every worker until an account's field above
+        or a system parameter changes (both clear Odoo's cache, which it
+        signals to every worker through the database): a delivery runs no
+        lookup query and one cache lookup, and routes its events without
+        one. Read-only: copy the settings before use."""
         accounts = self.sudo().search_fetch(
             [("network", "=", network), ("webhook_token", "!=", False)],
             ["webhook_token", *self._adapter_field_names(network)],
@@ -342,13 +385,27 @@ class SocialAccount(models.Model):
             .sudo()
             .get_param("social_helpdesk.webhook_max_bytes", DEFAULT_WEBHOOK_MAX_BYTES)
         )
-        return WebhookEndpoint(
-            int(max_body_bytes),
-            {
-                account.webhook_token: (account.id, account._adapter_config())
-                for account in accounts
-            },
-        )
+        groups = {}
+        for account in accounts:
+            settings = account._adapter_config()
+            secret, recipient_ids = ADAPTERS[network].webhook_identity(settings)
+            # Without a secret, an account accepts no delivery: no peers.
+            key = secret or ("no secret", account.id)
+            groups.setdefault(key, []).append((account, settings, recipient_ids))
+        targets = {}
+        for group in groups.values():
+            owners = {}
+            for account, _settings, recipient_ids in group:
+                for recipient_id in recipient_ids:
+                    owners[recipient_id] = (
+                        None if recipient_id in owners else account.id
+                    )
+            peers = WebhookPeers(owners, len(group))
+            for account, settings, recipient_ids in group:
+                targets[account.webhook_token] = WebhookTarget(
+                    account.id, settings, recipient_ids, peers
+                )
+        return WebhookEndpoint(int(max_body_bytes), targets)
 
     @api.depends("network")
     def _compute_is_demo(self):

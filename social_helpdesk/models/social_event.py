@@ -11,6 +11,7 @@ from odoo.tools import SQL, mute_logger
 
 from ..adapters.base import AdapterError, jsonb_text
 from .access import ADMIN, require_group
+from .social_account import AMBIGUOUS_RECIPIENT, UNADDRESSED
 from .social_identity import identity_network
 
 _logger = logging.getLogger(__name__)
@@ -64,6 +65,32 @@ def store_events_query(account_id, events, via_webhook, uid):
     return SQL(STORE_EVENTS_HEAD + rows + STORE_EVENTS_TAIL, *params)
 
 
+# Webhook events addressed to no account that their signature allows are kept
+# for an admin, rejected: never claimed for processing. Their ids carry this
+# prefix, so that a rejected event never passes for a duplicate of the same
+# event filed later under an account it is addressed to (once an admin has
+# connected its page, say); a rejected event delivered twice is kept once.
+REJECTED_PREFIX = "rejected:"
+STORE_REJECTED_HEAD = """INSERT INTO social_event (account_id, external_id, payload,
+    ignore_reason, via_webhook, create_uid, write_uid, state, attempts,
+    received_date, create_date, write_date) VALUES """
+STORE_REJECTED_ROW = """(%s, %s, %s, %s, true, %s, %s, 'rejected', 0,
+    NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC')"""
+STORE_REJECTED_TAIL = "\nON CONFLICT (account_id, external_id) DO NOTHING"
+
+
+def store_rejected_query(account_id, rejected, uid):
+    """The statement that keeps ``rejected`` ((InboundEvent, reason) pairs)
+    under one account."""
+    params = []
+    for event, reason in rejected:
+        external_id = REJECTED_PREFIX + event.event_id
+        payload = jsonb_text(event.payload)
+        params += (account_id, external_id, payload, reason, uid, uid)
+    rows = ", ".join([STORE_REJECTED_ROW] * len(rejected))
+    return SQL(STORE_REJECTED_HEAD + rows + STORE_REJECTED_TAIL, *params)
+
+
 class SocialEvent(models.Model):
     """The raw event store: every webhook item and polled item is written here
     before anything else happens, so no customer message is ever lost, and the
@@ -103,7 +130,13 @@ class SocialEvent(models.Model):
     )
     payload = fields.Json(readonly=True)
     state = fields.Selection(
-        [("new", "New"), ("done", "Done"), ("ignored", "Ignored"), ("error", "Error")],
+        [
+            ("new", "New"),
+            ("done", "Done"),
+            ("ignored", "Ignored"),
+            ("error", "Error"),
+            ("rejected", "Rejected"),
+        ],
         default="new",
         required=True,
         readonly=True,
@@ -171,6 +204,68 @@ class SocialEvent(models.Model):
         if armed_flags and not armed_flags[0][0]:
             self._trigger_processing()
         return len(armed_flags)
+
+    @api.model
+    def _store_delivery(self, network, target, events):
+        """Store a webhook delivery's ``events`` under the accounts they are
+        addressed to among those its signature allows (see
+        ``WebhookTarget.route``): one ``_store`` statement per account, so
+        one in the common case, where all are for the URL's account. The
+        others are kept apart, rejected under the URL's account, in one more
+        statement. Returns (new events stored, events rejected)."""
+        addressed, rejected = {}, []
+        for event in events:
+            account_id, why_not = target.route(event.recipient_id)
+            if account_id:
+                addressed.setdefault(account_id, []).append(event)
+            else:
+                reason = self._rejection_reason(network, why_not, event.recipient_id)
+                rejected.append((event, reason))
+        Account = self.env["social.account"]
+        stored = 0
+        for account_id, account_events in addressed.items():
+            stored += self._store(
+                Account.browse(account_id), account_events, via_webhook=True
+            )
+        if rejected:
+            self._store_rejected(Account.browse(target.account_id), rejected)
+        return stored, len(rejected)
+
+    @api.model
+    def _store_rejected(self, account, rejected):
+        """Keep ``rejected`` ((InboundEvent, reason) pairs) under ``account``,
+        whose URL received them, for an admin (see ``REJECTED_PREFIX``)."""
+        _logger.info(
+            "Social webhook %s: rejected %s event(s): %s",
+            account.id,
+            len(rejected),
+            "; ".join(dict.fromkeys(reason for _event, reason in rejected)),
+        )
+        self.env.cr.execute(
+            store_rejected_query(account.id, rejected, self.env.uid),
+            log_exceptions=False,  # its caller reports what fails
+        )
+        account.invalidate_recordset(
+            ["last_event_date", "last_webhook_date", "is_silent"], flush=False
+        )
+
+    @api.model
+    def _rejection_reason(self, network, why_not, recipient_id):
+        """The reason an admin reads on a rejected event."""
+        if why_not == UNADDRESSED:
+            return _(
+                "The event does not say which account it is for, and several "
+                "accounts share this webhook's secret."
+            )
+        if network == "x":
+            recipient = _("X user %s", recipient_id)
+        else:  # Meta: the only other network whose events name their account
+            recipient = _("page or Instagram account %s", recipient_id)
+        if why_not == AMBIGUOUS_RECIPIENT:
+            return _(
+                "Addressed to %s, which several accounts of this app own.", recipient
+            )
+        return _("Addressed to %s, which no account of this app owns.", recipient)
 
     @api.model
     def _trigger_processing(self):
@@ -400,9 +495,11 @@ class SocialEvent(models.Model):
         self.write(values)
 
     def action_retry(self):
-        """Put events back in the queue (admins, after fixing the cause)."""
+        """Put events back in the queue (admins, after fixing the cause).
+        Rejected events stay out: they would be filed under the account whose
+        URL received them, which they are not addressed to."""
         require_group(self.env, ADMIN, _("retry inbound events"))
-        self.write(
+        self.filtered(lambda event: event.state != "rejected").write(
             {"state": "new", "attempts": 0, "next_attempt_date": False, "error": False}
         )
         self._trigger_processing()

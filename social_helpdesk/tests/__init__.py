@@ -3,6 +3,7 @@ from . import test_inbound
 from . import test_partners
 from . import test_processing
 from . import test_webhook
+from . import test_webhook_routing
 from . import test_concurrency
 from . import test_security
 from . import test_x_connector

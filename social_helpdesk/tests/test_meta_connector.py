@@ -105,6 +105,10 @@ class TestMetaConnector(HttpCase):
         ok = self.url_open(f"{self.url}?{query}{self.fake.config()['verify_token']}")
         self.assertEqual((ok.status_code, ok.text), (200, "1158201444"))
         self.assertEqual(self.url_open(f"{self.url}?{query}wrong").status_code, 403)
+        token = self.fake.config()["verify_token"]
+        long_challenge = "hub.mode=subscribe&hub.challenge=" + "1" * 129
+        refused = self.url_open(f"{self.url}?{long_challenge}&hub.verify_token={token}")
+        self.assertEqual(refused.status_code, 403)
 
     def test_comment_thread_lands_in_one_ticket(self):
         self.assertEqual(

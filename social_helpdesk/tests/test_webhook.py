@@ -75,6 +75,19 @@ class TestWebhook(HttpCase):
         self.assertEqual(self.post({"messages": [demo_item("small")]}).status_code, 200)
         self.assertEqual(len(self.events()), 1)
 
+    def test_items_naming_no_account_need_an_account_alone_with_its_secret(self):
+        """The demo network's items name no recipient: once another account
+        holds the same secret, the signature can't tell which is meant."""
+        twin = self.account.copy({"demo_webhook_secret": "s3cret"})
+        response = self.post({"messages": [demo_item("whose?")]})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["rejected"], 1)
+        self.assertEqual(self.events().state, "rejected")
+        self.assertIn("does not say which account", self.events().ignore_reason)
+        twin.demo_webhook_secret = "another-s3cret"
+        response = self.post({"messages": [demo_item("mine")]})
+        self.assertEqual(response.json()["rejected"], 0)
+
     def test_unknown_token_or_network_is_not_found(self):
         body = {"messages": [demo_item("lost")]}
         self.assertEqual(

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
 
 from odoo import fields
 from odoo.tests import HttpCase, tagged
@@ -161,6 +162,50 @@ class TestXConnector(HttpCase):
         digest = hmac.new(API_SECRET.encode(), b"challenge-123", hashlib.sha256)
         expected = "sha256=" + base64.b64encode(digest.digest()).decode()
         self.assertEqual(response.json(), {"response_token": expected})
+
+    def test_crc_is_no_signing_oracle(self):
+        """A CRC answer is the HMAC a delivery is signed with: asked to answer
+        a delivery's body, the webhook refuses, so the body can't be signed
+        and then posted as if X had sent it."""
+        self._connect()
+        body = json.dumps(
+            {
+                "for_user_id": BRAND_ID,
+                "direct_message_events": [
+                    {
+                        "type": "message_create",
+                        "id": "1990000000000000777",
+                        "created_timestamp": "1795000000000",
+                        "message_create": {
+                            "target": {"recipient_id": BRAND_ID},
+                            "sender_id": CUSTOMER_ID,
+                            "message_data": {"text": "forged", "entities": {}},
+                        },
+                    }
+                ],
+            }
+        )
+        crc = self.url_open(f"{self.url}?{urlencode({'crc_token': body})}")
+        self.assertEqual(crc.status_code, 403)
+        self.assertNotIn("response_token", crc.text)
+        self.assertIn("crc_token", crc.json()["message"])
+        # Whatever the attacker takes from the refusal, it is no signature.
+        for signature in ("", crc.json()["message"], f"sha256={crc.text}"):
+            response = self.url_open(
+                self.url,
+                data=body.encode(),
+                headers={
+                    "Content-Type": "application/json",
+                    "x-twitter-webhooks-signature": signature,
+                },
+            )
+            self.assertEqual(response.status_code, 403)
+        self.assertFalse(self.Event.search([("account_id", "=", self.account.id)]))
+        # X's own tokens are answered.
+        token = "M2RkODJkZmMtYjlkYi00NmQ4LTk0MGUtM2JjYzkwM2Q4MjQ0"
+        self.assertEqual(
+            self.url_open(f"{self.url}?crc_token={token}").status_code, 200
+        )
 
     def test_webhook_and_poll_of_one_post_give_one_message(self):
         self._connect()
