@@ -430,9 +430,11 @@ class SocialAccount(models.Model):
 
     def _compute_last_event_dates(self):
         """Read from the event store (an index gives each account's latest
-        events), so that a webhook delivery writes nothing but its events."""
+        events), so that a webhook delivery writes nothing but its events.
+        Events rejected at this account's URL were addressed to no account of
+        its: they say nothing of its own traffic."""
         self.env["social.event"].flush_model(
-            ["account_id", "via_webhook", "received_date"]
+            ["account_id", "via_webhook", "received_date", "state"]
         )
         self.env.cr.execute(
             """
@@ -442,11 +444,13 @@ class SocialAccount(models.Model):
             LEFT JOIN LATERAL (
                 SELECT received_date FROM social_event
                 WHERE account_id = account.id AND via_webhook
+                  AND state != 'rejected'
                 ORDER BY id DESC LIMIT 1
             ) AS pushed ON true
             LEFT JOIN LATERAL (
                 SELECT received_date FROM social_event
                 WHERE account_id = account.id AND NOT via_webhook
+                  AND state != 'rejected'
                 ORDER BY id DESC LIMIT 1
             ) AS pulled ON true
             """,

@@ -243,6 +243,10 @@ class TestWebhookRouting(HttpCase):
             )
         self.assertEqual(len(self.events(self.page_b, "rejected")), 2, "kept once")
         self.assertEqual(len(self.events(self.page_b)), 2)
+        # Others' traffic is not this account's: it still reads as silent.
+        self.page_b.invalidate_recordset()
+        self.assertFalse(self.page_b.last_webhook_date)
+        self.assertFalse(self.page_b.last_event_date)
 
     def test_a_rejected_entry_is_filed_once_its_page_is_connected(self):
         entry = self.comment(STRANGER, "s_4")
