@@ -1,8 +1,9 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import itertools
+import json
 
-from odoo.tests.common import TransactionCase
+from odoo.tests.common import TransactionCase, get_db_name
 
 _ids = itertools.count(1)
 
@@ -36,6 +37,35 @@ def demo_item(
         "text": text,
         "lang": lang,
     }
+
+
+def execute_kw(case, user, model, method, args, kwargs=None):
+    """The external API as any script calls it (/jsonrpc, object service,
+    execute_kw), as ``user``, whose password is their login: the HTTP
+    response of ``case`` (an HttpCase)."""
+    body = {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "id": 1,
+        "params": {
+            "service": "object",
+            "method": "execute_kw",
+            "args": [
+                get_db_name(),
+                user.id,
+                user.login,
+                model,
+                method,
+                args,
+                kwargs or {},
+            ],
+        },
+    }
+    return case.url_open(
+        "/jsonrpc",
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+    )
 
 
 def age_events(env, account, hours):

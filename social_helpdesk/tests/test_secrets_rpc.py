@@ -13,10 +13,10 @@ import hmac
 import json
 import logging
 
-from odoo.tests import HttpCase, get_db_name, new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import demo_item
+from .common import demo_item, execute_kw
 
 # One distinct value per credential field, so a leak names its field.
 SECRETS = {
@@ -123,22 +123,7 @@ class TestSecretsRpc(HttpCase):
 
     def execute_kw(self, login, model, method, args, kwargs=None):
         """The external API: /jsonrpc, object service, execute_kw."""
-        uid = self.users[login].id
-        body = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [get_db_name(), uid, login, model, method, args, kwargs or {}],
-            },
-        }
-        response = self.url_open(
-            "/jsonrpc",
-            data=json.dumps(body),
-            headers={"Content-Type": "application/json"},
-        )
+        response = execute_kw(self, self.users[login], model, method, args, kwargs)
         return response.text, response.json()
 
     def assertRefused(self, answer, secret, what, refusals=(ACCESS_ERROR,)):

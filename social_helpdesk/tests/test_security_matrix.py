@@ -5,13 +5,11 @@ JSON-RPC API as attackers would: real users of every role, in two companies
 and two teams, call what any logged-in user can call. Each object and each
 public action is tried by a role that may and by one that may not."""
 
-import json
-
 from odoo import Command
-from odoo.tests import HttpCase, get_db_name, new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import demo_item
+from .common import demo_item, execute_kw
 
 ACCESS_ERROR = "odoo.exceptions.AccessError"
 USER_ERROR = "odoo.exceptions.UserError"
@@ -159,30 +157,9 @@ class TestSecurityMatrix(HttpCase):
     # -- JSON-RPC ------------------------------------------------------------
     def rpc(self, who, model, method, *args, **kwargs):
         """``execute_kw`` on /jsonrpc as user ``who``: (result, error name)."""
-        user = self.users[who]
-        body = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [
-                    get_db_name(),
-                    user.id,
-                    user.login,
-                    model,
-                    method,
-                    list(args),
-                    kwargs,
-                ],
-            },
-        }
         with mute_logger("odoo.http"):  # refusals are logged as warnings
-            answer = self.url_open(
-                "/jsonrpc",
-                data=json.dumps(body),
-                headers={"Content-Type": "application/json"},
+            answer = execute_kw(
+                self, self.users[who], model, method, list(args), kwargs
             ).json()
         if "error" in answer:
             return None, answer["error"]["data"]["name"]
@@ -309,54 +286,37 @@ class TestSecurityMatrix(HttpCase):
         ticket_a1, ticket_b1 = self.tickets["a1"], self.tickets["b1"]
         self.allowed("own_a1", "helpdesk.ticket", "action_social_reply", [ticket_a1.id])
         self.denied("own_a1", "helpdesk.ticket", "action_social_reply", [ticket_b1.id])
-        # Another company's ticket and message: refused, nothing queued.
-        wizard_id = self.allowed(
-            "own_a1",
-            "social.reply.wizard",
-            "create",
-            {
-                "ticket_id": ticket_b1.id,
-                "target_id": self.messages["b1"].id,
+        # Refused, and nothing queued: another company's ticket and message,
+        # another team's ticket, and another company's message answered from
+        # one's own ticket.
+        attempts = [
+            (ticket_b1, self.messages["b1"], "Hijacked", (ACCESS_ERROR,)),
+            (self.tickets["a2"], self.messages["a2"], "Not my team", (ACCESS_ERROR,)),
+            (
+                ticket_a1,
+                self.messages["b1"],
+                "Through mine",
+                (ACCESS_ERROR, USER_ERROR),
+            ),
+        ]
+        for ticket, target, text, errors in attempts:
+            values = {
+                "ticket_id": ticket.id,
+                "target_id": target.id,
                 "kind": "private",
-                "text": "Hijacked",
-            },
-        )
-        self.denied("own_a1", "social.reply.wizard", "action_send", [wizard_id])
-        # Another team's ticket in the same company: refused too.
-        wizard_id = self.allowed(
-            "own_a1",
-            "social.reply.wizard",
-            "create",
-            {
-                "ticket_id": self.tickets["a2"].id,
-                "target_id": self.messages["a2"].id,
-                "kind": "private",
-                "text": "Not my team",
-            },
-        )
-        self.denied("own_a1", "social.reply.wizard", "action_send", [wizard_id])
-        # A message of another ticket, answered from one's own ticket.
-        wizard_id = self.allowed(
-            "own_a1",
-            "social.reply.wizard",
-            "create",
-            {
-                "ticket_id": ticket_a1.id,
-                "target_id": self.messages["b1"].id,
-                "kind": "private",
-                "text": "Through my ticket",
-            },
-        )
-        self.denied(
-            "own_a1",
-            "social.reply.wizard",
-            "action_send",
-            [wizard_id],
-            errors=(ACCESS_ERROR, USER_ERROR),
-        )
+                "text": text,
+            }
+            wizard_id = self.allowed("own_a1", "social.reply.wizard", "create", values)
+            self.denied(
+                "own_a1",
+                "social.reply.wizard",
+                "action_send",
+                [wizard_id],
+                errors=errors,
+            )
         Reply = self.env["social.reply"]
-        self.assertFalse(Reply.search([("text", "in", ["Hijacked", "Not my team"])]))
-        self.assertFalse(Reply.search([("text", "=", "Through my ticket")]))
+        texts = [text for _ticket, _target, text, _errors in attempts]
+        self.assertFalse(Reply.search([("text", "in", texts)]))
         # The agent's own ticket: published, as the agent.
         wizard_id = self.allowed(
             "own_a1",
