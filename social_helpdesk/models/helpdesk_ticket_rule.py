@@ -49,7 +49,7 @@ class HelpdeskTicketRule(models.Model):
     _order = "sequence, id"
     _check_company_auto = True
     # Flagging a timeout changes nothing the compiled rule sets hold.
-    _rules_cache_neutral = frozenset({"regex_error", "regex_error_date"})
+    _rules_cache_neutral = frozenset({"regex_error_date"})
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
@@ -89,15 +89,15 @@ class HelpdeskTicketRule(models.Model):
         help="Only these words: the message holds nothing else, e.g. a bare 'Thanks!'.",
     )
     regex = fields.Char("Regular expression")
-    regex_error = fields.Char(
-        "Regular expression problem",
+    regex_error_date = fields.Datetime(
+        "Regular expression problem since",
         readonly=True,
         copy=False,
         help="Set when the regular expression took too long on a message; "
         "saving a new one clears it.",
     )
-    regex_error_date = fields.Datetime(
-        "Regular expression problem since", readonly=True, copy=False
+    regex_error = fields.Char(
+        "Regular expression problem", compute="_compute_regex_error"
     )
     languages = fields.Char(help="Language codes separated by commas, e.g. es, pt.")
     min_followers = fields.Integer("Author has at least (followers)")
@@ -203,7 +203,7 @@ class HelpdeskTicketRule(models.Model):
     def write(self, vals):
         """A new regular expression gets a clean slate."""
         if "regex" in vals:
-            vals = dict(vals, regex_error=False, regex_error_date=False)
+            vals = dict(vals, regex_error_date=False)
         return super().write(vals)
 
     def _to_engine_rule(self):
@@ -289,7 +289,7 @@ class HelpdeskTicketRule(models.Model):
         rules = (
             self.sudo()
             .browse([verdict.rule.id for verdict in verdicts])
-            .filtered(lambda rule: not rule.regex_error)
+            .filtered(lambda rule: not rule.regex_error_date)
         )
         if not rules:
             return
@@ -297,17 +297,18 @@ class HelpdeskTicketRule(models.Model):
             "Categorization rules %s: regular expression timed out on a message",
             rules.ids,
         )
-        rules.write(
-            {
-                "regex_error": self.env._(
-                    "The regular expression took too long on a message (over "
-                    "%(limit)s s), so the rule was skipped for it. Simplify it: "
-                    "saving a new one clears this warning.",
-                    limit=engine.REGEX_TIMEOUT,
-                ),
-                "regex_error_date": fields.Datetime.now(),
-            }
-        )
+        rules.write({"regex_error_date": fields.Datetime.now()})
+
+    @api.depends("regex_error_date")
+    def _compute_regex_error(self):
+        """The warning, in the reader's language (the flag is only a date)."""
+        for rule in self:
+            rule.regex_error = rule.regex_error_date and self.env._(
+                "The regular expression took too long on a message (over "
+                "%(limit)s s), so the rule was skipped for it. Simplify it: "
+                "saving a new one clears this warning.",
+                limit=engine.REGEX_TIMEOUT,
+            )
 
     @api.model
     def _outcome(self, matches):
