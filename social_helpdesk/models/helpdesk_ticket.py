@@ -6,9 +6,25 @@ import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import html2plaintext, plaintext2html
 
 from ..adapters.base import PRIVATE, PUBLIC
+
+# What ties a ticket to a network conversation, and when it was first
+# answered: set by the processing and the replies, never by hand (a ticket
+# given another account's conversation would receive its customer's messages).
+SOCIAL_LINK_FIELDS = frozenset(
+    {
+        "social_account_id",
+        "social_thread_key",
+        "social_url",
+        "social_author_handle",
+        "social_kind",
+        "social_previous_ticket_id",
+        "first_response_date",
+    }
+)
 
 
 class HelpdeskTicket(models.Model):
@@ -93,6 +109,8 @@ class HelpdeskTicket(models.Model):
         """Categorization rules route the tickets of every channel (email
         alias, web form, phone) as they are created. Social conversations met
         the rules before their ticket existed."""
+        for vals in vals_list:
+            self._check_social_link(vals)
         logs = [""] * len(vals_list)
         if not self.env.context.get("social_helpdesk_rules_done"):
             prepared = [self._with_rules(vals) for vals in vals_list]
@@ -297,9 +315,24 @@ class HelpdeskTicket(models.Model):
             ticket._set_first_response(fields.Datetime.now())
 
     def _set_first_response(self, moment):
-        self.filtered(lambda ticket: not ticket.first_response_date).write(
+        self.filtered(lambda ticket: not ticket.first_response_date).sudo().write(
             {"first_response_date": moment}
         )
+
+    @api.model
+    def _check_social_link(self, vals):
+        """Only the addon sets a ticket's conversation and first response."""
+        if self.env.su:
+            return
+        locked = sorted(name for name in SOCIAL_LINK_FIELDS & vals.keys() if vals[name])
+        if locked:
+            raise AccessError(
+                self.env._(
+                    "A ticket's network conversation and first response are set "
+                    "by Social Helpdesk, not by hand: %s",
+                    ", ".join(locked),
+                )
+            )
 
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, **kwargs):
@@ -415,6 +448,7 @@ class HelpdeskTicket(models.Model):
         return result
 
     def write(self, vals):
+        self._check_social_link(vals)
         result = super().write(vals)
         if {"stage_id", "first_response_date"} & vals.keys():
             self._sla_update_status()

@@ -603,6 +603,27 @@ class TestSecurityMatrix(HttpCase):
         self.assertEqual(seen & set(tickets.values()), {tickets["b1"]})
         self.denied("portal", "helpdesk.ticket.kpi.report", "search_read", [], ["name"])
 
+    def test_a_ticket_is_never_given_another_conversation(self):
+        """A company-B agent who may write their ticket cannot tie it to
+        company A's account and thread, which would route A's customer there."""
+        ticket_b1, ticket_a1 = self.tickets["b1"], self.tickets["a1"]
+        for values in (
+            {"social_account_id": self.account_a1.id},
+            {"social_thread_key": ticket_a1.social_thread_key},
+            {"first_response_date": "2026-01-01 00:00:00"},
+        ):
+            self.denied("team_b1", "helpdesk.ticket", "write", [ticket_b1.id], values)
+            self.denied(
+                "manager_a",
+                "helpdesk.ticket",
+                "create",
+                dict(values, name="Forged"),
+            )
+        self.assertEqual(ticket_b1.social_account_id, self.account_b1)
+        self.allowed(
+            "team_b1", "helpdesk.ticket", "write", [ticket_b1.id], {"priority": "2"}
+        )
+
     def test_ticket_actions(self):
         self.denied(
             "own_a1",
