@@ -163,23 +163,12 @@ class HelpdeskTicket(models.Model):
     @api.model
     def _social_continuing_tickets(self, conversations):
         """The tickets customer messages continue, for ``conversations``
-        ((account, thread key) pairs), in one search: the open ticket of the
-        conversation, or the closed one, reopened, within the account's
-        window. Returns ``(ticket, previous)`` pairs: no ticket means a new
-        conversation, and ``previous`` is then the closed ticket it follows,
-        if any."""
-        latest = {}
-        for ticket in self.search(
-            [
-                ("social_account_id", "in", list({a.id for a, _key in conversations})),
-                ("social_thread_key", "in", list({key for _a, key in conversations})),
-            ],
-            order="id",
-        ):
-            latest[ticket.social_account_id.id, ticket.social_thread_key] = ticket
+        ((account, last ticket of the conversation) pairs): the open ticket,
+        or the closed one, reopened, within the account's window. Returns
+        ``(ticket, previous)`` pairs: no ticket means a new conversation, and
+        ``previous`` is then the closed ticket it follows, if any."""
         result = []
-        for account, key in conversations:
-            ticket = latest.get((account.id, key), self.browse())
+        for account, ticket in conversations:
             if ticket and not ticket.closed:
                 result.append((ticket, self.browse()))
             elif ticket and ticket._social_can_reopen(account):
@@ -188,6 +177,36 @@ class HelpdeskTicket(models.Model):
             else:
                 result.append((self.browse(), ticket))
         return result
+
+    @api.model
+    def _social_public_tickets(self, customers):
+        """The public ticket each customer's private message joins, for
+        ``customers`` ((account, partner id) pairs), in one search: their
+        latest public ticket on the account, open or reopened within the
+        window (else an empty recordset). The customer who is asked to "send
+        us a DM" does not repeat themselves, and the ticket keeps its first
+        response and SLA deadlines."""
+        if not customers:
+            return []
+        latest = {}
+        for ticket in self.search(
+            [
+                ("social_account_id", "in", list({a.id for a, _p in customers})),
+                ("social_kind", "=", PUBLIC),
+                ("partner_id", "in", list({partner for _a, partner in customers})),
+            ],
+            order="id",
+        ):
+            latest[ticket.social_account_id.id, ticket.partner_id.id] = ticket
+        return [
+            ticket
+            for (ticket, _previous) in self._social_continuing_tickets(
+                [
+                    (account, latest.get((account.id, partner), self.browse()))
+                    for account, partner in customers
+                ]
+            )
+        ]
 
     def _social_can_reopen(self, account):
         self.ensure_one()
