@@ -6,9 +6,11 @@ import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import html2plaintext, plaintext2html
 
 from ..adapters.base import PRIVATE, PUBLIC
+from .access import AGENT, require_group
 
 
 class HelpdeskTicket(models.Model):
@@ -306,6 +308,35 @@ class HelpdeskTicket(models.Model):
         return calendar.get_work_hours_count(
             pytz.utc.localize(start), pytz.utc.localize(end), compute_leaves=True
         )
+
+    def action_social_to_lead(self):
+        """Hand the customer's conversation to sales: a CRM lead, unassigned,
+        with every social message of the ticket, which says where they went.
+        For an agent who may write the ticket."""
+        require_group(self.env, AGENT, self.env._("move a conversation to a CRM lead"))
+        self.check_access("write")
+        for ticket in self:
+            messages = ticket.sudo().social_message_ids
+            if not messages:
+                raise UserError(
+                    self.env._("%s has no social conversation to move.", ticket.name)
+                )
+            lead = (
+                self.env["crm.lead"]
+                .sudo()
+                .with_company(ticket.company_id)
+                .create(
+                    {
+                        "name": ticket.name,
+                        "partner_id": ticket.partner_id.id,
+                        "company_id": ticket.company_id.id,
+                        "user_id": False,
+                        "description": ticket.description,
+                    }
+                )
+            )
+            messages._move_to(lead, ticket.sudo())
+        return True
 
     def action_responded_by_phone(self):
         """The agent answered the customer by phone."""

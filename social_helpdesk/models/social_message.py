@@ -493,6 +493,40 @@ class SocialMessage(models.Model):
         )
         return lead
 
+    def _move_to(self, target, source):
+        """Move a conversation (these messages) from ``source`` to ``target``,
+        a ticket or a CRM lead: each message's chatter entry is posted again
+        on the target, with its author and date, and the message linked to
+        it; both records say where the conversation went."""
+        to_ticket = target._name == "helpdesk.ticket"
+        for message in self.sorted(lambda message: (message.message_date, message.id)):
+            entry = message.mail_message_id
+            post = target.message_post(
+                body=entry.body or plaintext2html(message.text or ""),
+                author_id=message.partner_id.id,
+                date=entry.date or message.message_date,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+            message.write(
+                {
+                    "ticket_id": target.id if to_ticket else False,
+                    "lead_id": False if to_ticket else target.id,
+                    "outcome": "ticket" if to_ticket else "lead",
+                    "mail_message_id": post.id,
+                }
+            )
+        source.message_post(
+            body=escape(self.env._("This social conversation was moved to %s."))
+            % target._get_html_link(),
+            subtype_xmlid="mail.mt_note",
+        )
+        target.message_post(
+            body=escape(self.env._("This social conversation was moved here from %s."))
+            % source._get_html_link(),
+            subtype_xmlid="mail.mt_note",
+        )
+
     def _ignore_reason(self, account, message):
         if message.is_own:
             return self.env._("Written by the account itself (own post or echo).")

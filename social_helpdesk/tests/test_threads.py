@@ -169,3 +169,75 @@ class TestLeadConversations(SocialCase):
 
     def bodies(self, record):
         return " ".join(str(body) for body in record.message_ids.mapped("body"))
+
+    def assertLinksTo(self, record, target):
+        """``record``'s chatter says where the conversation went (or came from)."""
+        self.assertTrue(
+            any(
+                f'data-oe-model="{target._name}"' in str(body)
+                and f'data-oe-id="{target.id}"' in str(body)
+                for body in record.message_ids.mapped("body")
+            ),
+            f"{record} does not link to {target}",
+        )
+
+    def test_conversation_moves_to_a_ticket_and_back(self):
+        sales = new_test_user(
+            self.env, "threads_sales", groups="sales_team.group_sale_salesman_all_leads"
+        )
+        agent = new_test_user(
+            self.env, "threads_agent2", groups="helpdesk_mgmt.group_helpdesk_user"
+        )
+        first = demo_item(
+            PRICE_QUESTION, author="u-312", kind="private", conversation="dm-312"
+        )
+        second = demo_item(
+            "Actually it arrived broken",
+            author="u-312",
+            kind="private",
+            conversation="dm-312",
+        )
+        self.deliver(first)
+        self.deliver(second)
+        lead = self.message_of(first).lead_id
+        messages = self.message_of(first) | self.message_of(second)
+        self.assertEqual(messages.lead_id, lead)
+
+        lead.with_user(sales).action_social_to_ticket()
+        ticket = messages.ticket_id
+        self.assertEqual(len(ticket), 1)
+        self.assertFalse(messages.lead_id)
+        self.assertEqual(set(messages.mapped("outcome")), {"ticket"})
+        self.assertEqual(ticket.social_account_id, self.account)
+        self.assertEqual(ticket.social_kind, "private")
+        self.assertEqual(ticket.partner_id, messages.partner_id)
+        self.assertEqual(
+            messages.mail_message_id.mapped("model"), ["helpdesk.ticket"] * 2
+        )
+        self.assertIn("Lisbon", self.bodies(ticket))
+        self.assertIn("arrived broken", self.bodies(ticket))
+        self.assertIn("Lisbon", self.bodies(lead), "the lead keeps its history")
+        self.assertLinksTo(lead, ticket)
+        self.assertLinksTo(ticket, lead)
+        third = demo_item(
+            "Any news?", author="u-312", kind="private", conversation="dm-312"
+        )
+        self.deliver(third)
+        self.assertEqual(self.message_of(third).ticket_id, ticket)
+
+        ticket.with_user(agent).action_social_to_lead()
+        messages |= self.message_of(third)
+        new_lead = messages.lead_id
+        self.assertEqual(len(new_lead), 1)
+        self.assertNotEqual(new_lead, lead)
+        self.assertFalse(messages.ticket_id)
+        self.assertEqual(new_lead.partner_id, ticket.partner_id)
+        self.assertIn("Any news?", self.bodies(new_lead))
+        self.assertLinksTo(ticket, new_lead)
+        self.assertLinksTo(new_lead, ticket)
+        fourth = demo_item(
+            "Hello?", author="u-312", kind="private", conversation="dm-312"
+        )
+        self.deliver(fourth)
+        self.assertEqual(self.message_of(fourth).lead_id, new_lead)
+        self.assertFalse(self.message_of(fourth).ticket_id)
