@@ -36,6 +36,7 @@
         "views/helpdesk_ticket_kpi_report_views.xml",
         "views/helpdesk_channel_kpi_views.xml",
         "views/res_partner_views.xml",
+        "views/crm_lead_views.xml",
         "views/social_helpdesk_menus.xml",
     ],
     "demo": ["demo/social_account_demo.xml"],

@@ -12,6 +12,7 @@ from . import social_reply
 from . import res_company
 from . import res_partner
 from . import helpdesk_ticket
+from . import crm_lead
 from . import helpdesk_ticket_kpi_report
 from . import helpdesk_channel_kpi
 from . import helpdesk_sla

@@ -10,6 +10,7 @@ AGENT = "helpdesk_mgmt.group_helpdesk_user_own"
 ALL_TICKETS = "helpdesk_mgmt.group_helpdesk_user"
 MANAGER = "helpdesk_mgmt.group_helpdesk_manager"
 ADMIN = "base.group_system"
+SALESMAN = "sales_team.group_sale_salesman"
 
 
 def require_group(env, group, what):

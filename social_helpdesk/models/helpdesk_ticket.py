@@ -6,10 +6,11 @@ import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext, plaintext2html
 
 from ..adapters.base import PRIVATE, PUBLIC
+from .access import AGENT, require_group
 
 # What ties a ticket to a network conversation, and when it was first
 # answered: set by the processing and the replies, never by hand (a ticket
@@ -181,23 +182,12 @@ class HelpdeskTicket(models.Model):
     @api.model
     def _social_continuing_tickets(self, conversations):
         """The tickets customer messages continue, for ``conversations``
-        ((account, thread key) pairs), in one search: the open ticket of the
-        conversation, or the closed one, reopened, within the account's
-        window. Returns ``(ticket, previous)`` pairs: no ticket means a new
-        conversation, and ``previous`` is then the closed ticket it follows,
-        if any."""
-        latest = {}
-        for ticket in self.search(
-            [
-                ("social_account_id", "in", list({a.id for a, _key in conversations})),
-                ("social_thread_key", "in", list({key for _a, key in conversations})),
-            ],
-            order="id",
-        ):
-            latest[ticket.social_account_id.id, ticket.social_thread_key] = ticket
+        ((account, last ticket of the conversation) pairs): the open ticket,
+        or the closed one, reopened, within the account's window. Returns
+        ``(ticket, previous)`` pairs: no ticket means a new conversation, and
+        ``previous`` is then the closed ticket it follows, if any."""
         result = []
-        for account, key in conversations:
-            ticket = latest.get((account.id, key), self.browse())
+        for account, ticket in conversations:
             if ticket and not ticket.closed:
                 result.append((ticket, self.browse()))
             elif ticket and ticket._social_can_reopen(account):
@@ -206,6 +196,36 @@ class HelpdeskTicket(models.Model):
             else:
                 result.append((self.browse(), ticket))
         return result
+
+    @api.model
+    def _social_public_tickets(self, customers):
+        """The public ticket each customer's private message joins, for
+        ``customers`` ((account, partner id) pairs), in one search: their
+        latest public ticket on the account, open or reopened within the
+        window (else an empty recordset). The customer who is asked to "send
+        us a DM" does not repeat themselves, and the ticket keeps its first
+        response and SLA deadlines."""
+        if not customers:
+            return []
+        latest = {}
+        for ticket in self.search(
+            [
+                ("social_account_id", "in", list({a.id for a, _p in customers})),
+                ("social_kind", "=", PUBLIC),
+                ("partner_id", "in", list({partner for _a, partner in customers})),
+            ],
+            order="id",
+        ):
+            latest[ticket.social_account_id.id, ticket.partner_id.id] = ticket
+        return [
+            ticket
+            for (ticket, _previous) in self._social_continuing_tickets(
+                [
+                    (account, latest.get((account.id, partner), self.browse()))
+                    for account, partner in customers
+                ]
+            )
+        ]
 
     def _social_can_reopen(self, account):
         self.ensure_one()
@@ -305,6 +325,35 @@ class HelpdeskTicket(models.Model):
         return calendar.get_work_hours_count(
             pytz.utc.localize(start), pytz.utc.localize(end), compute_leaves=True
         )
+
+    def action_social_to_lead(self):
+        """Hand the customer's conversation to sales: a CRM lead, unassigned,
+        with every social message of the ticket, which says where they went.
+        For an agent who may write the ticket."""
+        require_group(self.env, AGENT, self.env._("move a conversation to a CRM lead"))
+        self.check_access("write")
+        for ticket in self:
+            messages = ticket.sudo().social_message_ids
+            if not messages:
+                raise UserError(
+                    self.env._("%s has no social conversation to move.", ticket.name)
+                )
+            lead = (
+                self.env["crm.lead"]
+                .sudo()
+                .with_company(ticket.company_id)
+                .create(
+                    {
+                        "name": ticket.name,
+                        "partner_id": ticket.partner_id.id,
+                        "company_id": ticket.company_id.id,
+                        "user_id": False,
+                        "description": ticket.description,
+                    }
+                )
+            )
+            messages._move_to(lead, ticket.sudo())
+        return True
 
     def action_responded_by_phone(self):
         """The agent answered the customer by phone."""

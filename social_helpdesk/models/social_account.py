@@ -207,6 +207,13 @@ class SocialAccount(models.Model):
         help="A new message on a ticket closed less than this many days ago "
         "reopens it; after that it opens a new ticket that references the old one.",
     )
+    dm_joins_public_ticket = fields.Boolean(
+        "Private messages join the public ticket",
+        default=True,
+        help="A customer's private message that starts a conversation joins "
+        "their open public ticket on this account (or the one closed within the "
+        "reopen window), instead of opening a new ticket.",
+    )
     webhook_token = fields.Char(
         copy=False,
         readonly=True,

@@ -230,11 +230,17 @@ class SocialIdentity(models.Model):
 
 
 def _profile_values(author):
-    """The identity fields an adapter Author refreshes."""
+    """The identity fields an adapter Author refreshes: only those it carries,
+    since a sparse payload (an Instagram DM, an X reply without ``includes``)
+    must not erase what is known."""
     values = {
-        "handle": author.handle or False,
-        "display_label": author.name or False,
-        "profile_url": author.profile_url or False,
+        name: value
+        for name, value in (
+            ("handle", author.handle),
+            ("display_label", author.name),
+            ("profile_url", author.profile_url),
+        )
+        if value
     }
     if author.followers_count is not None:
         values["followers_count"] = author.followers_count

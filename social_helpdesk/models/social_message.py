@@ -143,30 +143,34 @@ class SocialMessage(models.Model):
                 if message.parent_id
             ]
         )
-        continued = self.env["helpdesk.ticket"]._social_continuing_tickets(
-            [
-                (entries[index][0].account_id, message.thread_key)
-                for index, message, _v in filed
-            ]
-        )
+        continued, leads = self._continued_conversations(entries, filed)
         opened = [
             (values, message, previous)
-            for (_index, message, values), (ticket, previous) in zip(
-                filed, continued, strict=True
+            for (_index, message, values), (ticket, previous), lead in zip(
+                filed, continued, leads, strict=True
             )
-            if not ticket
+            if not ticket and not lead
         ]
         new_tickets = iter(self._open_conversations(opened))
-        for (_index, message, values), (ticket, _previous) in zip(
-            filed, continued, strict=True
+        for (_index, message, values), (ticket, _previous), lead in zip(
+            filed, continued, leads, strict=True
         ):
             values["parent_id"] = parents.get(
                 (values["account_id"], message.parent_id), self.browse()
             ).id
+            partner = self.env["res.partner"].browse(values["partner_id"])
+            if lead:
+                post = lead.message_post(
+                    body=self._render_inbound_body(message),
+                    author_id=partner.id,
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_comment",
+                )
+                values.update(outcome="lead", lead_id=lead.id, mail_message_id=post.id)
+                continue
             opens = not ticket
             ticket = ticket or next(new_tickets)
             if ticket:
-                partner = self.env["res.partner"].browse(values["partner_id"])
                 post = ticket._social_post_inbound(message, partner, opens=opens)
                 values.update(ticket_id=ticket.id, mail_message_id=post.id)
         records = self.create([values for _index, _message, values in filed])
@@ -176,6 +180,75 @@ class SocialMessage(models.Model):
             if record.ticket_id and record.rule_ids:
                 record._acknowledge()
         return results
+
+    @api.model
+    def _continued_conversations(self, entries, filed):
+        """Where the ``filed`` messages go when they continue a conversation:
+        ``((ticket, previous) pairs, leads)``, aligned with ``filed``. A
+        thread goes where its last message went (a ticket, open or reopened
+        within the window, or a CRM lead); a private message that starts a
+        thread joins its author's public ticket on the account, if the
+        account says so. Set-based: one search for the threads, one for the
+        public tickets."""
+        Ticket = self.env["helpdesk.ticket"]
+        conversations = [
+            (entries[index][0].account_id, message.thread_key)
+            for index, message, _values in filed
+        ]
+        ends = self._thread_ends(conversations)
+        continued = Ticket._social_continuing_tickets(
+            [
+                (account, end.ticket_id)
+                for (account, _key), end in zip(conversations, ends, strict=True)
+            ]
+        )
+        leads = [
+            end.lead_id if not end.ticket_id else end.lead_id.browse() for end in ends
+        ]
+        joining = [
+            position
+            for position, ((_i, message, _v), (ticket, _p), lead, (account, _k)) in (
+                enumerate(zip(filed, continued, leads, conversations, strict=True))
+            )
+            if not ticket
+            and not lead
+            and message.kind == PRIVATE
+            and account.dm_joins_public_ticket
+        ]
+        public = Ticket._social_public_tickets(
+            [
+                (conversations[position][0], filed[position][2]["partner_id"])
+                for position in joining
+            ]
+        )
+        for position, ticket in zip(joining, public, strict=True):
+            if ticket:
+                continued[position] = (ticket, Ticket)
+        return continued, leads
+
+    @api.model
+    def _thread_ends(self, conversations):
+        """The last message of each conversation (``(account, thread key)``
+        pairs) that went to a ticket or a lead, in order (else an empty
+        recordset): conversations move with their messages (a DM joined to a
+        public ticket, a thread moved between a lead and a ticket)."""
+        if not conversations:
+            return []
+        groups = self._read_group(
+            [
+                ("account_id", "in", list({a.id for a, _key in conversations})),
+                ("thread_key", "in", list({key for _a, key in conversations})),
+                "|",
+                ("ticket_id", "!=", False),
+                ("lead_id", "!=", False),
+            ],
+            ["account_id", "thread_key"],
+            ["id:max"],
+        )
+        ends = {
+            (account.id, key): self.browse(last_id) for account, key, last_id in groups
+        }
+        return [ends.get((a.id, key), self.browse()) for a, key in conversations]
 
     @api.model
     def _find_received(self, keys):
@@ -249,6 +322,11 @@ class SocialMessage(models.Model):
         )
         tickets_values = []
         channels = {}  # (network channel code, company): helpdesk channel
+        open_tickets = self._open_tickets_of(
+            self.env["res.partner"].browse(
+                [values["partner_id"] for values, _m, _p in opened]
+            )
+        )
         for values, message, previous in opened:
             account = self.env["social.account"].browse(values["account_id"])
             channel_key = (message.channel, account.company_id)
@@ -269,10 +347,21 @@ class SocialMessage(models.Model):
             )
             matches = Rule._evaluate(facts, account.company_id)
             outcome, ticket_values, lead_team = Rule._outcome(matches)
+            rule_log = Rule._log_body(matches) if matches else False
+            open_ticket = open_tickets.get(
+                (partner.commercial_partner_id, account.company_id)
+            )
+            if outcome == "lead" and open_ticket:
+                # A customer being helped is not diverted to sales.
+                outcome = "ticket"
+                rule_log += " " + self.env._(
+                    "No CRM lead: the contact has an open ticket (%s).",
+                    open_ticket.display_name,
+                )
             values.update(
                 outcome=outcome if outcome != "observe" else "observed",
                 rule_ids=[(6, 0, [rule.id for rule, _why in matches])],
-                rule_log=Rule._log_body(matches) if matches else False,
+                rule_log=rule_log,
             )
             if outcome == "observe":
                 continue
@@ -305,6 +394,26 @@ class SocialMessage(models.Model):
         if notes:
             Ticket.browse(list(notes))._message_log_batch(bodies=notes)
         return tickets
+
+    @api.model
+    def _open_tickets_of(self, partners):
+        """An open ticket of each of these contacts' commercial entities, by
+        (commercial partner, company), in one search."""
+        commercial = partners.commercial_partner_id
+        if not commercial:
+            return {}
+        return {
+            (ticket.commercial_partner_id, ticket.company_id): ticket
+            for ticket in self.env["helpdesk.ticket"]
+            .sudo()
+            .search(
+                [
+                    ("commercial_partner_id", "in", commercial.ids),
+                    ("stage_id.closed", "=", False),
+                ],
+                order="id desc",
+            )
+        }
 
     def _acknowledge(self):
         """Answer a new ticket's first message as its last matching rule with
@@ -383,6 +492,40 @@ class SocialMessage(models.Model):
             subtype_xmlid="mail.mt_comment",
         )
         return lead
+
+    def _move_to(self, target, source):
+        """Move a conversation (these messages) from ``source`` to ``target``,
+        a ticket or a CRM lead: each message's chatter entry is posted again
+        on the target, with its author and date, and the message linked to
+        it; both records say where the conversation went."""
+        to_ticket = target._name == "helpdesk.ticket"
+        for message in self.sorted(lambda message: (message.message_date, message.id)):
+            entry = message.mail_message_id
+            post = target.message_post(
+                body=entry.body or plaintext2html(message.text or ""),
+                author_id=message.partner_id.id,
+                date=entry.date or message.message_date,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+            message.write(
+                {
+                    "ticket_id": target.id if to_ticket else False,
+                    "lead_id": False if to_ticket else target.id,
+                    "outcome": "ticket" if to_ticket else "lead",
+                    "mail_message_id": post.id,
+                }
+            )
+        source.message_post(
+            body=escape(self.env._("This social conversation was moved to %s."))
+            % target._get_html_link(),
+            subtype_xmlid="mail.mt_note",
+        )
+        target.message_post(
+            body=escape(self.env._("This social conversation was moved here from %s."))
+            % source._get_html_link(),
+            subtype_xmlid="mail.mt_note",
+        )
 
     def _ignore_reason(self, account, message):
         if message.is_own:

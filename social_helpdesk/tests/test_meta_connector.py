@@ -132,6 +132,19 @@ class TestMetaConnector(HttpCase):
         self.Event._cron_process()
         comment, *dms = self.messages().sorted("id")
         self.assertEqual(len(dms), 2)
+        self.assertEqual(dms[0].partner_id, comment.partner_id)
+        # The DMs join the customer's public ticket on the page.
+        self.assertEqual((dms[0] | dms[1]).ticket_id, comment.ticket_id)
+        self.assertEqual(comment.ticket_id.channel_id.code, "facebook")
+
+    def test_messenger_dm_opens_its_own_ticket_when_set_so(self):
+        self.account.dm_joins_public_ticket = False
+        self.deliver(self.feed_entry("9001_8", "Where is my refund?"))
+        self.deliver(self.messenger_entry("m_3", "Sending my order number"))
+        self.deliver(self.messenger_entry("m_4", "It is 7781"))
+        self.Event._cron_process()
+        comment, *dms = self.messages().sorted("id")
+        self.assertEqual(len(dms), 2)
         self.assertEqual(dms[0].ticket_id, dms[1].ticket_id)
         self.assertEqual(dms[0].ticket_id.channel_id.code, "messenger")
         self.assertEqual(dms[0].ticket_id.social_kind, "private")

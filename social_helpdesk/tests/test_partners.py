@@ -24,6 +24,31 @@ class TestPartners(SocialCase):
         self.assertEqual(identity.handle, "new")
         self.assertEqual(identity.followers_count, 900)
 
+    def test_sparse_author_keeps_known_profile(self):
+        """An Instagram DM carries no username, an X reply may come without
+        ``includes``: what is known of the customer stays."""
+        first = demo_item(
+            "Hello", author="u-22", channel="instagram", handle="ana", name="Ana"
+        )
+        self.deliver(first)
+        identity = self.message_of(first).identity_id
+        identity.profile_url = "https://instagram.com/ana"
+        sparse = demo_item(
+            "Are you there?", author="u-22", channel="instagram", kind="private"
+        )
+        del sparse["author"]["handle"], sparse["author"]["name"]
+        self.deliver(sparse)
+        self.assertEqual(self.message_of(sparse).identity_id, identity)
+        self.assertEqual(identity.handle, "ana")
+        self.assertEqual(identity.display_label, "Ana")
+        self.assertEqual(identity.profile_url, "https://instagram.com/ana")
+        self.deliver(
+            demo_item("New name", author="u-22", channel="instagram", handle="ana_b")
+        )
+        self.assertEqual(identity.handle, "ana_b")
+        self.assertEqual(identity.display_label, "Customer u-22")
+        self.assertEqual(identity.profile_url, "https://instagram.com/ana")
+
     def test_linked_identity_routes_to_its_partner(self):
         caller = self.env["res.partner"].create(
             {"name": "Marta (called us)", "phone": "+34 600 000 000"}

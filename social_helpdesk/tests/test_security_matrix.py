@@ -38,6 +38,8 @@ RPC_ACTIONS = {
     ("social.reply.wizard", "action_send"): "test_composer",
     ("helpdesk.ticket", "action_social_reply"): "test_composer",
     ("helpdesk.ticket", "action_responded_by_phone"): "test_ticket_actions",
+    ("helpdesk.ticket", "action_social_to_lead"): "test_move_a_conversation",
+    ("crm.lead", "action_social_to_ticket"): "test_move_a_conversation",
     ("helpdesk.channel.kpi", "action_open_tickets"): "test_dashboard",
     ("helpdesk.channel.kpi", "action_open_at_risk"): "test_dashboard",
     ("helpdesk.channel.kpi", "action_open_breached"): "test_dashboard",
@@ -118,6 +120,7 @@ class TestSecurityMatrix(HttpCase):
                 company=cls.company_b,
                 teams=[cls.team_b1],
             ),
+            "sales_a": user("sec_sales_a", "sales_team.group_sale_salesman"),
             "admin_a": user(
                 "sec_admin_a",
                 "base.group_system,helpdesk_mgmt.group_helpdesk_manager",
@@ -637,6 +640,27 @@ class TestSecurityMatrix(HttpCase):
             "action_responded_by_phone",
             [self.tickets["a1"].id],
         )
+
+    def test_move_a_conversation(self):
+        """An agent who may write the ticket moves its conversation to a lead;
+        a salesperson who may write the lead moves it back."""
+        ticket, message = self.tickets["a1"], self.messages["a1"]
+        for who, key in (("own_a1", "a2"), ("manager_b", "a1"), ("portal", "a1")):
+            self.denied(
+                who, "helpdesk.ticket", "action_social_to_lead", [self.tickets[key].id]
+            )
+        self.assertEqual(message.ticket_id, ticket)
+        self.allowed("team_a1", "helpdesk.ticket", "action_social_to_lead", [ticket.id])
+        lead = message.lead_id
+        self.assertTrue(lead)
+        self.assertFalse(message.ticket_id)
+        self.denied("all_a", "crm.lead", "action_social_to_ticket", [lead.id])
+        lead.user_id = self.users["admin_a"]
+        self.denied("sales_a", "crm.lead", "action_social_to_ticket", [lead.id])
+        lead.user_id = self.users["sales_a"]
+        self.allowed("sales_a", "crm.lead", "action_social_to_ticket", [lead.id])
+        self.assertEqual(message.ticket_id.social_account_id, self.account_a1)
+        self.assertFalse(message.lead_id)
 
     def test_admin_only_wizards(self):
         for model in ("social.account.setup.wizard", "social.account.backfill.wizard"):

@@ -89,8 +89,9 @@ class TestXConnector(HttpCase):
         )
         dm = self.messages().filtered(lambda m: m.kind == "private")
         self.assertEqual(len(dm), 1)
-        self.assertNotEqual(dm.ticket_id, public_ticket)
-        self.assertEqual(dm.ticket_id.partner_id, public_ticket.partner_id)
+        # The customer's DM joins their public ticket on the account.
+        self.assertEqual(dm.ticket_id, public_ticket)
+        self.assertEqual(dm.partner_id, public_ticket.partner_id)
         self.assertEqual(public_ticket.partner_id.name, "María Ruiz")
         identity = public_ticket.partner_id.social_identity_ids
         self.assertEqual((identity.handle, identity.followers_count), ("maria_r", 4200))
