@@ -6,9 +6,10 @@ import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import html2plaintext, plaintext2html
+from odoo.tools import html2plaintext
 
 from ..adapters.base import PRIVATE, PUBLIC
+from .social_message import text_to_html
 
 
 class HelpdeskTicket(models.Model):
@@ -213,7 +214,7 @@ class HelpdeskTicket(models.Model):
         messages = self.env["social.message"]
         return {
             "name": messages._short_title(message),
-            "description": plaintext2html(message.text or ""),
+            "description": text_to_html(message.text),
             "partner_id": partner.id,
             "partner_name": partner.name,
             "company_id": account.company_id.id,

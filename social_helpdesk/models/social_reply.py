@@ -8,7 +8,6 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import plaintext2html
 
 from ..adapters.base import (
     PRIVATE,
@@ -19,7 +18,7 @@ from ..adapters.base import (
     TransientError,
 )
 from .access import AGENT, require_group
-from .social_message import CHANNEL_LABELS
+from .social_message import CHANNEL_LABELS, text_to_html
 
 _logger = logging.getLogger(__name__)
 
@@ -388,7 +387,7 @@ class SocialReply(models.Model):
             )
         else:
             status = self.env._("Queued")
-        return plaintext2html(self.text) + Markup(
+        return text_to_html(self.text) + Markup(
             '<p class="o_social_reply_status text-muted small">%s — %s</p>'
         ) % (what, status)
 

@@ -67,6 +67,28 @@ class TestRepliesDemo(SocialCase):
             "Private message", str(ticket.social_reply_ids.mail_message_id.body)
         )
 
+    def test_right_to_left_text_reads_in_its_own_direction(self):
+        """Arabic and Hebrew text is laid out by its own first letter, and
+        stays escaped."""
+        arabic = "أين طلبي؟ <b>عاجل</b>"
+        item = demo_item(arabic, author="u-54", kind="private", conversation="dm-54")
+        self.deliver(item)
+        message = self.message_of(item)
+        ticket = message.ticket_id
+        hebrew = "ההזמנה נשלחה היום <script>alert(1)</script>"
+        wizard = self.compose(ticket, text=hebrew)
+        wizard.action_send()
+        reply = ticket.social_reply_ids
+        for html, text in (
+            (str(message.mail_message_id.body), "أين طلبي؟ &lt;b&gt;عاجل&lt;/b&gt;"),
+            (str(ticket.description), "أين طلبي؟ &lt;b&gt;عاجل&lt;/b&gt;"),
+            (str(reply.mail_message_id.body), "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        ):
+            self.assertIn('<div dir="auto">', html)
+            self.assertIn(text, html)
+            self.assertNotIn("<script>", html)
+            self.assertNotIn("<b>", html)
+
     def test_guards_refuse_before_queueing(self):
         item = demo_item("help", author="u-51")
         self.deliver(item)
