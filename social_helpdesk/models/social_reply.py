@@ -68,6 +68,11 @@ class SocialReply(models.Model):
     url = fields.Char(copy=False)
     error = fields.Text(copy=False)
     attempts = fields.Integer(copy=False)
+    first_attempt_date = fields.Datetime(
+        copy=False,
+        help="When the reply first went to the network: after a timeout, only "
+        "a message created since then can be this reply.",
+    )
     next_attempt_date = fields.Datetime(copy=False)
     sent_date = fields.Datetime(copy=False)
     mail_message_id = fields.Many2one("mail.message", ondelete="set null", copy=False)
@@ -239,6 +244,7 @@ class SocialReply(models.Model):
             if not reply:
                 return
             reply.state = "sending"
+            reply._mark_first_attempt()
             Event._commit()
             reply._deliver()
             if not Event._commit():
@@ -282,12 +288,17 @@ class SocialReply(models.Model):
         self.ensure_one()
         adapter = self.account_id._get_adapter()
         message = self.target_id._to_adapter_message()
+        self._mark_first_attempt()
         self.attempts += 1
         try:
             sent = None
             if self.may_be_published:
                 sent = adapter.find_sent(
-                    message, self.idempotency_key, text=self.text, kind=self.kind
+                    message,
+                    self.idempotency_key,
+                    text=self.text,
+                    kind=self.kind,
+                    since=self.first_attempt_date.replace(tzinfo=timezone.utc),
                 )
             if not sent:
                 self._check_sendable(self.target_id, self.kind, self.text, reply=self)
@@ -309,6 +320,15 @@ class SocialReply(models.Model):
             self._fail(str(exc))
         else:
             self._mark_sent(sent)
+
+    def _mark_first_attempt(self):
+        """Note when the reply first goes to the network (committed before
+        the call by the send job). A reply tried before this was recorded
+        counts from its queueing, which came earlier still."""
+        if not self.first_attempt_date:
+            self.first_attempt_date = (
+                self.create_date if self.attempts else fields.Datetime.now()
+            )
 
     def _retry_later(self, reason, at=None):
         if self.attempts >= MAX_SEND_ATTEMPTS:

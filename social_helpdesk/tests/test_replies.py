@@ -6,7 +6,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from ..testing.fake_x import CREATE_POST, FakeXServer
+from ..testing.fake_x import CREATE_POST, SEND_DM, FakeXServer
 from .common import SocialCase, demo_item
 
 BRAND_ID = "1111111111111111111"
@@ -295,6 +295,36 @@ class TestRepliesX(SocialCase):
         reply._deliver()
         self.assertEqual(reply.state, "queued")
         self.assertEqual(reply.next_attempt_date, reset.replace(tzinfo=None))
+
+    def test_an_old_identical_dm_is_not_taken_for_the_reply(self):
+        """After a timeout, only a DM sent since the first attempt can be the
+        reply: an identical answer from 20 days ago is another message."""
+        now = datetime.now(timezone.utc)
+        dm = self.fake.add_dm(
+            CUSTOMER_ID, "Where is my refund?", created_at=now - timedelta(days=21)
+        )
+        self.x_account._poll()
+        self.Event._cron_process()
+        target = self.env["social.message"].search(
+            [("account_id", "=", self.x_account.id), ("external_id", "=", dm["id"])]
+        )
+        self.assertTrue(target.ticket_id)
+        old_answer = self.fake.add_dm(
+            BRAND_ID,
+            "Refund issued.",
+            recipient_id=CUSTOMER_ID,
+            created_at=now - timedelta(days=20),
+        )
+        self.fake.time_out_next(SEND_DM, HELD_ANSWER_SECONDS)
+        reply = self.env["social.reply"]._queue(target, "private", "Refund issued.")
+        reply._deliver()
+        self.assertEqual((reply.state, reply.may_be_published), ("queued", True))
+        self.assertTrue(reply.first_attempt_date)
+        self.run_due(reply)
+        self.assertEqual(reply.state, "sent")
+        self.assertNotEqual(reply.external_id, old_answer["id"])
+        self.assertEqual(len(self.fake.requests_to(SEND_DM)), 2, "sent after all")
+        self.assertEqual(reply.external_id, self.fake.dm_events[-1]["id"])
 
     def test_plain_timeout_is_retried_and_published_once(self):
         self.fake.time_out_next(CREATE_POST, HELD_ANSWER_SECONDS)
