@@ -112,10 +112,12 @@ class SocialReply(models.Model):
                 "user_id": False if automatic else self.env.user.id,
             }
         )
+        # A note: the reply reaches the customer on the network alone; a
+        # comment would mail it to the ticket's followers, the customer too.
         reply.mail_message_id = ticket.with_context(social_reply=True).message_post(
             body=reply._chatter_body(),
             message_type="comment",
-            subtype_xmlid="mail.mt_comment",
+            subtype_xmlid="mail.mt_note",
         )
         return reply.with_env(self.env)
 

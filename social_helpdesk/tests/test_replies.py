@@ -48,9 +48,7 @@ class TestRepliesDemo(SocialCase):
         body = str(reply.mail_message_id.body)
         self.assertIn("It left our warehouse today.", body)
         self.assertIn("Published", body)
-        self.assertEqual(
-            reply.mail_message_id.subtype_id, self.env.ref("mail.mt_comment")
-        )
+        self.assertEqual(reply.mail_message_id.subtype_id, self.env.ref("mail.mt_note"))
         self.assertEqual(ticket.first_response_date, reply.sent_date)
 
     def test_private_reply_on_a_dm(self):
@@ -65,6 +63,43 @@ class TestRepliesDemo(SocialCase):
         self.assertEqual(ticket.social_reply_ids.state, "sent")
         self.assertIn(
             "Private message", str(ticket.social_reply_ids.mail_message_id.body)
+        )
+
+    def test_social_reply_is_not_emailed_to_the_customer(self):
+        """The reply goes out on the network only; an email answer from the
+        chatter still reaches the customer by email."""
+        item = demo_item("Where is my parcel?", author="u-53", handle="eve")
+        self.deliver(item)
+        ticket = self.message_of(item).ticket_id
+        customer = ticket.partner_id
+        customer.email = "eve@example.com"
+        ticket.message_subscribe(partner_ids=customer.ids)
+        wizard = self.compose(ticket, text="@eve It left today.")
+        wizard.action_send()
+        self.env["social.reply"]._cron_send()
+        reply = ticket.social_reply_ids
+        self.assertEqual(reply.state, "sent")
+        Notification = self.env["mail.notification"].sudo()
+        Mail = self.env["mail.mail"].sudo()
+        self.assertFalse(
+            Notification.search([("res_partner_id", "=", customer.id)]),
+            "the customer got it on the network",
+        )
+        self.assertFalse(Mail.search([("recipient_ids", "in", customer.ids)]))
+
+        email = ticket.with_user(self.agent).message_post(
+            body="Here is your invoice.",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.assertTrue(
+            Notification.search(
+                [
+                    ("res_partner_id", "=", customer.id),
+                    ("mail_message_id", "=", email.id),
+                    ("notification_type", "=", "email"),
+                ]
+            )
         )
 
     def test_right_to_left_text_reads_in_its_own_direction(self):
