@@ -414,8 +414,13 @@ class SocialReply(models.Model):
         ) % (what, status)
 
     def _refresh_chatter(self):
-        """Show the reply's state in its own chatter message, and in no other."""
+        """Show the reply's state in its own chatter message, and in no other;
+        the agent who sent it sees it change live (it is sent in the
+        background)."""
         for reply in self.filtered("mail_message_id"):
             post = reply.mail_message_id.sudo()
             if post.model == "helpdesk.ticket" and post.res_id == reply.ticket_id.id:
                 post.body = reply._chatter_body()
+                reply.user_id._bus_send_store(
+                    post, {"body": post.body, "write_date": post.write_date}
+                )

@@ -1,10 +1,12 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.http import request
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..testing.fake_x import CREATE_POST, SEND_DM, FakeXServer
 from .common import SocialCase, demo_item
@@ -42,6 +44,9 @@ class TestRepliesDemo(SocialCase):
         self.assertEqual(wizard.char_count, "33 / 280")
         wizard.action_send()
         reply = ticket.social_reply_ids
+        self.assertEqual(reply.state, "queued", "sent by the job, not the request")
+        self.assertIn("Queued", str(reply.mail_message_id.body))
+        self.env["social.reply"]._cron_send()
         self.assertEqual(reply.state, "sent")
         self.assertTrue(reply.external_id.startswith("demo-reply-"))
         self.assertEqual(reply.user_id, self.agent)
@@ -60,6 +65,7 @@ class TestRepliesDemo(SocialCase):
         self.assertEqual(wizard.text, "", "no @handle in a private message")
         wizard.text = "Thanks, updated."
         wizard.action_send()
+        self.env["social.reply"]._cron_send()
         self.assertEqual(ticket.social_reply_ids.state, "sent")
         self.assertIn(
             "Private message", str(ticket.social_reply_ids.mail_message_id.body)
@@ -369,3 +375,96 @@ class TestRepliesX(SocialCase):
         self.run_due(reply)
         self.assertEqual(reply.state, "sent")
         self.assertEqual(len(self.brand_replies()), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestComposerRequestRetried(HttpCase):
+    """Odoo runs a JSON-RPC request again after a serialization failure: the
+    composer's request must publish nothing itself, or each run would."""
+
+    def setUp(self):
+        super().setUp()
+        self.fake = FakeXServer(me_id=BRAND_ID, me_username="CafeBrand").start()
+        self.addCleanup(self.fake.stop)
+        self.fake.add_user(CUSTOMER_ID, "maria_r", "María Ruiz")
+        team = self.env["helpdesk.ticket.team"].create({"name": "Retried care"})
+        account = self.env["social.account"].create(
+            {
+                "name": "X",
+                "network": "x",
+                "state": "connected",
+                "team_id": team.id,
+                "x_user_id": BRAND_ID,
+                "x_username": "CafeBrand",
+                "x_api_key": "k",
+                "x_api_secret": "s",
+                "x_access_token": "t",
+                "x_access_token_secret": "ts",
+                "api_base_url": self.fake.base_url,
+            }
+        )
+        mention = self.fake.add_mention(CUSTOMER_ID, "my grinder is broken")
+        account._poll()
+        self.env["social.event"]._cron_process()
+        self.ticket = (
+            self.env["social.message"]
+            .search([("external_id", "=", mention["id"])])
+            .ticket_id
+        )
+        self.agent = new_test_user(
+            self.env,
+            "retried_agent",
+            groups="helpdesk_mgmt.group_helpdesk_manager",
+            notification_type="inbox",
+        )
+
+    def test_retried_request_publishes_once(self):
+        wizard = (
+            self.env["social.reply.wizard"]
+            .with_user(self.agent)
+            .create({"ticket_id": self.ticket.id, "text": "@maria_r On it!"})
+        )
+        runs = []
+        IrHttp = self.registry["ir.http"]
+        post_dispatch = IrHttp._post_dispatch
+
+        def fail_first_run(response):
+            """The request's transaction hits a concurrent update, once."""
+            post_dispatch(response)
+            runs.append(True)
+            if len(runs) == 1:
+                request.env.cr.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'concurrent update' "
+                    "USING ERRCODE = 'serialization_failure'; END $$"
+                )
+
+        self.authenticate("retried_agent", "retried_agent")
+        with patch.object(IrHttp, "_post_dispatch", fail_first_run):
+            self.make_jsonrpc_request(
+                "/web/dataset/call_kw",
+                {
+                    "model": "social.reply.wizard",
+                    "method": "action_send",
+                    "args": [[wizard.id]],
+                    "kwargs": {},
+                },
+            )
+        self.assertEqual(len(runs), 2, "Odoo ran the request again")
+        reply = self.ticket.social_reply_ids
+        self.assertEqual(reply.state, "queued")
+        self.assertIn("Queued", str(reply.mail_message_id.body))
+
+        self.env["social.reply"]._cron_send()
+        self.assertEqual(reply.state, "sent")
+        self.assertEqual(len(self.fake.requests_to(CREATE_POST)), 1)
+        self.assertEqual(len(self.fake.posts_by(BRAND_ID)), 1, "published once")
+        # The agent's open chatter shows it published, without a reload.
+        self.env.cr.precommit.run()  # bus notifications are sent on commit
+        self.assertTrue(
+            self.env["bus.bus"].search(
+                [
+                    ("channel", "like", f'"res.partner",{self.agent.partner_id.id}]'),
+                    ("message", "like", "Published"),
+                ]
+            )
+        )
