@@ -360,10 +360,9 @@ class TestRepliesX(SocialCase):
         reply = self.env["social.reply"]._queue(target, "private", "Refund issued.")
         reply._deliver()
         self.assertEqual((reply.state, reply.may_be_published), ("queued", True))
-        self.assertTrue(reply.first_attempt_date)
         self.run_due(reply)
         self.assertEqual(reply.state, "sent")
-        self.assertNotEqual(reply.external_id, old_answer["id"])
+        self.assertNotEqual(reply.external_id, old_answer["id"], "not the old DM")
         self.assertEqual(len(self.fake.requests_to(SEND_DM)), 2, "sent after all")
         self.assertEqual(reply.external_id, self.fake.dm_events[-1]["id"])
 
