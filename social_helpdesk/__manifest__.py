@@ -44,6 +44,7 @@
         "web.assets_backend": [
             "social_helpdesk/static/src/components/*.esm.js",
             "social_helpdesk/static/src/components/*.xml",
+            "social_helpdesk/static/src/scss/*.scss",
         ],
         "web.assets_tests": ["social_helpdesk/static/tests/tours/*.esm.js"],
     },

@@ -891,6 +891,48 @@ def test_find_sent_finds_nothing_when_the_call_never_landed(meta, graph, adapter
     assert graph.find_sent(target, "key-6", text="We are on it.") is None
 
 
+def test_find_sent_ignores_an_identical_answer_older_than_the_first_attempt(
+    meta, graph, adapter
+):
+    script_webhook_state(meta)
+    target = only_message(adapter, "messenger_text")
+    first_attempt = at(1742671000) + timedelta(days=20)
+    meta.add_message(
+        "messenger",
+        {"id": PSID, "name": "Jane Doe"},
+        "m_old_answer",
+        "It ships today.",
+        at(1742671100),
+        from_page=True,
+    )
+    meta.add_comment(
+        "old_comment_answer",
+        POST_ID,
+        "We are on it.",
+        first_attempt - timedelta(minutes=3),
+        {"id": meta.page_id, "name": meta.page_name},
+        parent_id=COMMENT_ID,
+    )
+    comment = only_message(adapter, "feed_comment_add")
+
+    assert (
+        graph.find_sent(target, "k", text="It ships today.", since=first_attempt)
+        is None
+    )
+    assert (
+        graph.find_sent(comment, "k", text="We are on it.", since=first_attempt) is None
+    )
+    found = graph.find_sent(
+        comment,
+        "k",
+        text="We are on it.",
+        since=first_attempt - timedelta(seconds=90),
+    )
+    assert found.external_id == "old_comment_answer", "within the clock skew"
+    found = graph.find_sent(target, "k", text="It ships today.")
+    assert found.external_id == "m_old_answer", "no first attempt: any time"
+
+
 # -- errors and rate limits through the fake ---------------------------------------
 BUSINESS_USAGE = {
     PAGE_ID: [

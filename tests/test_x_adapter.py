@@ -583,6 +583,43 @@ def test_dm_sent_before_a_timeout_is_found(fake, customer):
     assert adapter.find_sent(message, "k1", text="Something else") is None
 
 
+def test_found_reply_is_not_older_than_the_first_attempt(fake, customer):
+    """An identical answer sent long before the reply's first attempt is
+    another message, not the reply; X's clock may run 2 minutes behind."""
+    now = datetime.now(UTC)
+    adapter = make_adapter(fake)
+    dm = private_message(fake.add_dm(customer["id"], "refund?", created_at=now))
+    old_dm = fake.add_dm(
+        OWN_ID,
+        "Thanks, checking.",
+        recipient_id=customer["id"],
+        created_at=now - timedelta(days=20),
+    )
+    mention = public_message(fake.add_mention(customer["id"], "any news?"))
+    old_post = fake.add_post(
+        OWN_ID,
+        "@customer Any day now.",
+        reply_to=mention.message_id,
+        created_at=now - timedelta(days=20),
+    )
+
+    assert adapter.find_sent(dm, "k1", text="Thanks, checking.", since=now) is None
+    assert (
+        adapter.find_sent(mention, "k2", text="Any day now.", since=now, kind=PUBLIC)
+        is None
+    )
+    found = adapter.find_sent(dm, "k1", text="Thanks, checking.")
+    assert found.external_id == old_dm["id"], "no first attempt: any time"
+    skewed = adapter.find_sent(
+        mention,
+        "k2",
+        text="Any day now.",
+        since=now - timedelta(days=20, seconds=-90),
+        kind=PUBLIC,
+    )
+    assert skewed.external_id == old_post["id"]
+
+
 # -- polling --------------------------------------------------------------------------
 def test_v2_mentions_response(fake):
     fake.respond_next(MENTIONS, load("v2_users_mentions"))

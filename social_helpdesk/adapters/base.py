@@ -12,7 +12,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 PUBLIC = "public"
 PRIVATE = "private"
@@ -28,6 +28,10 @@ VERB_HIDE = "hide"
 # hub.challenge a number). A JSON body needs "{", '"' and ":", which it
 # excludes: no handshake answer is ever a delivery body or its signature.
 HANDSHAKE_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{1,128}")
+
+# How far a network's clock may run behind ours when find_sent compares the
+# time a message was created with the reply's first attempt.
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 class AdapterError(Exception):
@@ -319,9 +323,12 @@ class NetworkAdapter:
         """
         raise ReplyNotAllowed("This network cannot send replies.")
 
-    def find_sent(self, message, idempotency_key, text="", kind=None):
+    def find_sent(self, message, idempotency_key, text="", kind=None, since=None):
         """After a timeout, look on the network for the reply ``text`` we may
-        already have published; return its :class:`SentMessage` or None."""
+        already have published; return its :class:`SentMessage` or None.
+        ``since`` (aware): the reply's first attempt; an older message with
+        the same text is another answer, not this reply (see
+        :func:`sent_since`)."""
         return None
 
 
@@ -340,6 +347,15 @@ def backfill_cursors(next_value):
     """A backfill page's cursors: where the next page starts, or ``{}`` when
     the source is exhausted."""
     return {"next": str(next_value)} if next_value else {}
+
+
+def sent_since(created_at, since):
+    """Whether a message created at ``created_at`` may be a reply first tried
+    at ``since`` (both aware; ``since`` None: any time). A message of unknown
+    time never is, when ``since`` is given."""
+    if since is None:
+        return True
+    return created_at is not None and created_at >= aware_utc(since) - CLOCK_SKEW
 
 
 def aware_utc(moment):

@@ -158,6 +158,7 @@ class DemoAdapter(NetworkAdapter):
         a retry yields the same reply, as a real network's dedup would."""
         return self.find_sent(message, idempotency_key)
 
-    def find_sent(self, message, idempotency_key, text="", kind=None):
+    def find_sent(self, message, idempotency_key, text="", kind=None, since=None):
+        """The demo network publishes each key once, at once: always found."""
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
         return SentMessage(external_id=f"demo-reply-{digest}")

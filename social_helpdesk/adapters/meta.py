@@ -50,6 +50,7 @@ from .base import (
     backfill_cursors,
     handshake_token,
     hmac_sha256,
+    sent_since,
     signatures_match,
 )
 
@@ -820,8 +821,9 @@ class MetaAdapter(NetworkAdapter):
         )
         return SentMessage(_answer_id(answer, "message_id"))
 
-    def find_sent(self, message, idempotency_key, text="", kind=None):
-        """Find a reply of ``text`` we may have published before a timeout.
+    def find_sent(self, message, idempotency_key, text="", kind=None, since=None):
+        """Find a reply of ``text`` we may have published before a timeout,
+        created after ``since`` (the first attempt).
 
         ``kind`` defaults to the kind of ``message``. Private replies to
         comments are not searched: Meta refuses a second one (raised as
@@ -832,14 +834,14 @@ class MetaAdapter(NetworkAdapter):
         if not text:
             return None
         if kind == PUBLIC and message.channel == CHANNEL_INSTAGRAM:
-            return self._find_instagram_reply(message, text)
+            return self._find_instagram_reply(message, text, since)
         if kind == PUBLIC:
-            return self._find_facebook_reply(message, text)
+            return self._find_facebook_reply(message, text, since)
         if message.kind == PRIVATE:
-            return self._find_direct_message(message, text)
+            return self._find_direct_message(message, text, since)
         return None
 
-    def _find_facebook_reply(self, message, text):
+    def _find_facebook_reply(self, message, text, since):
         params = {
             "fields": "id,message,from,created_time",
             "order": "reverse_chronological",
@@ -847,20 +849,21 @@ class MetaAdapter(NetworkAdapter):
         }
         comments = _data(self._get(_path(message.message_id, "comments"), params))
         for comment in comments:
-            if _sent_by(comment, self.page_id, "message", text):
+            if _sent_by(comment, self.page_id, "message", text, "created_time", since):
                 url = f"https://www.facebook.com/{comment['id']}"
                 return SentMessage(str(comment["id"]), url=url)
         return None
 
-    def _find_instagram_reply(self, message, text):
+    def _find_instagram_reply(self, message, text, since):
         target = message.parent_id or message.message_id
         params = {"fields": "id,text,from,username,timestamp"}
         for reply in _data(self._get(_path(target, "replies"), params)):
-            if _sent_by(reply, self.instagram_account_id, "text", text):
+            own_id = self.instagram_account_id
+            if _sent_by(reply, own_id, "text", text, "timestamp", since):
                 return SentMessage(str(reply["id"]))
         return None
 
-    def _find_direct_message(self, message, text):
+    def _find_direct_message(self, message, text, since):
         if message.channel == CHANNEL_INSTAGRAM:
             platform, own_id = "instagram", self.instagram_account_id
         else:
@@ -873,7 +876,7 @@ class MetaAdapter(NetworkAdapter):
         conversations = _data(self._get(_path(self.page_id, "conversations"), params))
         for conversation in conversations:
             for sent in _data(conversation.get("messages")):
-                if _sent_by(sent, own_id, "message", text):
+                if _sent_by(sent, own_id, "message", text, "created_time", since):
                     return SentMessage(str(sent["id"]))
         return None
 
@@ -1281,12 +1284,18 @@ def _data(body):
     return [node for node in data if isinstance(node, dict)]
 
 
-def _sent_by(node, own_id, text_key, text):
+def _sent_by(node, own_id, text_key, text, time_key, since):
+    """``node`` is our message of ``text``, created after ``since``."""
     sender = _dict_or_empty(node.get("from"))
+    created = _graph_time(node.get(time_key))
     return (
         _is_identifier(node.get("id"))
         and str(sender.get("id") or "") == own_id
         and _text(node.get(text_key)).strip() == text
+        and sent_since(
+            None if created is None else datetime.fromtimestamp(created, timezone.utc),
+            since,
+        )
     )
 
 

@@ -56,6 +56,7 @@ from .base import (
     backfill_cursors,
     handshake_token,
     hmac_sha256,
+    sent_since,
     signatures_match,
 )
 
@@ -813,23 +814,24 @@ class XAdapter(NetworkAdapter):
                 _id(sent["dm_event_id"]), _dm_url(sent["dm_conversation_id"])
             )
 
-    def find_sent(self, message, idempotency_key, text="", kind=None):
+    def find_sent(self, message, idempotency_key, text="", kind=None, since=None):
         """Look for a reply of ``text`` published by an attempt that timed out.
 
         X cannot carry ``idempotency_key``, so the reply is recognised by its
-        target and text: the account's newest post replying to ``message``
-        (or, for ``kind`` PRIVATE, newest DM to its author sent after it;
-        ``kind`` defaults to the message's) whose text matches, ignoring the
-        @mentions X puts in front of replies and its t.co rewriting of links.
+        target, text and time: the account's newest post replying to
+        ``message`` (or, for ``kind`` PRIVATE, newest DM to its author sent
+        after it; ``kind`` defaults to the message's) whose text matches,
+        ignoring the @mentions X puts in front of replies and its t.co
+        rewriting of links, created after ``since`` (the first attempt).
         Returns a :class:`SentMessage`, or None (always, without ``text``).
         """
         if not text.strip():
             return None
         if (kind or message.kind) == PUBLIC:
-            return self._find_public_reply(message, text)
-        return self._find_direct_message(message, text)
+            return self._find_public_reply(message, text, since)
+        return self._find_direct_message(message, text, since)
 
-    def _find_public_reply(self, message, text):
+    def _find_public_reply(self, message, text, since):
         # Our reply is newer than its target, and ids grow with time.
         response = self._call(
             FINDING_SENT,
@@ -843,24 +845,39 @@ class XAdapter(NetworkAdapter):
         with _expect_shape("X's answer"):
             for post in response.get("data") or []:
                 replies_to_message = _replied_to(post) == message.message_id
-                if replies_to_message and _same_text(post["text"], text):
+                if (
+                    replies_to_message
+                    and _same_text(post["text"], text)
+                    and sent_since(_iso_datetime(post.get("created_at")), since)
+                ):
                     return SentMessage(post["id"], self._post_url(post["id"]))
         return None
 
-    def _find_direct_message(self, message, text):
+    def _find_direct_message(self, message, text, since):
         response = self._call(
             FINDING_SENT,
             self._client.get_direct_message_events,
             participant_id=message.author.external_id,
             max_results=FIND_SENT_WINDOW,
             event_types=["MessageCreate"],
-            dm_event_fields=["id", "text", "sender_id", "dm_conversation_id"],
+            dm_event_fields=[
+                "id",
+                "text",
+                "sender_id",
+                "dm_conversation_id",
+                "created_at",
+            ],
         )
         with _expect_shape("X's answer"):
             for dm in response.get("data") or []:
                 ours = dm.get("sender_id") == self._own_id
                 after_message = int(dm["id"]) > int(message.message_id)
-                if ours and after_message and _same_text(dm.get("text", ""), text):
+                if (
+                    ours
+                    and after_message
+                    and _same_text(dm.get("text", ""), text)
+                    and sent_since(_iso_datetime(dm.get("created_at")), since)
+                ):
                     return SentMessage(dm["id"], _dm_url(dm["dm_conversation_id"]))
         return None
 

@@ -58,6 +58,25 @@ class SocialWebhookController(http.Controller):
             return self._handshake(adapter)
         return self._receive(env, network, target, adapter, endpoint.max_body_bytes)
 
+    @staticmethod
+    def _read_body(limit):
+        """The raw body, or None past ``limit`` bytes. A declared length is
+        checked before anything is read; a chunked body (no length) is read
+        up to one byte past the limit. Either way the body is cached: when
+        Odoo retries the request after a serialization failure, the same body
+        is verified again, not an empty one."""
+        httprequest = request.httprequest
+        length = httprequest.content_length
+        if length is not None:
+            return httprequest.get_data() if length <= limit else None
+        # Odoo's request does not expose werkzeug's stream (bus/websocket.py
+        # reaches the environ alike); get_data() would read it unbounded.
+        wrapped = httprequest._HTTPRequest__wrapped
+        if getattr(wrapped, "_cached_data", None) is None:
+            wrapped._cached_data = _read_at_most(wrapped.stream, limit + 1)
+        body = wrapped._cached_data
+        return body if len(body) <= limit else None
+
     def _handshake(self, adapter):
         try:
             body, content_type = adapter.handshake(request.httprequest.args.to_dict())
@@ -66,15 +85,9 @@ class SocialWebhookController(http.Controller):
         return request.make_response(body, [("Content-Type", content_type)])
 
     def _receive(self, env, network, target, adapter, limit):
-        # A declared length bounds what is read; the networks always send one.
-        length = request.httprequest.content_length
-        if length is None:
-            return self._reply(411, "A Content-Length header is required.")
-        if length > limit:
+        raw_body = self._read_body(limit)
+        if raw_body is None:
             return self._reply(413, f"The body exceeds {limit} bytes.")
-        # Cached: when Odoo retries the request after a serialization
-        # failure, the same body must be verified again, not an empty one.
-        raw_body = request.httprequest.get_data()
         try:
             adapter.verify_signature(raw_body, request.httprequest.headers)
         except SignatureError as exc:
@@ -109,3 +122,16 @@ class SocialWebhookController(http.Controller):
         return request.make_response(
             body, [("Content-Type", "application/json")], status=status
         )
+
+
+def _read_at_most(stream, size):
+    """Up to ``size`` bytes of ``stream``: a chunked stream returns less than
+    asked at each chunk's end."""
+    chunks = []
+    while size > 0:
+        chunk = stream.read(size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)

@@ -7,10 +7,11 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import html2plaintext, plaintext2html
+from odoo.tools import html2plaintext
 
 from ..adapters.base import PRIVATE, PUBLIC
 from .access import AGENT, require_group
+from .social_message import text_to_html
 
 # What ties a ticket to a network conversation, and when it was first
 # answered: set by the processing and the replies, never by hand (a ticket
@@ -251,7 +252,7 @@ class HelpdeskTicket(models.Model):
         messages = self.env["social.message"]
         return {
             "name": messages._short_title(message),
-            "description": plaintext2html(message.text or ""),
+            "description": text_to_html(message.text),
             "partner_id": partner.id,
             "partner_name": partner.name,
             "company_id": account.company_id.id,

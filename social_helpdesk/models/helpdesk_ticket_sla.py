@@ -10,6 +10,9 @@ from ..adapters.meta import HUMAN_AGENT_WINDOW, MESSAGING_WINDOW, PRIVATE_REPLY_
 RUNNING = ("in_progress", "on_hold")
 META_CHANNELS = ("facebook", "messenger", "instagram")
 PRIORITY_UP = {"0": "1", "1": "2", "2": "3", "3": "3"}
+# The reply window warning of a ticket under no SLA policy (a team without
+# SLA, or no policy matching): the platforms' windows close all the same.
+DEFAULT_WINDOW_WARNING_HOURS = 4.0
 
 
 class HelpdeskTicketSla(models.Model):
@@ -342,7 +345,9 @@ class HelpdeskTicketSla(models.Model):
     @api.model
     def _escalate(self, now):
         """Fire what came due, once per ticket and target (or window): each
-        statement claims its due items by setting their flag."""
+        statement claims its due items by setting their flag. A reply window
+        is warned its policies' lead before it closes (0: never), or
+        DEFAULT_WINDOW_WARNING_HOURS before on a ticket without policy."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -388,15 +393,16 @@ class HelpdeskTicketSla(models.Model):
                    AND t.social_window_closes_at > %(now)s
                    AND t.social_window_warned_at IS DISTINCT FROM
                        t.social_window_closes_at
-                   AND t.social_window_closes_at <= %(now)s + (
-                       SELECT MAX(p.window_warning_hours) * INTERVAL '1 hour'
+                   AND t.social_window_closes_at <= %(now)s + COALESCE((
+                       SELECT MAX(p.window_warning_hours)
                          FROM helpdesk_ticket_sla s
                          JOIN helpdesk_sla p ON p.id = s.sla_id
-                        WHERE s.ticket_id = t.id AND p.window_warning_hours > 0
-                   )
+                        WHERE s.ticket_id = t.id
+                   ), %(default_hours)s) * INTERVAL '1 hour'
              RETURNING t.id
                 """,
                 now=now,
+                default_hours=DEFAULT_WINDOW_WARNING_HOURS,
             )
         )
         closing = self.env["helpdesk.ticket"].browse(

@@ -481,7 +481,7 @@ class SocialMessage(models.Model):
                     "partner_id": partner.id,
                     "team_id": sales_team.id,
                     "company_id": company.id,
-                    "description": plaintext2html(message.text or ""),
+                    "description": text_to_html(message.text),
                 }
             )
         )
@@ -545,9 +545,9 @@ class SocialMessage(models.Model):
             self.write({"text": message.text, "state": "edited"})
             body = Markup("<p>%s</p><blockquote>%s</blockquote><p>%s</p>%s") % (
                 self.env._("The customer edited a message. Before:"),
-                plaintext2html(previous),
+                text_to_html(previous),
                 self.env._("After:"),
-                plaintext2html(message.text or ""),
+                text_to_html(message.text),
             )
         else:
             self.state = message.verb
@@ -555,7 +555,7 @@ class SocialMessage(models.Model):
                 self.env._("The customer removed this message on the network:")
                 if message.verb == "remove"
                 else self.env._("This message was hidden on the network:"),
-            ) + plaintext2html(self.text or "")
+            ) + text_to_html(self.text)
         if self.ticket_id:
             self.ticket_id.message_post(body=body, subtype_xmlid="mail.mt_note")
 
@@ -605,7 +605,7 @@ class SocialMessage(models.Model):
     def _render_inbound_body(self, message):
         """Chatter body of a customer message: escaped text with clickable
         links, then its attachments and a link to the original post."""
-        body = plaintext2html(message.text or "")
+        body = text_to_html(message.text)
         link = Markup('<a href="%s" target="_blank" rel="noreferrer noopener">%s</a>')
         links = [
             link % (self._safe_link(attachment.url), attachment.name or attachment.kind)
@@ -632,6 +632,12 @@ class SocialMessage(models.Model):
         label = f"@{author.handle}" if author.handle else author.name
         text = textwrap.shorten(message.text or "", 60, placeholder="…")
         return f"{label}: {text or '…'}"
+
+
+def text_to_html(text):
+    """Escaped customer or reply text, its direction taken from its own first
+    strong letter: Arabic or Hebrew reads right to left in a left-to-right UI."""
+    return Markup('<div dir="auto">%s</div>') % plaintext2html(text or "")
 
 
 def _naive_utc(moment):

@@ -8,7 +8,6 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import plaintext2html
 
 from ..adapters.base import (
     PRIVATE,
@@ -19,7 +18,7 @@ from ..adapters.base import (
     TransientError,
 )
 from .access import AGENT, require_group
-from .social_message import CHANNEL_LABELS
+from .social_message import CHANNEL_LABELS, text_to_html
 
 _logger = logging.getLogger(__name__)
 
@@ -69,6 +68,11 @@ class SocialReply(models.Model):
     url = fields.Char(copy=False)
     error = fields.Text(copy=False)
     attempts = fields.Integer(copy=False)
+    first_attempt_date = fields.Datetime(
+        copy=False,
+        help="When the reply first went to the network: after a timeout, only "
+        "a message created since then can be this reply.",
+    )
     next_attempt_date = fields.Datetime(copy=False)
     sent_date = fields.Datetime(copy=False)
     mail_message_id = fields.Many2one("mail.message", ondelete="set null", copy=False)
@@ -108,10 +112,12 @@ class SocialReply(models.Model):
                 "user_id": False if automatic else self.env.user.id,
             }
         )
+        # A note: the reply reaches the customer on the network alone; a
+        # comment would mail it to the ticket's followers, the customer too.
         reply.mail_message_id = ticket.with_context(social_reply=True).message_post(
             body=reply._chatter_body(),
             message_type="comment",
-            subtype_xmlid="mail.mt_comment",
+            subtype_xmlid="mail.mt_note",
         )
         return reply.with_env(self.env)
 
@@ -240,6 +246,7 @@ class SocialReply(models.Model):
             if not reply:
                 return
             reply.state = "sending"
+            reply._mark_first_attempt()
             Event._commit()
             reply._deliver()
             if not Event._commit():
@@ -283,12 +290,17 @@ class SocialReply(models.Model):
         self.ensure_one()
         adapter = self.account_id._get_adapter()
         message = self.target_id._to_adapter_message()
+        self._mark_first_attempt()
         self.attempts += 1
         try:
             sent = None
             if self.may_be_published:
                 sent = adapter.find_sent(
-                    message, self.idempotency_key, text=self.text, kind=self.kind
+                    message,
+                    self.idempotency_key,
+                    text=self.text,
+                    kind=self.kind,
+                    since=self.first_attempt_date.replace(tzinfo=timezone.utc),
                 )
             if not sent:
                 self._check_sendable(self.target_id, self.kind, self.text, reply=self)
@@ -310,6 +322,15 @@ class SocialReply(models.Model):
             self._fail(str(exc))
         else:
             self._mark_sent(sent)
+
+    def _mark_first_attempt(self):
+        """Note when the reply first goes to the network (committed before
+        the call by the send job). A reply tried before this was recorded
+        counts from its queueing, which came earlier still."""
+        if not self.first_attempt_date:
+            self.first_attempt_date = (
+                self.create_date if self.attempts else fields.Datetime.now()
+            )
 
     def _retry_later(self, reason, at=None):
         if self.attempts >= MAX_SEND_ATTEMPTS:
@@ -388,13 +409,18 @@ class SocialReply(models.Model):
             )
         else:
             status = self.env._("Queued")
-        return plaintext2html(self.text) + Markup(
+        return text_to_html(self.text) + Markup(
             '<p class="o_social_reply_status text-muted small">%s — %s</p>'
         ) % (what, status)
 
     def _refresh_chatter(self):
-        """Show the reply's state in its own chatter message, and in no other."""
+        """Show the reply's state in its own chatter message, and in no other;
+        the agent who sent it sees it change live (it is sent in the
+        background)."""
         for reply in self.filtered("mail_message_id"):
             post = reply.mail_message_id.sudo()
             if post.model == "helpdesk.ticket" and post.res_id == reply.ticket_id.id:
                 post.body = reply._chatter_body()
+                reply.user_id._bus_send_store(
+                    post, {"body": post.body, "write_date": post.write_date}
+                )

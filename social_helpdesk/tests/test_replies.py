@@ -1,12 +1,14 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.http import request
+from odoo.tests import HttpCase, new_test_user, tagged
 
-from ..testing.fake_x import CREATE_POST, FakeXServer
+from ..testing.fake_x import CREATE_POST, SEND_DM, FakeXServer
 from .common import SocialCase, demo_item
 
 BRAND_ID = "1111111111111111111"
@@ -42,15 +44,16 @@ class TestRepliesDemo(SocialCase):
         self.assertEqual(wizard.char_count, "33 / 280")
         wizard.action_send()
         reply = ticket.social_reply_ids
+        self.assertEqual(reply.state, "queued", "sent by the job, not the request")
+        self.assertIn("Queued", str(reply.mail_message_id.body))
+        self.env["social.reply"]._cron_send()
         self.assertEqual(reply.state, "sent")
         self.assertTrue(reply.external_id.startswith("demo-reply-"))
         self.assertEqual(reply.user_id, self.agent)
         body = str(reply.mail_message_id.body)
         self.assertIn("It left our warehouse today.", body)
         self.assertIn("Published", body)
-        self.assertEqual(
-            reply.mail_message_id.subtype_id, self.env.ref("mail.mt_comment")
-        )
+        self.assertEqual(reply.mail_message_id.subtype_id, self.env.ref("mail.mt_note"))
         self.assertEqual(ticket.first_response_date, reply.sent_date)
 
     def test_private_reply_on_a_dm(self):
@@ -62,10 +65,70 @@ class TestRepliesDemo(SocialCase):
         self.assertEqual(wizard.text, "", "no @handle in a private message")
         wizard.text = "Thanks, updated."
         wizard.action_send()
+        self.env["social.reply"]._cron_send()
         self.assertEqual(ticket.social_reply_ids.state, "sent")
         self.assertIn(
             "Private message", str(ticket.social_reply_ids.mail_message_id.body)
         )
+
+    def test_social_reply_is_not_emailed_to_the_customer(self):
+        """The reply goes out on the network only; an email answer from the
+        chatter still reaches the customer by email."""
+        item = demo_item("Where is my parcel?", author="u-53", handle="eve")
+        self.deliver(item)
+        ticket = self.message_of(item).ticket_id
+        customer = ticket.partner_id
+        customer.email = "eve@example.com"
+        ticket.message_subscribe(partner_ids=customer.ids)
+        wizard = self.compose(ticket, text="@eve It left today.")
+        wizard.action_send()
+        self.env["social.reply"]._cron_send()
+        reply = ticket.social_reply_ids
+        self.assertEqual(reply.state, "sent")
+        Notification = self.env["mail.notification"].sudo()
+        Mail = self.env["mail.mail"].sudo()
+        self.assertFalse(
+            Notification.search([("res_partner_id", "=", customer.id)]),
+            "the customer got it on the network",
+        )
+        self.assertFalse(Mail.search([("recipient_ids", "in", customer.ids)]))
+
+        email = ticket.with_user(self.agent).message_post(
+            body="Here is your invoice.",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.assertTrue(
+            Notification.search(
+                [
+                    ("res_partner_id", "=", customer.id),
+                    ("mail_message_id", "=", email.id),
+                    ("notification_type", "=", "email"),
+                ]
+            )
+        )
+
+    def test_right_to_left_text_reads_in_its_own_direction(self):
+        """Arabic and Hebrew text is laid out by its own first letter, and
+        stays escaped."""
+        arabic = "أين طلبي؟ <b>عاجل</b>"
+        item = demo_item(arabic, author="u-54", kind="private", conversation="dm-54")
+        self.deliver(item)
+        message = self.message_of(item)
+        ticket = message.ticket_id
+        hebrew = "ההזמנה נשלחה היום <script>alert(1)</script>"
+        wizard = self.compose(ticket, text=hebrew)
+        wizard.action_send()
+        reply = ticket.social_reply_ids
+        for html, text in (
+            (str(message.mail_message_id.body), "أين طلبي؟ &lt;b&gt;عاجل&lt;/b&gt;"),
+            (str(ticket.description), "أين طلبي؟ &lt;b&gt;عاجل&lt;/b&gt;"),
+            (str(reply.mail_message_id.body), "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        ):
+            self.assertIn('<div dir="auto">', html)
+            self.assertIn(text, html)
+            self.assertNotIn("<script>", html)
+            self.assertNotIn("<b>", html)
 
     def test_guards_refuse_before_queueing(self):
         item = demo_item("help", author="u-51")
@@ -274,6 +337,35 @@ class TestRepliesX(SocialCase):
         self.assertEqual(reply.state, "queued")
         self.assertEqual(reply.next_attempt_date, reset.replace(tzinfo=None))
 
+    def test_an_old_identical_dm_is_not_taken_for_the_reply(self):
+        """After a timeout, only a DM sent since the first attempt can be the
+        reply: an identical answer from 20 days ago is another message."""
+        now = datetime.now(timezone.utc)
+        dm = self.fake.add_dm(
+            CUSTOMER_ID, "Where is my refund?", created_at=now - timedelta(days=21)
+        )
+        self.x_account._poll()
+        self.Event._cron_process()
+        target = self.env["social.message"].search(
+            [("account_id", "=", self.x_account.id), ("external_id", "=", dm["id"])]
+        )
+        self.assertTrue(target.ticket_id)
+        old_answer = self.fake.add_dm(
+            BRAND_ID,
+            "Refund issued.",
+            recipient_id=CUSTOMER_ID,
+            created_at=now - timedelta(days=20),
+        )
+        self.fake.time_out_next(SEND_DM, HELD_ANSWER_SECONDS)
+        reply = self.env["social.reply"]._queue(target, "private", "Refund issued.")
+        reply._deliver()
+        self.assertEqual((reply.state, reply.may_be_published), ("queued", True))
+        self.run_due(reply)
+        self.assertEqual(reply.state, "sent")
+        self.assertNotEqual(reply.external_id, old_answer["id"], "not the old DM")
+        self.assertEqual(len(self.fake.requests_to(SEND_DM)), 2, "sent after all")
+        self.assertEqual(reply.external_id, self.fake.dm_events[-1]["id"])
+
     def test_plain_timeout_is_retried_and_published_once(self):
         self.fake.time_out_next(CREATE_POST, HELD_ANSWER_SECONDS)
         reply = self.env["social.reply"]._queue(self.target, "public", "@maria_r Hi!")
@@ -282,3 +374,96 @@ class TestRepliesX(SocialCase):
         self.run_due(reply)
         self.assertEqual(reply.state, "sent")
         self.assertEqual(len(self.brand_replies()), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestComposerRequestRetried(HttpCase):
+    """Odoo runs a JSON-RPC request again after a serialization failure: the
+    composer's request must publish nothing itself, or each run would."""
+
+    def setUp(self):
+        super().setUp()
+        self.fake = FakeXServer(me_id=BRAND_ID, me_username="CafeBrand").start()
+        self.addCleanup(self.fake.stop)
+        self.fake.add_user(CUSTOMER_ID, "maria_r", "María Ruiz")
+        team = self.env["helpdesk.ticket.team"].create({"name": "Retried care"})
+        account = self.env["social.account"].create(
+            {
+                "name": "X",
+                "network": "x",
+                "state": "connected",
+                "team_id": team.id,
+                "x_user_id": BRAND_ID,
+                "x_username": "CafeBrand",
+                "x_api_key": "k",
+                "x_api_secret": "s",
+                "x_access_token": "t",
+                "x_access_token_secret": "ts",
+                "api_base_url": self.fake.base_url,
+            }
+        )
+        mention = self.fake.add_mention(CUSTOMER_ID, "my grinder is broken")
+        account._poll()
+        self.env["social.event"]._cron_process()
+        self.ticket = (
+            self.env["social.message"]
+            .search([("external_id", "=", mention["id"])])
+            .ticket_id
+        )
+        self.agent = new_test_user(
+            self.env,
+            "retried_agent",
+            groups="helpdesk_mgmt.group_helpdesk_manager",
+            notification_type="inbox",
+        )
+
+    def test_retried_request_publishes_once(self):
+        wizard = (
+            self.env["social.reply.wizard"]
+            .with_user(self.agent)
+            .create({"ticket_id": self.ticket.id, "text": "@maria_r On it!"})
+        )
+        runs = []
+        IrHttp = self.registry["ir.http"]
+        post_dispatch = IrHttp._post_dispatch
+
+        def fail_first_run(response):
+            """The request's transaction hits a concurrent update, once."""
+            post_dispatch(response)
+            runs.append(True)
+            if len(runs) == 1:
+                request.env.cr.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'concurrent update' "
+                    "USING ERRCODE = 'serialization_failure'; END $$"
+                )
+
+        self.authenticate("retried_agent", "retried_agent")
+        with patch.object(IrHttp, "_post_dispatch", fail_first_run):
+            self.make_jsonrpc_request(
+                "/web/dataset/call_kw",
+                {
+                    "model": "social.reply.wizard",
+                    "method": "action_send",
+                    "args": [[wizard.id]],
+                    "kwargs": {},
+                },
+            )
+        self.assertEqual(len(runs), 2, "Odoo ran the request again")
+        reply = self.ticket.social_reply_ids
+        self.assertEqual(reply.state, "queued")
+        self.assertIn("Queued", str(reply.mail_message_id.body))
+
+        self.env["social.reply"]._cron_send()
+        self.assertEqual(reply.state, "sent")
+        self.assertEqual(len(self.fake.requests_to(CREATE_POST)), 1)
+        self.assertEqual(len(self.fake.posts_by(BRAND_ID)), 1, "published once")
+        # The agent's open chatter shows it published, without a reload.
+        self.env.cr.precommit.run()  # bus notifications are sent on commit
+        self.assertTrue(
+            self.env["bus.bus"].search(
+                [
+                    ("channel", "like", f'"res.partner",{self.agent.partner_id.id}]'),
+                    ("message", "like", "Published"),
+                ]
+            )
+        )

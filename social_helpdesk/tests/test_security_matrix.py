@@ -329,6 +329,8 @@ class TestSecurityMatrix(HttpCase):
         )
         self.allowed("own_a1", "social.reply.wizard", "action_send", [wizard_id])
         sent = Reply.search([("text", "=", "On it!")])
+        self.assertEqual(sent.state, "queued")
+        sent._deliver()
         self.assertEqual(sent.state, "sent")
         self.assertEqual(sent.user_id, self.users["own_a1"])
         self.denied(

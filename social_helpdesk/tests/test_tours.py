@@ -36,6 +36,8 @@ class TestTours(HttpCase):
             login="admin",
         )
         reply = ticket.social_reply_ids
+        self.assertEqual(reply.state, "queued", "sent once the request is done")
+        self.env["social.reply"]._cron_send()
         self.assertEqual(reply.state, "sent")
         self.assertEqual(reply.user_id, self.env.ref("base.user_admin"))
         self.assertTrue(ticket.first_response_date)

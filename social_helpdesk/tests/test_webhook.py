@@ -1,7 +1,9 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import json
+from unittest.mock import patch
 
+from odoo.http import request
 from odoo.tests import HttpCase, tagged
 
 from .common import demo_item
@@ -73,6 +75,52 @@ class TestWebhook(HttpCase):
         big = {"messages": [demo_item("x" * 4096)]}
         self.assertEqual(self.post(big).status_code, 413)
         self.assertEqual(self.post({"messages": [demo_item("small")]}).status_code, 200)
+        self.assertEqual(len(self.events()), 1)
+
+    def post_chunked(self, body):
+        """``body`` signed, sent with chunked transfer encoding (no length)."""
+        raw = json.dumps(body).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Demo-Signature": self.account._get_adapter().sign(raw),
+        }
+        chunks = (raw[start : start + 500] for start in range(0, len(raw), 500))
+        response = self.url_open(self.url, data=chunks, headers=headers)
+        self.assertEqual(response.request.headers["Transfer-Encoding"], "chunked")
+        self.assertNotIn("Content-Length", response.request.headers)
+        return response
+
+    def test_chunked_body_is_read_up_to_the_limit(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "social_helpdesk.webhook_max_bytes", "2048"
+        )
+        response = self.post_chunked({"messages": [demo_item("chunked " * 100)]})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["received"], 1)
+        big = {"messages": [demo_item("x" * 4096)]}
+        self.assertEqual(self.post_chunked(big).status_code, 413)
+        self.assertEqual(len(self.events()), 1)
+
+    def test_retried_chunked_delivery_verifies_the_same_body(self):
+        """Odoo runs the request again after a serialization failure: the
+        chunked body, read once from the socket, is still there."""
+        runs = []
+        IrHttp = self.registry["ir.http"]
+        post_dispatch = IrHttp._post_dispatch
+
+        def fail_first_run(response):
+            post_dispatch(response)
+            runs.append(True)
+            if len(runs) == 1:
+                request.env.cr.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'concurrent update' "
+                    "USING ERRCODE = 'serialization_failure'; END $$"
+                )
+
+        with patch.object(IrHttp, "_post_dispatch", fail_first_run):
+            response = self.post_chunked({"messages": [demo_item("retried")]})
+        self.assertEqual(len(runs), 2)
+        self.assertEqual(response.status_code, 200)
         self.assertEqual(len(self.events()), 1)
 
     def test_items_naming_no_account_need_an_account_alone_with_its_secret(self):

@@ -121,12 +121,15 @@ class SocialReplyWizard(models.TransientModel):
         return False
 
     def action_send(self):
-        """Queue the reply and try it at once; the cron retries on failure."""
+        """Queue the reply; the send job publishes it once this request is
+        committed. Publishing here would publish again each time Odoo retries
+        the request after a concurrency error."""
         self.ensure_one()
         if self.target_id.ticket_id != self.ticket_id:
             raise UserError(
                 self.env._("Answer a message of this ticket, from this ticket.")
             )
-        reply = self.env["social.reply"]._queue(self.target_id, self.kind, self.text)
-        reply.sudo()._deliver()
+        self.env["social.reply"]._queue(self.target_id, self.kind, self.text)
+        # sudo: agents may not read crons; this only wakes the send job.
+        self.env.ref("social_helpdesk.ir_cron_send_social_replies").sudo()._trigger()
         return {"type": "ir.actions.act_window_close"}

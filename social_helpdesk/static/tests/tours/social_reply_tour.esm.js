@@ -33,9 +33,9 @@ registry.category("web_tour.tours").add("social_helpdesk_reply_tour", {
             run: "click",
         },
         {
-            content: "The reply is in the chatter, published",
+            content: "The reply is in the chatter, queued for the send job",
             trigger:
-                ".o-mail-Message-body:contains('A new gasket ships today'):contains('Published')",
+                ".o-mail-Message-body:contains('A new gasket ships today'):contains('Queued')",
         },
     ],
 });
