@@ -811,8 +811,13 @@ class MetaAdapter(NetworkAdapter):
 
     def _reply_privately_to_comment(self, message, text):
         """Meta allows one private reply per comment or visitor post and
-        refuses a second one with error 10900 (ReplyNotAllowed)."""
-        is_post = message.message_id == message.conversation_id
+        refuses a second one with error 10900 (ReplyNotAllowed). An Instagram
+        comment is always addressed by its id, even when it came without its
+        media and so names its own thread."""
+        is_post = (
+            message.channel != CHANNEL_INSTAGRAM
+            and message.message_id == message.conversation_id
+        )
         recipient = {"post_id" if is_post else "comment_id": message.message_id}
         answer = self._post(
             _path(self.page_id, "messages"),

@@ -254,3 +254,30 @@ class TestMetaConnector(HttpCase):
         public._deliver()
         self.assertEqual(public.state, "sent")
         self.assertTrue(public.url)
+
+    def test_instagram_private_reply_to_a_comment_without_media(self):
+        """A comment that came without its media names its own thread; the
+        private reply still goes to the comment by its id."""
+        now = datetime.now(timezone.utc)
+        author = {"id": "8001", "username": "ana"}
+        self.fake.add_media("ig_media_1", now)
+        self.fake.add_instagram_comment("ig_c_1", "ig_media_1", "It leaks", now, author)
+        entry = {
+            "id": self.fake.instagram_account_id,
+            "time": int(time.time()),
+            "changes": [
+                {
+                    "field": "comments",
+                    "value": {"id": "ig_c_1", "text": "It leaks", "from": author},
+                }
+            ],
+        }
+        self.deliver(entry, obj="instagram")
+        self.Event._cron_process()
+        target = self.messages()
+        self.assertEqual(target.channel_code, "instagram")
+        reply = self.env["social.reply"]._queue(target, "private", "Check your inbox")
+        reply._deliver()
+        self.assertEqual(reply.state, "sent", reply.error)
+        [request] = self.fake.requests_to("POST messages")
+        self.assertEqual(request.body["recipient"], {"comment_id": "ig_c_1"})
