@@ -255,6 +255,27 @@ class TestMetaConnector(HttpCase):
         self.assertEqual(public.state, "sent")
         self.assertTrue(public.url)
 
+    def test_polling_resumes_where_the_page_limit_stopped(self):
+        """150 posts in 6 pages of 25, at most 5 pages a poll: the cursor
+        waits until the last page is read, and no page is read twice."""
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        for number in range(150):
+            created = now - timedelta(minutes=number)
+            self.fake.add_post(f"{self.page_id}_{number}", f"Post {number}", created)
+        self.account._poll()
+        self.assertIn("feed_resume", self.account.poll_cursors)
+        self.assertNotIn("feed", self.account.poll_cursors)
+        self.account._poll()
+        self.assertNotIn("feed_resume", self.account.poll_cursors)
+        self.assertEqual(self.account.poll_cursors["feed"], int(now.timestamp()))
+        afters = [
+            request.query.get("after") for request in self.fake.requests_to("GET feed")
+        ]
+        self.assertEqual(len(afters), 6)
+        self.assertEqual(len(set(afters)), 6)
+        events = self.Event.search([("account_id", "=", self.account.id)])
+        self.assertEqual(len(set(events.mapped("external_id"))), 150)
+
     def test_instagram_private_reply_to_a_comment_without_media(self):
         """A comment that came without its media names its own thread; the
         private reply still goes to the comment by its id."""
