@@ -31,7 +31,11 @@ HANDSHAKE_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{1,128}")
 
 
 class AdapterError(Exception):
-    """Base of every error an adapter raises; its message is shown to users."""
+    """Base of every error an adapter raises; its message is shown to users.
+    ``reads`` holds the billable reads (as :attr:`PollResult.reads`) a poll
+    or import made before it failed: the network bills them all the same."""
+
+    reads = None
 
 
 class SignatureError(AdapterError):

@@ -449,7 +449,7 @@ class XAdapter(NetworkAdapter):
                 "messages: connect the account with its user access token."
             )
         reads = _new_reads()
-        with _expect_shape("X's answer"):
+        with _reporting_reads(reads), _expect_shape("X's answer"):
             if source == SOURCE_MENTIONS:
                 found, next_token = self._backfill_mentions(since, cursor, reads)
             else:
@@ -693,10 +693,11 @@ class XAdapter(NetworkAdapter):
     def poll(self, cursors):
         """Fetch mentions after ``mentions_since_id`` and, with user-context
         credentials, DMs newer than ``dm_newest_id``; events come oldest
-        first and the returned cursors point past the newest."""
+        first and the returned cursors point past the newest. An error
+        carries the reads of the pages fetched before it."""
         reads = _new_reads()
         cursors = dict(cursors)
-        with _expect_shape("X's answer"):
+        with _reporting_reads(reads), _expect_shape("X's answer"):
             found = self._poll_mentions(cursors, reads)
             if self._has_user_context:
                 found += self._poll_dms(cursors, reads)
@@ -1335,6 +1336,17 @@ PARSERS = {
 
 
 # -- small helpers --------------------------------------------------------
+@contextmanager
+def _reporting_reads(reads):
+    """Attach the reads made so far to an adapter error: X bills them even
+    when a later call fails."""
+    try:
+        yield
+    except AdapterError as exc:
+        exc.reads = reads
+        raise
+
+
 @contextmanager
 def _expect_shape(what):
     """Report JSON of the wrong shape as MalformedPayload, never as a

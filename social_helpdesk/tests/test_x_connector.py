@@ -304,3 +304,25 @@ class TestXConnector(HttpCase):
         self.assertEqual(
             texts, ["@CafeBrand the lid is cracked, again!", "sent you the photo"]
         )
+
+    def reads(self, resource_type=None):
+        domain = [("account_id", "=", self.account.id)]
+        if resource_type:
+            domain.append(("resource_type", "=", resource_type))
+        return self.env["social.api.read"].search(domain)
+
+    def test_failed_poll_meters_the_reads_it_made(self):
+        """X bills the pages a poll fetched before a later page failed."""
+        self._connect()
+        mentions = [self.fake.add_mention(CUSTOMER_ID, f"hi {n}") for n in range(150)]
+        self.fake.publish_then_time_out_next(MENTIONS, 0)  # page 1: as usual
+        self.fake.fail_next(MENTIONS, status=503)  # page 2: a server error
+        self.account._poll()
+        self.assertEqual(len(self.fake.requests_to(MENTIONS)), 2)
+        self.assertEqual(self.account.poll_failures, 1)
+        self.assertFalse(self.account.poll_cursors)
+        self.assertFalse(self.Event.search([("account_id", "=", self.account.id)]))
+        page_one = {f"post:{mention['id']}" for mention in mentions[50:]}
+        self.assertEqual(set(self.reads("owned_post").mapped("resource_key")), page_one)
+        self.assertTrue(self.reads("user"))
+        self.assertGreater(self.account.api_spend_month, 0)
