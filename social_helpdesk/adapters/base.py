@@ -279,8 +279,11 @@ class NetworkAdapter:
         raise NotImplementedError
 
     # -- polling ----------------------------------------------------------
-    def poll(self, cursors):
-        """Fetch what came after ``cursors``; returns a :class:`PollResult`."""
+    def poll(self, cursors, start=None):
+        """Fetch what came after ``cursors``; returns a :class:`PollResult`.
+        A source without a cursor starts at ``start`` (an aware UTC datetime,
+        the account's connection): older history is the backfill's, after
+        its cost estimate."""
         return PollResult(events=[], cursors=dict(cursors))
 
     def should_slow_down(self):

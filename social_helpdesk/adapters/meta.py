@@ -571,9 +571,9 @@ class MetaAdapter(NetworkAdapter):
         return [message]
 
     # -- polling ----------------------------------------------------------
-    def poll(self, cursors):
+    def poll(self, cursors, start=None):
         """Read what webhooks may have missed since each cursor (epoch
-        seconds; a day back on the first poll).
+        seconds; from ``start``, else a day back, on the first poll).
 
         Items of the cursor's second are read again on purpose: their event
         ids dedupe them, and nothing posted later in that second is lost.
@@ -582,7 +582,8 @@ class MetaAdapter(NetworkAdapter):
         remain, the cursor stays and the next poll resumes at the page where
         this one stopped (see :meth:`_poll_source`).
         """
-        first_since = int((self.clock() - FIRST_POLL_LOOKBACK).timestamp())
+        lookback = start or self.clock() - FIRST_POLL_LOOKBACK
+        first_since = int(lookback.timestamp())
         events, new_cursors = [], dict(cursors)
         for source in self._poll_sources():
             events += self._poll_source(source, new_cursors, first_since)

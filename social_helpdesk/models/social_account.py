@@ -715,13 +715,17 @@ class SocialAccount(models.Model):
     def _poll(self):
         """Fetch what came after the stored cursors, store it, then move the
         cursors in the same transaction: they never get ahead of the events.
-        A failed poll still meters the reads it made."""
+        Without cursors, polling starts at the connection: older history is
+        the history import's. A failed poll still meters the reads it made."""
         for account in self:
             if not account._poll_allowed():
                 continue
             adapter = account._get_adapter()
+            start = None
+            if account.connected_date:
+                start = account.connected_date.replace(tzinfo=timezone.utc)
             try:
-                result = adapter.poll(dict(account.poll_cursors or {}))
+                result = adapter.poll(dict(account.poll_cursors or {}), start=start)
             except AdapterError as exc:
                 account._meter_reads(exc.reads)
                 if isinstance(exc, RateLimited):
@@ -791,6 +795,12 @@ class SocialAccount(models.Model):
                 "next_poll_date": fields.Datetime.now() + timedelta(minutes=delay),
             }
         )
+
+    def _queue_poll(self):
+        """Have the polling cron poll these accounts at once, outside the
+        caller's request."""
+        self.sudo().write({"next_poll_date": fields.Datetime.now()})
+        self.env.ref("social_helpdesk.ir_cron_poll_social_accounts")._trigger()
 
     def _meter_reads(self, reads):
         """Record the billable reads of a poll, deduplicated per UTC day."""

@@ -9,6 +9,7 @@ import json
 import time
 from datetime import datetime, timedelta, timezone
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -254,6 +255,19 @@ class TestMetaConnector(HttpCase):
         public._deliver()
         self.assertEqual(public.state, "sent")
         self.assertTrue(public.url)
+
+    def test_first_poll_starts_at_the_connection(self):
+        """Without a cursor, Meta is read from the connection, not a day
+        back: older history is the history import's."""
+        now = datetime.now(timezone.utc)
+        self.account.connected_date = fields.Datetime.now() - timedelta(minutes=1)
+        self.fake.add_post(POST_ID, "New grinder!", now - timedelta(hours=3))
+        before = now - timedelta(hours=2)
+        self.fake.add_comment("9001_40", POST_ID, "Before", before, CUSTOMER)
+        self.fake.add_comment("9001_41", POST_ID, "After", now, CUSTOMER)
+        self.account._poll()
+        self.Event._cron_process()
+        self.assertEqual(self.messages().mapped("external_id"), ["9001_41"])
 
     def test_polling_resumes_where_the_page_limit_stopped(self):
         """150 posts in 6 pages of 25, at most 5 pages a poll: the cursor
