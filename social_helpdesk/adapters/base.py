@@ -35,7 +35,11 @@ CLOCK_SKEW = timedelta(minutes=2)
 
 
 class AdapterError(Exception):
-    """Base of every error an adapter raises; its message is shown to users."""
+    """Base of every error an adapter raises; its message is shown to users.
+    ``reads`` holds the billable reads (as :attr:`PollResult.reads`) a poll
+    or import made before it failed: the network bills them all the same."""
+
+    reads = None
 
 
 class SignatureError(AdapterError):
@@ -279,8 +283,11 @@ class NetworkAdapter:
         raise NotImplementedError
 
     # -- polling ----------------------------------------------------------
-    def poll(self, cursors):
-        """Fetch what came after ``cursors``; returns a :class:`PollResult`."""
+    def poll(self, cursors, start=None):
+        """Fetch what came after ``cursors``; returns a :class:`PollResult`.
+        A source without a cursor starts at ``start`` (an aware UTC datetime,
+        the account's connection): older history is the backfill's, after
+        its cost estimate."""
         return PollResult(events=[], cursors=dict(cursors))
 
     def should_slow_down(self):

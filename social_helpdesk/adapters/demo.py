@@ -89,8 +89,9 @@ class DemoAdapter(NetworkAdapter):
             cursors=backfill_cursors(end if batch and end < len(messages) else None),
         )
 
-    def poll(self, cursors):
-        """Replay the next ``batch_size`` messages as if they arrived now."""
+    def poll(self, cursors, start=None):
+        """Replay the next ``batch_size`` messages as if they arrived now,
+        whatever ``start`` says: the dataset has no dates."""
         messages = self._dataset()["messages"]
         position = int(cursors.get("position", 0))
         batch = messages[position : position + int(self.config.get("batch_size", 5))]

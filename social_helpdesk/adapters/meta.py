@@ -572,28 +572,52 @@ class MetaAdapter(NetworkAdapter):
         return [message]
 
     # -- polling ----------------------------------------------------------
-    def poll(self, cursors):
+    def poll(self, cursors, start=None):
         """Read what webhooks may have missed since each cursor (epoch
-        seconds; a day back on the first poll).
+        seconds; from ``start``, else a day back, on the first poll).
 
         Items of the cursor's second are read again on purpose: their event
         ids dedupe them, and nothing posted later in that second is lost.
         Paging stops at the first page with nothing at or after the cursor.
+        A poll reads at most ``poll_max_pages`` pages of a source; when more
+        remain, the cursor stays and the next poll resumes at the page where
+        this one stopped (see :meth:`_poll_source`).
         """
-        first_since = int((self.clock() - FIRST_POLL_LOOKBACK).timestamp())
+        lookback = start or self.clock() - FIRST_POLL_LOOKBACK
+        first_since = int(lookback.timestamp())
         events, new_cursors = [], dict(cursors)
         for source in self._poll_sources():
-            since = newest = _cursor(cursors.get(source.cursor), first_since)
-            params = {**source.params, "limit": self.poll_page_size}
-            for nodes in self._pages(source.path, params):
-                fresh = _fresh(source, nodes, since)
-                if not fresh:
-                    break
-                for created, item in fresh:
-                    events.append(self._source_event(source, created, item))
-                    newest = max(newest, created)
-            new_cursors[source.cursor] = newest
+            events += self._poll_source(source, new_cursors, first_since)
         return PollResult(events=events, cursors=new_cursors)
+
+    def _poll_source(self, source, cursors, first_since):
+        """The fresh events of one source, updating ``cursors`` in place.
+
+        Pages come newest first, so the cursor may only move once the pass
+        reached its end: until then ``<source>_resume`` keeps the ``after``
+        cursor of the next page and the newest time read in the pass."""
+        since = _cursor(cursors.get(source.cursor), first_since)
+        resume = _dict_or_empty(cursors.pop(f"{source.cursor}_resume", None))
+        newest = _cursor(resume.get("newest"), since)
+        params = {**source.params, "limit": self.poll_page_size}
+        if resume.get("after"):
+            params["after"] = str(resume["after"])
+        events, after = [], None
+        for _page in range(self.poll_max_pages):
+            body = self._get(source.path, params)
+            fresh = _fresh(source, _data(body), since)
+            for created, item in fresh:
+                events.append(self._source_event(source, created, item))
+                newest = max(newest, created)
+            after = _next_after(body) if fresh else None
+            if not after:
+                break
+            params["after"] = after
+        if after:
+            cursors[f"{source.cursor}_resume"] = {"after": after, "newest": newest}
+        else:
+            cursors[source.cursor] = newest
+        return events
 
     def _source_event(self, source, created, item):
         """The webhook-shaped event of a polled item: same id as a webhook's."""
@@ -686,18 +710,6 @@ class MetaAdapter(NetworkAdapter):
                 )
             )
         return sources
-
-    def _pages(self, path, params):
-        """Yield the ``data`` of each page, following ``after`` cursors for at
-        most ``poll_max_pages`` pages so that one poll stays bounded."""
-        params = dict(params)
-        for _page in range(self.poll_max_pages):
-            body = self._get(path, params)
-            yield _data(body)
-            after = _next_after(body)
-            if not after:
-                return
-            params["after"] = after
 
     # -- replies ----------------------------------------------------------
     def max_length(self, kind, message=None):
@@ -812,8 +824,13 @@ class MetaAdapter(NetworkAdapter):
 
     def _reply_privately_to_comment(self, message, text):
         """Meta allows one private reply per comment or visitor post and
-        refuses a second one with error 10900 (ReplyNotAllowed)."""
-        is_post = message.message_id == message.conversation_id
+        refuses a second one with error 10900 (ReplyNotAllowed). An Instagram
+        comment is always addressed by its id, even when it came without its
+        media and so names its own thread."""
+        is_post = (
+            message.channel != CHANNEL_INSTAGRAM
+            and message.message_id == message.conversation_id
+        )
         recipient = {"post_id" if is_post else "comment_id": message.message_id}
         answer = self._post(
             _path(self.page_id, "messages"),

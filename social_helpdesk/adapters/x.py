@@ -450,7 +450,7 @@ class XAdapter(NetworkAdapter):
                 "messages: connect the account with its user access token."
             )
         reads = _new_reads()
-        with _expect_shape("X's answer"):
+        with _reporting_reads(reads), _expect_shape("X's answer"):
             if source == SOURCE_MENTIONS:
                 found, next_token = self._backfill_mentions(since, cursor, reads)
             else:
@@ -691,27 +691,32 @@ class XAdapter(NetworkAdapter):
             return parser(payload, str(own_id) if own_id else None)
 
     # -- polling ----------------------------------------------------------
-    def poll(self, cursors):
+    def poll(self, cursors, start=None):
         """Fetch mentions after ``mentions_since_id`` and, with user-context
         credentials, DMs newer than ``dm_newest_id``; events come oldest
-        first and the returned cursors point past the newest."""
+        first and the returned cursors point past the newest. Without a
+        cursor, nothing created before ``start`` is taken. An error carries
+        the reads of the pages fetched before it."""
         reads = _new_reads()
         cursors = dict(cursors)
-        with _expect_shape("X's answer"):
-            found = self._poll_mentions(cursors, reads)
+        with _reporting_reads(reads), _expect_shape("X's answer"):
+            found = self._poll_mentions(cursors, reads, start)
             if self._has_user_context:
-                found += self._poll_dms(cursors, reads)
+                found += self._poll_dms(cursors, reads, start)
         found.sort(key=lambda pair: pair[0])
         return PollResult(
             events=[event for _, event in found], cursors=cursors, reads=reads
         )
 
-    def _poll_mentions(self, cursors, reads):
-        """Mentions newer than the cursor; X filters them with since_id."""
+    def _poll_mentions(self, cursors, reads, start):
+        """Mentions newer than the cursor; X filters them with since_id, or
+        with start_time (inclusive) until the first one arrives."""
         since_id = cursors.get("mentions_since_id")
         params = self._mentions_params()
         if since_id:
             params["since_id"] = since_id
+        elif start is not None:
+            params["start_time"] = _x_time(start)
         found = []
         for page in self._pages(
             "reading mentions", self._client.get_users_mentions, params
@@ -728,14 +733,22 @@ class XAdapter(NetworkAdapter):
             cursors["mentions_since_id"] = since_id
         return found
 
-    def _poll_dms(self, cursors, reads):
-        """DM events newer than the cursor. The endpoint has no since_id:
-        pages come newest first, so paging stops at the first seen event."""
+    def _poll_dms(self, cursors, reads, start):
+        """DM events newer than the cursor. The endpoint has neither since_id
+        nor start_time: pages come newest first, so paging stops at the first
+        seen event, or without a cursor at the first one older than
+        ``start``, which then becomes the cursor. Until a cursor exists the
+        first page is a single event, so that an account with only older
+        DMs reads one of them, not a page."""
         newest_seen = cursors.get("dm_newest_id")
         params = _dm_params()
+        probe = not newest_seen and start is not None
         newest, found = newest_seen, []
         pages = self._pages(
-            "reading direct messages", self._client.get_direct_message_events, params
+            "reading direct messages",
+            self._client.get_direct_message_events,
+            params,
+            first_page_size=1 if probe else None,
         )
         for page in pages:
             includes = page.get("includes") or {}
@@ -746,6 +759,11 @@ class XAdapter(NetworkAdapter):
                 if newest_seen and int(dm["id"]) <= int(newest_seen):
                     reached_seen = True
                     continue
+                created_at = _iso_datetime(dm.get("created_at"))
+                if probe and created_at is not None and created_at < start:
+                    reached_seen = True
+                    newest = _newest(newest, dm["id"])
+                    continue
                 found.append((int(dm["id"]), _v2_dm_event(dm, includes, self._own_id)))
                 newest = _newest(newest, dm["id"])
             if reached_seen:
@@ -754,16 +772,20 @@ class XAdapter(NetworkAdapter):
             cursors["dm_newest_id"] = newest
         return found
 
-    def _pages(self, action, method, params):
-        """Yield the pages of a paginated v2 endpoint, following next_token."""
+    def _pages(self, action, method, params, first_page_size=None):
+        """Yield the pages of a paginated v2 endpoint, following next_token;
+        the first page holds ``first_page_size`` items when given."""
         params = dict(params)
+        page_size = params.get("max_results")
+        if first_page_size:
+            params["max_results"] = first_page_size
         for _ in range(MAX_PAGES):
             page = self._call(action, method, **params)
             yield page
             next_token = (page.get("meta") or {}).get("next_token")
             if not next_token:
                 return
-            params["pagination_token"] = next_token
+            params.update(pagination_token=next_token, max_results=page_size)
 
     # -- replies ----------------------------------------------------------
     def max_length(self, kind, message=None):
@@ -1352,6 +1374,17 @@ PARSERS = {
 
 
 # -- small helpers --------------------------------------------------------
+@contextmanager
+def _reporting_reads(reads):
+    """Attach the reads made so far to an adapter error: X bills them even
+    when a later call fails."""
+    try:
+        yield
+    except AdapterError as exc:
+        exc.reads = reads
+        raise
+
+
 @contextmanager
 def _expect_shape(what):
     """Report JSON of the wrong shape as MalformedPayload, never as a

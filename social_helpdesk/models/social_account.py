@@ -721,21 +721,26 @@ class SocialAccount(models.Model):
 
     def _poll(self):
         """Fetch what came after the stored cursors, store it, then move the
-        cursors in the same transaction: they never get ahead of the events."""
+        cursors in the same transaction: they never get ahead of the events.
+        Without cursors, polling starts at the connection: older history is
+        the history import's. A failed poll still meters the reads it made."""
         for account in self:
             if not account._poll_allowed():
                 continue
             adapter = account._get_adapter()
+            start = None
+            if account.connected_date:
+                start = account.connected_date.replace(tzinfo=timezone.utc)
             try:
-                result = adapter.poll(dict(account.poll_cursors or {}))
-            except RateLimited as exc:
-                account._set_rate_limited(exc.reset_at)
-                continue
-            except AuthError as exc:
-                account._set_error(str(exc))
-                continue
+                result = adapter.poll(dict(account.poll_cursors or {}), start=start)
             except AdapterError as exc:
-                account._poll_failed(str(exc))
+                account._meter_reads(exc.reads)
+                if isinstance(exc, RateLimited):
+                    account._set_rate_limited(exc.reset_at)
+                elif isinstance(exc, AuthError):
+                    account._set_error(str(exc))
+                else:
+                    account._poll_failed(str(exc))
                 continue
             self.env["social.event"]._store(account, result.events)
             account._meter_reads(result.reads)
@@ -797,6 +802,12 @@ class SocialAccount(models.Model):
                 "next_poll_date": fields.Datetime.now() + timedelta(minutes=delay),
             }
         )
+
+    def _queue_poll(self):
+        """Have the polling cron poll these accounts at once, outside the
+        caller's request."""
+        self.sudo().write({"next_poll_date": fields.Datetime.now()})
+        self.env.ref("social_helpdesk.ir_cron_poll_social_accounts")._trigger()
 
     def _meter_reads(self, reads):
         """Record the billable reads of a poll, deduplicated per UTC day."""
@@ -897,12 +908,14 @@ class SocialAccount(models.Model):
                 sources[0], since, self.backfill_cursor or None
             )
         except RateLimited as exc:
+            self._meter_reads(exc.reads)
             self._set_rate_limited(exc.reset_at)
             self.env.ref("social_helpdesk.ir_cron_social_backfill")._trigger(
                 self.rate_limited_until
             )
             return False
         except AdapterError as exc:
+            self._meter_reads(exc.reads)
             return self._fail_backfill(str(exc))
         stored = self.env["social.event"]._store(self, result.events)
         self._meter_reads(result.reads)

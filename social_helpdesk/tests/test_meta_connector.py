@@ -9,6 +9,7 @@ import json
 import time
 from datetime import datetime, timedelta, timezone
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -267,3 +268,64 @@ class TestMetaConnector(HttpCase):
         public._deliver()
         self.assertEqual(public.state, "sent")
         self.assertTrue(public.url)
+
+    def test_first_poll_starts_at_the_connection(self):
+        """Without a cursor, Meta is read from the connection, not a day
+        back: older history is the history import's."""
+        now = datetime.now(timezone.utc)
+        self.account.connected_date = fields.Datetime.now() - timedelta(minutes=1)
+        self.fake.add_post(POST_ID, "New grinder!", now - timedelta(hours=3))
+        before = now - timedelta(hours=2)
+        self.fake.add_comment("9001_40", POST_ID, "Before", before, CUSTOMER)
+        self.fake.add_comment("9001_41", POST_ID, "After", now, CUSTOMER)
+        self.account._poll()
+        self.Event._cron_process()
+        self.assertEqual(self.messages().mapped("external_id"), ["9001_41"])
+
+    def test_polling_resumes_where_the_page_limit_stopped(self):
+        """150 posts in 6 pages of 25, at most 5 pages a poll: the cursor
+        waits until the last page is read, and no page is read twice."""
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        for number in range(150):
+            created = now - timedelta(minutes=number)
+            self.fake.add_post(f"{self.page_id}_{number}", f"Post {number}", created)
+        self.account._poll()
+        self.assertIn("feed_resume", self.account.poll_cursors)
+        self.assertNotIn("feed", self.account.poll_cursors)
+        self.account._poll()
+        self.assertNotIn("feed_resume", self.account.poll_cursors)
+        self.assertEqual(self.account.poll_cursors["feed"], int(now.timestamp()))
+        afters = [
+            request.query.get("after") for request in self.fake.requests_to("GET feed")
+        ]
+        self.assertEqual(len(afters), 6)
+        self.assertEqual(len(set(afters)), 6)
+        events = self.Event.search([("account_id", "=", self.account.id)])
+        self.assertEqual(len(set(events.mapped("external_id"))), 150)
+
+    def test_instagram_private_reply_to_a_comment_without_media(self):
+        """A comment that came without its media names its own thread; the
+        private reply still goes to the comment by its id."""
+        now = datetime.now(timezone.utc)
+        author = {"id": "8001", "username": "ana"}
+        self.fake.add_media("ig_media_1", now)
+        self.fake.add_instagram_comment("ig_c_1", "ig_media_1", "It leaks", now, author)
+        entry = {
+            "id": self.fake.instagram_account_id,
+            "time": int(time.time()),
+            "changes": [
+                {
+                    "field": "comments",
+                    "value": {"id": "ig_c_1", "text": "It leaks", "from": author},
+                }
+            ],
+        }
+        self.deliver(entry, obj="instagram")
+        self.Event._cron_process()
+        target = self.messages()
+        self.assertEqual(target.channel_code, "instagram")
+        reply = self.env["social.reply"]._queue(target, "private", "Check your inbox")
+        reply._deliver()
+        self.assertEqual(reply.state, "sent", reply.error)
+        [request] = self.fake.requests_to("POST messages")
+        self.assertEqual(request.body["recipient"], {"comment_id": "ig_c_1"})

@@ -305,3 +305,78 @@ class TestXConnector(HttpCase):
         self.assertEqual(
             texts, ["@CafeBrand the lid is cracked, again!", "sent you the photo"]
         )
+
+    def reads(self, resource_type=None):
+        domain = [("account_id", "=", self.account.id)]
+        if resource_type:
+            domain.append(("resource_type", "=", resource_type))
+        return self.env["social.api.read"].search(domain)
+
+    def test_first_poll_starts_at_the_connection(self):
+        """A new account reads nothing older than its connection: the 800
+        mentions X still serves and the month of DMs are the history
+        import's, after its cost estimate."""
+        long_ago = datetime.now(timezone.utc) - timedelta(days=3)
+        for number in range(800):
+            self.fake.add_mention(CUSTOMER_ID, f"old {number}", created_at=long_ago)
+        for number in range(30):
+            self.fake.add_dm(CUSTOMER_ID, f"old dm {number}", created_at=long_ago)
+        self.account.action_test_connection()
+        self.assertTrue(self.account.connected_date)
+        self.account._poll()
+        [request] = self.fake.requests_to(MENTIONS)
+        self.assertEqual(
+            request.query["start_time"],
+            self.account.connected_date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        self.assertFalse(self.Event.search([("account_id", "=", self.account.id)]))
+        self.assertFalse(self.reads("owned_post"))
+        # DM events have no time filter: one old event (and its sender) is
+        # read to anchor the cursor, not a page, and it is not stored.
+        self.assertLessEqual(len(self.reads("dm_event")), 1)
+        self.assertLessEqual(len(self.reads()), 2)
+        mention = self.fake.add_mention(CUSTOMER_ID, "my grinder broke today")
+        dm = self.fake.add_dm(CUSTOMER_ID, "order 4411")
+        self.account._poll()
+        self.Event._cron_process()
+        self.assertEqual(
+            set(self.messages().mapped("external_id")), {mention["id"], dm["id"]}
+        )
+        self.assertEqual(len(self.messages().ticket_id), 2)
+        self.assertEqual(len(self.reads("owned_post")), 1)
+
+    def test_setup_wizard_queues_the_poll(self):
+        """Checking for an event in the setup wizard never polls in the
+        request: the poll is queued to the cron."""
+        self._connect()
+        self.account.poll_enabled = True
+        self.fake.add_mention(CUSTOMER_ID, "hello")
+        Wizard = self.env["social.account.setup.wizard"]
+        wizard = Wizard.browse(Wizard.action_open(self.account.id)["res_id"])
+        cron = self.env.ref("social_helpdesk.ir_cron_poll_social_accounts")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        wizard.action_check_event()
+        self.assertFalse(self.fake.requests_to(MENTIONS))
+        self.assertFalse(wizard.check_ok)
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+        )
+        self.assertLessEqual(self.account.next_poll_date, fields.Datetime.now())
+        self.env["social.account"]._cron_poll()
+        self.assertEqual(len(self.fake.requests_to(MENTIONS)), 1)
+
+    def test_failed_poll_meters_the_reads_it_made(self):
+        """X bills the pages a poll fetched before a later page failed."""
+        self._connect()
+        mentions = [self.fake.add_mention(CUSTOMER_ID, f"hi {n}") for n in range(150)]
+        self.fake.publish_then_time_out_next(MENTIONS, 0)  # page 1: as usual
+        self.fake.fail_next(MENTIONS, status=503)  # page 2: a server error
+        self.account._poll()
+        self.assertEqual(len(self.fake.requests_to(MENTIONS)), 2)
+        self.assertEqual(self.account.poll_failures, 1)
+        self.assertFalse(self.account.poll_cursors)
+        self.assertFalse(self.Event.search([("account_id", "=", self.account.id)]))
+        page_one = {f"post:{mention['id']}" for mention in mentions[50:]}
+        self.assertEqual(set(self.reads("owned_post").mapped("resource_key")), page_one)
+        self.assertTrue(self.reads("user"))
+        self.assertGreater(self.account.api_spend_month, 0)

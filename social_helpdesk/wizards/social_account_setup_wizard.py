@@ -253,12 +253,13 @@ class SocialAccountSetupWizard(models.TransientModel):
         return self.action_check_event()
 
     def action_check_event(self):
-        """Look for an event received since this step began (polling once
-        first, when polling is on)."""
+        """Look for an event received since this step began. When polling is
+        on, a poll is queued to the cron: it may read many pages (and, on X,
+        billed reads), which this request must not wait for."""
         self.ensure_one()
         account = self.account_id
         if account.poll_enabled and account.network != "demo":
-            account._poll()
+            account._queue_poll()
         events = self.env["social.event"].search(
             [
                 ("account_id", "=", account.id),
