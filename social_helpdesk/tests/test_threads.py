@@ -66,12 +66,14 @@ class TestPublicThenPrivate(SocialCase):
         self.assertEqual(wizard.kind, "private")
         wizard.text = "Thanks, we are on it."
         wizard.action_send()
+        self.env["social.reply"]._cron_send()  # one reply a run under tests
         wizard = Wizard.create(
             {"ticket_id": ticket.id, "target_id": self.message_of(mention).id}
         )
         self.assertEqual(wizard.kind, "public")
         wizard.text = "@u_301 We have sent you a DM."
         wizard.action_send()
+        self.env["social.reply"]._cron_send()
         replies = ticket.social_reply_ids.sorted("id")
         self.assertEqual(replies.mapped("state"), ["sent", "sent"])
         self.assertEqual(

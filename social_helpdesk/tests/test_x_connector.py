@@ -342,7 +342,8 @@ class TestXConnector(HttpCase):
         self.assertEqual(
             set(self.messages().mapped("external_id")), {mention["id"], dm["id"]}
         )
-        self.assertEqual(len(self.messages().ticket_id), 2)
+        # The DM joins the customer's public ticket.
+        self.assertEqual(len(self.messages().ticket_id), 1)
         self.assertEqual(len(self.reads("owned_post")), 1)
 
     def test_setup_wizard_queues_the_poll(self):
