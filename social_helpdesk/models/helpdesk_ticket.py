@@ -336,6 +336,11 @@ class HelpdeskTicket(models.Model):
     sla_first_response_deadline = fields.Datetime(
         "First response deadline", readonly=True, copy=False
     )
+    sla_first_response_basis = fields.Char(
+        "First response deadline by",
+        compute="_compute_sla_first_response_basis",
+        help="The policy's own clock, or its calendar cap when that comes first.",
+    )
     sla_resolution_deadline = fields.Datetime(
         "Resolution deadline", readonly=True, copy=False
     )
@@ -376,6 +381,18 @@ class HelpdeskTicket(models.Model):
         help="The window closing that was already warned about: one warning per "
         "window.",
     )
+
+    @api.depends("ticket_sla_ids.deadline", "ticket_sla_ids.deadline_basis")
+    def _compute_sla_first_response_basis(self):
+        for ticket in self:
+            lines = ticket.ticket_sla_ids.filtered(
+                lambda line: line.target_type == "first_response" and line.deadline
+            )
+            ticket.sla_first_response_basis = (
+                min(lines, key=lambda line: line.deadline).deadline_basis
+                if lines
+                else False
+            )
 
     @api.depends("sla_next_deadline", "sla_status")
     def _compute_sla_time_left(self):
