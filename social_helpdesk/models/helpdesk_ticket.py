@@ -110,8 +110,6 @@ class HelpdeskTicket(models.Model):
         and the log to post."""
         company = self._rules_company(vals)
         channel = self.env["helpdesk.ticket.channel"].browse(vals.get("channel_id"))
-        if not channel and self.env.context.get("fetchmail_cron_running"):
-            channel = self.env["helpdesk.ticket.channel"]._get_by_code("email", company)
         partner = self.env["res.partner"].browse(vals.get("partner_id"))
         Rule = self.env["helpdesk.ticket.rule"]
         text = "\n".join(
@@ -149,6 +147,18 @@ class HelpdeskTicket(models.Model):
             rule_ids=[(6, 0, [rule.id for rule, _why in matches])],
         )
         return vals, Rule._log_body(matches)
+
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        """A ticket made from an incoming email (fetchmail, odoo-mailgate,
+        ``message_process`` over RPC: all come here) is on the Email channel,
+        so that email-scoped rules and SLA policies apply to it."""
+        custom_values = dict(custom_values or {})
+        if not custom_values.get("channel_id"):
+            company = self._rules_company(custom_values)
+            channel = self.env["helpdesk.ticket.channel"]._get_by_code("email", company)
+            custom_values["channel_id"] = channel.id
+        return super().message_new(msg_dict, custom_values=custom_values)
 
     @api.model
     def _rules_company(self, vals):
