@@ -123,13 +123,13 @@ class HelpdeskTicketKpiReport(models.Model):
         "Hour of day",
         readonly=True,
         aggregator=False,
-        help="In the team's time zone (its working hours'), else the company's.",
+        help="In the time zone of the team's working hours, else of the company's.",
     )
     create_weekday = fields.Selection(
         WEEKDAYS,
         "Weekday",
         readonly=True,
-        help="In the team's time zone (its working hours'), else the company's.",
+        help="In the time zone of the team's working hours, else of the company's.",
     )
     first_response_hours = fields.Float(
         "First response (h)", readonly=True, aggregator="avg"

@@ -27,6 +27,7 @@ class HelpdeskTicketSla(models.Model):
         help="From then on the target is at risk.",
     )
     deadline_capped = fields.Boolean(
+        "Deadline capped",
         compute="_compute_deadline",
         store=True,
         help="The policy's calendar cap came before its own clock's deadline.",
@@ -87,15 +88,14 @@ class HelpdeskTicketSla(models.Model):
         for record in self:
             sla = record.sla_id
             if record.deadline_capped:
-                basis = self.env._(
-                    "%(hours)s h cap", hours=f"{sla.max_calendar_hours:g}"
-                )
+                hours = format(sla.max_calendar_hours, "g")
+                basis = self.env._("%(hours)s h cap", hours=hours)
             elif sla.use_business_hours:
-                basis = self.env._(
-                    "%(hours)s business hours", hours=f"{record.hours:g}"
-                )
+                hours = format(record.hours, "g")
+                basis = self.env._("%(hours)s business hours", hours=hours)
             else:
-                basis = self.env._("%(hours)s hours", hours=f"{record.hours:g}")
+                hours = format(record.hours, "g")
+                basis = self.env._("%(hours)s hours", hours=hours)
             record.deadline_basis = basis
 
     @api.depends("deadline", "hours")
