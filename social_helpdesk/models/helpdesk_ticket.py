@@ -6,9 +6,24 @@ import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import html2plaintext, plaintext2html
+from odoo.tools import SQL, html2plaintext, plaintext2html
 
 from ..adapters.base import PRIVATE, PUBLIC
+
+# Each stored duration's end. The ORM stores no NULL float: a duration is 0.0
+# until its end comes, and SQL reads it missing until then.
+DURATION_ENDS = {
+    "first_response_hours": "first_response_date",
+    "first_response_business_hours": "first_response_date",
+    "resolution_hours": "closed_date",
+    "resolution_business_hours": "closed_date",
+}
+
+
+def duration_sql(value, end, start):
+    """A stored duration as SQL reads it: missing without its end, so that
+    averages ignore it rather than count 0 hours."""
+    return SQL("CASE WHEN %s >= %s THEN %s END", end, start, value)
 
 
 class HelpdeskTicket(models.Model):
@@ -285,6 +300,19 @@ class HelpdeskTicket(models.Model):
                     ticket[f"{field}_business_hours"] = ticket._business_hours(
                         start, end
                     )
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """Groups, averages and filters of tickets read a duration without its
+        end as missing, as the KPI report does."""
+        sql = super()._field_to_sql(alias, fname, query, flush)
+        end = DURATION_ENDS.get(fname)
+        if not end:
+            return sql
+        return duration_sql(
+            sql,
+            super()._field_to_sql(alias, end, query, flush),
+            super()._field_to_sql(alias, "create_date", query, flush),
+        )
 
     def _business_hours(self, start, end):
         """Working hours between two moments on the team's calendar (else the

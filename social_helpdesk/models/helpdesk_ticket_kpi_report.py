@@ -3,6 +3,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .helpdesk_ticket import DURATION_ENDS, duration_sql
+
 AGGREGATE_WORK_MEM = "64MB"
 SLA_RESULTS = [("met", "Met"), ("breached", "Breached"), ("running", "Running")]
 WEEKDAYS = [
@@ -16,22 +18,23 @@ WEEKDAYS = [
 ]
 
 # One definition of each figure, shared with the channel dashboard. ``t`` is a
-# helpdesk_ticket row. Durations are stored 0.0 (the ORM stores no NULL floats)
-# until the answer or the closing comes: without an end they are missing, so
-# that AVG ignores them instead of counting a quick 0 hours.
-FIRST_RESPONSE_HOURS = SQL(
-    "CASE WHEN t.first_response_date >= t.create_date THEN t.first_response_hours END"
-)
-FIRST_RESPONSE_BUSINESS_HOURS = SQL(
-    "CASE WHEN t.first_response_date >= t.create_date "
-    "THEN t.first_response_business_hours END"
-)
-RESOLUTION_HOURS = SQL(
-    "CASE WHEN t.closed_date >= t.create_date THEN t.resolution_hours END"
-)
-RESOLUTION_BUSINESS_HOURS = SQL(
-    "CASE WHEN t.closed_date >= t.create_date THEN t.resolution_business_hours END"
-)
+# helpdesk_ticket row. Durations are missing until their end comes (see
+# helpdesk_ticket.DURATION_ENDS), so that AVG ignores them instead of counting
+# a quick 0 hours.
+
+
+def _ticket_duration(fname):
+    return duration_sql(
+        SQL.identifier("t", fname),
+        SQL.identifier("t", DURATION_ENDS[fname]),
+        SQL.identifier("t", "create_date"),
+    )
+
+
+FIRST_RESPONSE_HOURS = _ticket_duration("first_response_hours")
+FIRST_RESPONSE_BUSINESS_HOURS = _ticket_duration("first_response_business_hours")
+RESOLUTION_HOURS = _ticket_duration("resolution_hours")
+RESOLUTION_BUSINESS_HOURS = _ticket_duration("resolution_business_hours")
 # First responses within the SLA: 100 met, 0 breached, missing while running.
 SLA_FIRST_RESPONSE_MET_PCT = SQL(
     "CASE t.sla_first_response_result WHEN 'met' THEN 100.0::float8 "

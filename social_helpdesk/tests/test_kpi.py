@@ -201,6 +201,13 @@ class TestKpi(TransactionCase):
         self.assertAlmostEqual(figures[self.x][0], 2.625)
         self.assertAlmostEqual(figures[self.email][0], 1.5)
         self.assertAlmostEqual(figures[self.x][1], 2.0, "only the solved one")
+        [(hours, resolution)] = self.env["helpdesk.ticket"]._read_group(
+            [("id", "in", (self.x_fast | self.x_slow | self.elsewhere).ids)],
+            [],
+            ["first_response_hours:avg", "resolution_hours:avg"],
+        )
+        self.assertAlmostEqual(hours, 2.625, "tickets grouped: the same figure")
+        self.assertAlmostEqual(resolution, 2.0)
 
     def test_ticket_without_channel_counts_under_other(self):
         ticket = self.env["helpdesk.ticket"].create(
