@@ -82,7 +82,12 @@ class HelpdeskTicketSla(models.Model):
             record.deadline = created + timedelta(hours=cap) if capped else deadline
             record.deadline_capped = capped
 
-    @api.depends("deadline_capped", "hours", "sla_id.max_calendar_hours")
+    @api.depends(
+        "deadline_capped",
+        "hours",
+        "sla_id.max_calendar_hours",
+        "sla_id.use_business_hours",
+    )
     def _compute_deadline_basis(self):
         """What the deadline counts: "24 h cap", "8 business hours", "2 hours"."""
         for record in self:
