@@ -203,18 +203,31 @@ class HelpdeskTicketKpiReport(models.Model):
         return SQL("NULL::float")
 
     @api.model
+    def _channels_by_code(self):
+        """Each company's channel of each code, its own before a shared one
+        (as ``_get_by_code``). A join rather than a correlated subquery keeps
+        the report's scan parallel; unique on (company, code), PostgreSQL
+        drops it when a report reads no channel."""
+        return SQL(
+            """
+            (SELECT co.id AS company_id, c.code,
+                    (array_agg(c.id ORDER BY c.company_id NULLS LAST))[1]
+                        AS channel_id
+               FROM res_company co
+               JOIN helpdesk_ticket_channel c
+                 ON c.active AND (c.company_id = co.id OR c.company_id IS NULL)
+              GROUP BY co.id, c.code)
+            """
+        )
+
+    @api.model
     def _tickets_query(self):
         tz = team_tz()
         local_create = local_time(SQL("t.create_date"), tz)
         return SQL(
             """
             SELECT t.id AS id, t.id AS ticket_id, t.name AS name,
-                   COALESCE(t.channel_id, (
-                       SELECT o.id FROM helpdesk_ticket_channel o
-                        WHERE o.code = 'other' AND o.active
-                          AND (o.company_id = t.company_id OR o.company_id IS NULL)
-                        ORDER BY o.company_id LIMIT 1
-                   )) AS channel_id,
+                   COALESCE(t.channel_id, other.channel_id) AS channel_id,
                    CASE WHEN t.is_social THEN 'social'
                    ELSE 'traditional' END AS channel_group,
                    t.team_id, t.category_id, t.user_id, t.partner_id,
@@ -239,6 +252,8 @@ class HelpdeskTicketKpiReport(models.Model):
                    t.reopen_count, t.social_kind,
                    'ticket' AS outcome, %(csat)s AS csat
             FROM helpdesk_ticket t
+            LEFT JOIN %(channels)s other
+                   ON other.company_id = t.company_id AND other.code = 'other'
             %(joins)s
             WHERE t.active
             """,
@@ -253,6 +268,7 @@ class HelpdeskTicketKpiReport(models.Model):
             w24=within(24),
             sla_met=SLA_FIRST_RESPONSE_MET_PCT,
             csat=self._csat_column(),
+            channels=self._channels_by_code(),
             joins=team_tz_joins(SQL("t.team_id"), SQL("t.company_id")),
         )
 
@@ -267,12 +283,7 @@ class HelpdeskTicketKpiReport(models.Model):
         return SQL(
             """
             SELECT -m.id, NULL::int, LEFT(m.text, 80)::varchar,
-                   COALESCE((
-                       SELECT c.id FROM helpdesk_ticket_channel c
-                        WHERE c.code = m.channel_code AND c.active
-                          AND (c.company_id = m.company_id OR c.company_id IS NULL)
-                        ORDER BY c.company_id LIMIT 1
-                   ), a.channel_id), 'social',
+                   COALESCE(mc.channel_id, a.channel_id), 'social',
                    a.team_id, NULL::int, NULL::int, m.partner_id, m.company_id,
                    m.create_date, NULL::timestamp,
                    EXTRACT(HOUR FROM %(local_create)s)::int,
@@ -283,9 +294,12 @@ class HelpdeskTicketKpiReport(models.Model):
                    m.kind, 'observed', NULL::float8
             FROM social_message m
             JOIN social_account a ON a.id = m.account_id
+            LEFT JOIN %(channels)s mc
+                   ON mc.company_id = m.company_id AND mc.code = m.channel_code
             %(joins)s
             WHERE m.outcome = 'observed'
             """,
             local_create=local_time(SQL("m.create_date"), team_tz()),
+            channels=self._channels_by_code(),
             joins=team_tz_joins(SQL("a.team_id"), SQL("m.company_id")),
         )
