@@ -3,10 +3,14 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .helpdesk_ticket_kpi_report import FIRST_RESPONSE_HOURS, SLA_FIRST_RESPONSE_MET_PCT
+
 
 class HelpdeskChannelKpi(models.Model):
     """The managers' dashboard: one tile per channel and company, every
-    channel alike; a company sees its own tickets only."""
+    channel alike; a company sees its own tickets only. Its figures are the
+    KPI report's (same SQL expressions); "today" is the company's day, in the
+    time zone of its working hours."""
 
     _name = "helpdesk.channel.kpi"
     _description = "Helpdesk channel dashboard"
@@ -22,10 +26,12 @@ class HelpdeskChannelKpi(models.Model):
     at_risk_count = fields.Integer("At risk", readonly=True)
     breached_count = fields.Integer("Breached", readonly=True)
     today_first_response_hours = fields.Float(
-        "Average first response today (h)", readonly=True
+        "Average first response today",
+        readonly=True,
+        help="Hours and minutes, over the tickets answered today (the company's day).",
     )
     within_target_pct = fields.Float(
-        "% first responses within SLA (30 days)", readonly=True
+        "First responses within SLA, 30 days (%)", readonly=True
     )
     today_response_count = fields.Integer("First responses today", readonly=True)
     sla_measured_count = fields.Integer(
@@ -44,16 +50,12 @@ class HelpdeskChannelKpi(models.Model):
                        AND t.sla_status = 'at_risk') AS at_risk_count,
                    COUNT(t.id) FILTER (WHERE NOT COALESCE(s.closed, FALSE)
                        AND t.sla_status = 'breached') AS breached_count,
-                   COALESCE(AVG(t.first_response_hours) FILTER (
-                       WHERE t.first_response_date >= date_trunc('day', clock.now)
+                   COALESCE(AVG(%(first_response)s) FILTER (
+                       WHERE t.first_response_date >= day.start
                    ), 0) AS today_first_response_hours,
-                   COALESCE(100.0 * COUNT(t.id) FILTER (
-                       WHERE t.sla_first_response_result = 'met'
-                   ) / NULLIF(COUNT(t.id) FILTER (
-                       WHERE t.sla_first_response_result IN ('met', 'breached')
-                   ), 0), 0) AS within_target_pct,
+                   COALESCE(AVG(%(sla_met)s), 0) AS within_target_pct,
                    COUNT(t.id) FILTER (
-                       WHERE t.first_response_date >= date_trunc('day', clock.now)
+                       WHERE t.first_response_date >= day.start
                    ) AS today_response_count,
                    COUNT(t.id) FILTER (
                        WHERE t.sla_first_response_result IN ('met', 'breached')
@@ -61,7 +63,17 @@ class HelpdeskChannelKpi(models.Model):
             FROM helpdesk_ticket_channel c
             JOIN res_company co
               ON co.active AND (c.company_id IS NULL OR c.company_id = co.id)
-            CROSS JOIN (SELECT NOW() AT TIME ZONE 'UTC' AS now) clock
+            LEFT JOIN resource_calendar ccal ON ccal.id = co.resource_calendar_id
+            CROSS JOIN (SELECT %(now)s::timestamp AS now) clock
+            CROSS JOIN LATERAL (
+                SELECT COALESCE(NULLIF(ccal.tz, ''), 'UTC') AS tz
+            ) zone
+            -- The company's midnight, in UTC like the stored dates.
+            CROSS JOIN LATERAL (
+                SELECT (date_trunc('day', (clock.now AT TIME ZONE 'UTC')
+                                          AT TIME ZONE zone.tz)
+                        AT TIME ZONE zone.tz) AT TIME ZONE 'UTC' AS start
+            ) day
             LEFT JOIN helpdesk_ticket t
                    ON t.channel_id = c.id AND t.company_id = co.id AND t.active
                   AND (t.create_date >= clock.now - interval '30 days'
@@ -69,8 +81,11 @@ class HelpdeskChannelKpi(models.Model):
                                          WHERE NOT closed))
             LEFT JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
             WHERE c.active
-            GROUP BY c.id, co.id, c.sequence, c.is_social
-            """
+            GROUP BY c.id, co.id, c.sequence, c.is_social, day.start
+            """,
+            first_response=FIRST_RESPONSE_HOURS,
+            sla_met=SLA_FIRST_RESPONSE_MET_PCT,
+            now=self.env.cr.now(),
         )
 
     def _tickets_action(self, name, extra_domain):

@@ -28,6 +28,12 @@ class HelpdeskSla(models.Model):
         "the team's). Unchecked: in calendar hours, round the clock, a day being "
         "24 hours.",
     )
+    max_calendar_hours = fields.Float(
+        "Never later than (hours)",
+        help="First response targets: the deadline comes at the latest this many "
+        "calendar hours after the ticket was created, round the clock, whatever "
+        "the business hours say; the earlier deadline wins. 0: no cap.",
+    )
     resource_calendar_id = fields.Many2one(
         "resource.calendar",
         string="Working hours",
@@ -72,6 +78,11 @@ class HelpdeskSla(models.Model):
             "warning_percent_range",
             "CHECK(warning_percent >= 0 AND warning_percent <= 100)",
             "The warning share is a percentage, from 0 to 100.",
+        ),
+        (
+            "max_calendar_hours_positive",
+            "CHECK(max_calendar_hours >= 0)",
+            "The calendar cap is a number of hours, 0 for none.",
         ),
     ]
 

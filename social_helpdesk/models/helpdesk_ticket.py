@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import html2plaintext
+from odoo.tools import SQL, html2plaintext
 
 from ..adapters.base import PRIVATE, PUBLIC
 from .access import AGENT, require_group
@@ -27,6 +27,21 @@ SOCIAL_LINK_FIELDS = frozenset(
         "first_response_date",
     }
 )
+
+# Each stored duration's end. The ORM stores no NULL float: a duration is 0.0
+# until its end comes, and SQL reads it missing until then.
+DURATION_ENDS = {
+    "first_response_hours": "first_response_date",
+    "first_response_business_hours": "first_response_date",
+    "resolution_hours": "closed_date",
+    "resolution_business_hours": "closed_date",
+}
+
+
+def duration_sql(value, end, start):
+    """A stored duration as SQL reads it: missing without its end, so that
+    averages ignore it rather than count 0 hours."""
+    return SQL("CASE WHEN %s >= %s THEN %s END", end, start, value)
 
 
 class HelpdeskTicket(models.Model):
@@ -130,8 +145,6 @@ class HelpdeskTicket(models.Model):
         and the log to post."""
         company = self._rules_company(vals)
         channel = self.env["helpdesk.ticket.channel"].browse(vals.get("channel_id"))
-        if not channel and self.env.context.get("fetchmail_cron_running"):
-            channel = self.env["helpdesk.ticket.channel"]._get_by_code("email", company)
         partner = self.env["res.partner"].browse(vals.get("partner_id"))
         Rule = self.env["helpdesk.ticket.rule"]
         text = "\n".join(
@@ -169,6 +182,18 @@ class HelpdeskTicket(models.Model):
             rule_ids=[(6, 0, [rule.id for rule, _why in matches])],
         )
         return vals, Rule._log_body(matches)
+
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        """A ticket made from an incoming email (fetchmail, odoo-mailgate,
+        ``message_process`` over RPC: all come here) is on the Email channel,
+        so that email-scoped rules and SLA policies apply to it."""
+        custom_values = dict(custom_values or {})
+        if not custom_values.get("channel_id"):
+            company = self._rules_company(custom_values)
+            channel = self.env["helpdesk.ticket.channel"]._get_by_code("email", company)
+            custom_values["channel_id"] = channel.id
+        return super().message_new(msg_dict, custom_values=custom_values)
 
     @api.model
     def _rules_company(self, vals):
@@ -315,6 +340,19 @@ class HelpdeskTicket(models.Model):
                         start, end
                     )
 
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """Groups, averages and filters of tickets read a duration without its
+        end as missing, as the KPI report does."""
+        sql = super()._field_to_sql(alias, fname, query, flush)
+        end = DURATION_ENDS.get(fname)
+        if not end:
+            return sql
+        return duration_sql(
+            sql,
+            super()._field_to_sql(alias, end, query, flush),
+            super()._field_to_sql(alias, "create_date", query, flush),
+        )
+
     def _business_hours(self, start, end):
         """Working hours between two moments on the team's calendar (else the
         company's), as SLA policies count them."""
@@ -419,6 +457,11 @@ class HelpdeskTicket(models.Model):
     sla_first_response_deadline = fields.Datetime(
         "First response deadline", readonly=True, copy=False
     )
+    sla_first_response_basis = fields.Char(
+        "First response deadline by",
+        compute="_compute_sla_first_response_basis",
+        help="The policy's own clock, or its calendar cap when that comes first.",
+    )
     sla_resolution_deadline = fields.Datetime(
         "Resolution deadline", readonly=True, copy=False
     )
@@ -459,6 +502,18 @@ class HelpdeskTicket(models.Model):
         help="The window closing that was already warned about: one warning per "
         "window.",
     )
+
+    @api.depends("ticket_sla_ids.deadline", "ticket_sla_ids.deadline_basis")
+    def _compute_sla_first_response_basis(self):
+        for ticket in self:
+            lines = ticket.ticket_sla_ids.filtered(
+                lambda line: line.target_type == "first_response" and line.deadline
+            )
+            ticket.sla_first_response_basis = (
+                min(lines, key=lambda line: line.deadline).deadline_basis
+                if lines
+                else False
+            )
 
     @api.depends("sla_next_deadline", "sla_status")
     def _compute_sla_time_left(self):

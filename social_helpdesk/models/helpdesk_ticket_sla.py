@@ -29,6 +29,13 @@ class HelpdeskTicketSla(models.Model):
         store=True,
         help="From then on the target is at risk.",
     )
+    deadline_capped = fields.Boolean(
+        "Deadline capped",
+        compute="_compute_deadline",
+        store=True,
+        help="The policy's calendar cap came before its own clock's deadline.",
+    )
+    deadline_basis = fields.Char("Deadline by", compute="_compute_deadline_basis")
     at_risk_escalated = fields.Boolean(readonly=True, copy=False)
     breach_escalated = fields.Boolean(readonly=True, copy=False)
 
@@ -61,14 +68,43 @@ class HelpdeskTicketSla(models.Model):
         return result
 
     def _compute_deadline(self):
-        """As helpdesk_mgmt_sla, on the policy's clock."""
+        """As helpdesk_mgmt_sla, on the policy's clock; a first response comes
+        no later than the policy's calendar cap after the ticket's creation."""
         for record in self:
             if record.state in ("accomplished", "expired") and record.deadline:
                 continue
             start = record.last_state_date or record.ticket_id.create_date
-            record.deadline = record._sla_plan(
-                start, record.hours - record.consumed_time
+            deadline = record._sla_plan(start, record.hours - record.consumed_time)
+            cap = record.sla_id.max_calendar_hours
+            created = record.ticket_id.create_date
+            capped = (
+                record.target_type == "first_response"
+                and bool(cap and created)
+                and (not deadline or created + timedelta(hours=cap) < deadline)
             )
+            record.deadline = created + timedelta(hours=cap) if capped else deadline
+            record.deadline_capped = capped
+
+    @api.depends(
+        "deadline_capped",
+        "hours",
+        "sla_id.max_calendar_hours",
+        "sla_id.use_business_hours",
+    )
+    def _compute_deadline_basis(self):
+        """What the deadline counts: "24 h cap", "8 business hours", "2 hours"."""
+        for record in self:
+            sla = record.sla_id
+            if record.deadline_capped:
+                hours = format(sla.max_calendar_hours, "g")
+                basis = self.env._("%(hours)s h cap", hours=hours)
+            elif sla.use_business_hours:
+                hours = format(record.hours, "g")
+                basis = self.env._("%(hours)s business hours", hours=hours)
+            else:
+                hours = format(record.hours, "g")
+                basis = self.env._("%(hours)s hours", hours=hours)
+            record.deadline_basis = basis
 
     @api.depends("deadline", "hours")
     def _compute_warning_date(self):

@@ -1,8 +1,11 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from datetime import datetime
+from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from odoo.tests import TransactionCase, new_test_user, tagged
+
+from .common import SocialCase, demo_item
 
 
 @tagged("post_install", "-at_install")
@@ -61,6 +64,7 @@ class TestKpi(TransactionCase):
                 "description": "<p>KPI</p>",
                 "channel_id": channel.id,
                 "team_id": (team or cls.team).id,
+                "company_id": (team or cls.team).company_id.id,
             }
         )
         cls.env.flush_all()
@@ -74,6 +78,27 @@ class TestKpi(TransactionCase):
         else:
             ticket._compute_response_durations()
         return ticket
+
+    @classmethod
+    def _team_in(cls, tz, company=None):
+        calendar = cls.env["resource.calendar"].create({"name": tz, "tz": tz})
+        return cls.env["helpdesk.ticket.team"].create(
+            {
+                "name": f"Team in {tz}",
+                "resource_calendar_id": calendar.id,
+                "company_id": (company or cls.env.company).id,
+            }
+        )
+
+    def set_sla_results(self, results):
+        self.env.flush_all()
+        for ticket, result in results.items():
+            self.env.cr.execute(
+                "UPDATE helpdesk_ticket SET sla_first_response_result = %s "
+                "WHERE id = %s",
+                [result, ticket.id],
+            )
+        self.env.invalidate_all()
 
     def rows(self, domain, groupby, aggregates, user=None):
         self.env.flush_all()
@@ -161,3 +186,164 @@ class TestKpi(TransactionCase):
             tile.action_open_tickets()["domain"]
         )
         self.assertIn(self.x_fast, tickets)
+
+    def test_unanswered_and_unsolved_tickets_are_missing_not_zero(self):
+        self.x_fast.closed_date = datetime(2026, 11, 16, 12)
+        figures = {
+            channel: (hours, resolution)
+            for channel, hours, resolution in self.rows(
+                [],
+                ["channel_id"],
+                ["first_response_hours:avg", "resolution_hours:avg"],
+            )
+        }
+        # X: answered after 0.25 h and 5 h, a third one unanswered.
+        self.assertAlmostEqual(figures[self.x][0], 2.625)
+        self.assertAlmostEqual(figures[self.email][0], 1.5)
+        self.assertAlmostEqual(figures[self.x][1], 2.0, "only the solved one")
+        [(hours, resolution)] = self.env["helpdesk.ticket"]._read_group(
+            [("id", "in", (self.x_fast | self.x_slow | self.elsewhere).ids)],
+            [],
+            ["first_response_hours:avg", "resolution_hours:avg"],
+        )
+        self.assertAlmostEqual(hours, 2.625, "tickets grouped: the same figure")
+        self.assertAlmostEqual(resolution, 2.0)
+
+    def test_ticket_without_channel_counts_under_other(self):
+        ticket = self.env["helpdesk.ticket"].create(
+            {"name": "No channel", "description": "<p>?</p>", "team_id": self.team.id}
+        )
+        self.assertFalse(ticket.channel_id)
+        channels = [
+            channel for channel, _count in self.rows([], ["channel_id"], ["__count"])
+        ]
+        self.assertNotIn(self.env["helpdesk.ticket.channel"], channels, "no None row")
+        [(count,)] = self.rows([("ticket_id", "=", ticket.id)], [], ["__count"])
+        self.assertEqual(count, 1)
+        row = self.Report.search([("ticket_id", "=", ticket.id)])
+        self.assertEqual(row.channel_id.code, "other")
+
+    def test_hour_and_same_day_in_the_team_time_zone(self):
+        """Monday 22:30 UTC is 23:30 in Madrid and 19:30 in São Paulo."""
+        madrid = self._team_in("Europe/Madrid")
+        sao_paulo = self._team_in("America/Sao_Paulo")
+        for team in (madrid, sao_paulo):
+            # Answered the same day in São Paulo, the next day in Madrid.
+            self._ticket(self.x, "2026-11-16 22:30", "2026-11-16 23:30", team)
+            # The next day in UTC, the same day in both teams.
+            self._ticket(self.x, "2026-11-16 23:30", "2026-11-17 02:30", team)
+        self.env.flush_all()
+        rows = self.Report._read_group(
+            [("team_id", "in", (madrid | sao_paulo).ids)],
+            ["team_id", "create_weekday", "create_hour"],
+            ["__count"],
+        )
+        self.assertEqual(
+            {(team, weekday, hour) for team, weekday, hour, _count in rows},
+            {
+                (madrid, "1", 23),
+                (madrid, "2", 0),
+                (sao_paulo, "1", 19),
+                (sao_paulo, "1", 20),
+            },
+        )
+        same_day = dict(
+            self.Report._read_group(
+                [("team_id", "in", (madrid | sao_paulo).ids)],
+                ["team_id"],
+                ["within_same_day_pct:avg"],
+            )
+        )
+        self.assertEqual(same_day, {madrid: 50.0, sao_paulo: 100.0})
+
+    def test_dashboard_and_report_show_the_same_figures(self):
+        """A Madrid company at Tuesday 17 November 10:00 (9:00 UTC): its day
+        began on Monday at 23:00 UTC."""
+        company = self.env["res.company"].create({"name": "KPI Madrid"})
+        company.resource_calendar_id.tz = "Europe/Madrid"
+        team = self.env["helpdesk.ticket.team"].create(
+            {"name": "Madrid desk", "company_id": company.id}
+        )
+        yesterday = self._ticket(self.x, "2026-11-16 22:00", "2026-11-16 22:30", team)
+        fast = self._ticket(self.x, "2026-11-16 22:30", "2026-11-16 23:15", team)
+        slow = self._ticket(self.x, "2026-11-16 21:00", "2026-11-17 08:00", team)
+        self._ticket(self.x, "2026-11-17 07:00", None, team)
+        self.set_sla_results({yesterday: "met", fast: "met", slow: "breached"})
+        now = datetime(2026, 11, 17, 9)
+        with patch.object(self.env.cr, "now", lambda: now):
+            tile = self.env["helpdesk.channel.kpi"].search(
+                [("channel_id", "=", self.x.id), ("company_id", "=", company.id)]
+            )
+            figures = tile.read(
+                [
+                    "today_response_count",
+                    "today_first_response_hours",
+                    "within_target_pct",
+                ]
+            )[0]
+        self.assertEqual(figures["today_response_count"], 2, "Madrid's today")
+        self.assertAlmostEqual(figures["today_first_response_hours"], (0.75 + 11) / 2)
+        self.assertAlmostEqual(figures["within_target_pct"], 200 / 3)
+        mine = [("company_id", "=", company.id), ("channel_id", "=", self.x.id)]
+        madrid_day = datetime(2026, 11, 16, 23)
+        [(count, hours)] = self.Report._read_group(
+            mine
+            + [
+                ("first_response_date", ">=", madrid_day),
+                ("first_response_date", "<", madrid_day + timedelta(days=1)),
+            ],
+            [],
+            ["__count", "first_response_hours:avg"],
+        )
+        self.assertEqual(count, figures["today_response_count"])
+        self.assertAlmostEqual(hours, figures["today_first_response_hours"])
+        [(met,)] = self.Report._read_group(mine, [], ["sla_first_response_met_pct:avg"])
+        self.assertAlmostEqual(met, figures["within_target_pct"])
+
+
+@tagged("post_install", "-at_install")
+class TestKpiObserved(SocialCase):
+    """Observed messages are volume, not tickets."""
+
+    def test_observed_messages_do_not_lower_the_shares(self):
+        instagram = self.env["helpdesk.ticket.channel"]._get_by_code("instagram")
+        # A company's own channel: observed messages must find it too.
+        instagram.company_id = self.env.company
+        question = demo_item(
+            "My order never came",
+            author="u-80",
+            channel="instagram",
+            conversation="c-80",
+        )
+        thanks = demo_item(
+            "Thanks", author="u-81", channel="instagram", conversation="c-81"
+        )
+        self.deliver(question, thanks)
+        self.assertEqual(self.message_of(thanks).outcome, "observed")
+        ticket = self.message_of(question).ticket_id
+        ticket._set_first_response(ticket.create_date + timedelta(minutes=10))
+        self.env.flush_all()
+        Report = self.env["helpdesk.ticket.kpi.report"]
+        shares = [
+            "within_30m_pct:avg",
+            "within_2h_pct:avg",
+            "within_same_day_pct:avg",
+            "within_24h_pct:avg",
+        ]
+        for groupby in ([], ["outcome"], ["channel_id"]):
+            with self.subTest(groupby=groupby):
+                rows = Report._read_group(
+                    [("team_id", "=", self.team.id)], groupby, shares
+                )
+                for row in rows:
+                    if groupby != ["outcome"] or row[0] == "ticket":
+                        self.assertEqual(row[len(groupby) :], (100.0,) * 4)
+        [(count, channel)] = [
+            (count, channel)
+            for channel, count in Report._read_group(
+                [("team_id", "=", self.team.id), ("outcome", "=", "observed")],
+                ["channel_id"],
+                ["__count"],
+            )
+        ]
+        self.assertEqual((count, channel), (1, instagram), "observed on its channel")

@@ -185,12 +185,12 @@ class TestSla(SocialCase):
         self.assertEqual(ticket.sla_first_response_deadline, datetime(2026, 3, 2, 10))
 
     def test_business_hours_across_night_and_weekend(self):
-        friday_16 = datetime(2026, 3, 6, 16)
-        facebook = self.new_ticket("facebook", at=friday_16)
+        self.policies["meta_first_response"].max_calendar_hours = 0
+        facebook = self.new_ticket("facebook", at=datetime(2026, 3, 6, 16))
         self.assertEqual(
             facebook.sla_first_response_deadline,
             datetime(2026, 3, 9, 16),
-            "1 hour on Friday, 7 on Monday",
+            "uncapped: 1 hour on Friday, 7 on Monday",
         )
         self.assertEqual(facebook.sla_resolution_deadline, datetime(2026, 3, 10, 16))
         phone = self.new_ticket("phone", at=datetime(2026, 3, 5, 16, 30))
@@ -207,6 +207,32 @@ class TestSla(SocialCase):
             datetime(2026, 3, 8, 1),
             "X counts clock hours, weekend or not",
         )
+
+    def test_social_first_response_never_past_24_hours(self):
+        """Friday 16:30: 8 business hours end on Monday 16:30, 72 hours later;
+        the 24-hour cap comes first and the ticket says which deadline
+        applies."""
+        friday = datetime(2026, 3, 6, 16, 30)
+        for code in ("facebook", "messenger", "instagram"):
+            with self.subTest(channel=code):
+                ticket = self.new_ticket(code, at=friday)
+                self.assertEqual(
+                    ticket.sla_first_response_deadline, datetime(2026, 3, 7, 16, 30)
+                )
+                self.assertTrue(self.line(ticket, "first_response").deadline_capped)
+                self.assertEqual(ticket.sla_first_response_basis, "24 h cap")
+                self.assertEqual(
+                    ticket.sla_resolution_deadline,
+                    datetime(2026, 3, 10, 16, 30),
+                    "resolution targets have no cap",
+                )
+        self.cron(datetime(2026, 3, 7, 16, 31))
+        self.assertEqual(ticket.sla_status, "breached", "breached on Saturday")
+        monday = self.new_ticket("facebook")
+        self.assertEqual(monday.sla_first_response_deadline, datetime(2026, 3, 3, 9))
+        self.assertEqual(monday.sla_first_response_basis, "8 business hours")
+        x_ticket = self.new_ticket("x")
+        self.assertEqual(x_ticket.sla_first_response_basis, "2 hours")
 
     def test_first_response_meets_the_target(self):
         ticket = self.new_ticket("x")
