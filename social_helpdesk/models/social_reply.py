@@ -112,12 +112,13 @@ class SocialReply(models.Model):
                 "user_id": False if automatic else self.env.user.id,
             }
         )
-        # A note: the reply reaches the customer on the network alone; a
-        # comment would mail it to the ticket's followers, the customer too.
-        reply.mail_message_id = ticket.with_context(social_reply=True).message_post(
+        # Logged, not posted: the reply reaches the customer on the network
+        # alone (a posted comment would mail it to the ticket's followers, the
+        # customer too), and an agent without an email address can answer.
+        reply.mail_message_id = ticket._message_log(
             body=reply._chatter_body(),
+            author_id=self.env.user.partner_id.id,
             message_type="comment",
-            subtype_xmlid="mail.mt_note",
         )
         return reply.with_env(self.env)
 

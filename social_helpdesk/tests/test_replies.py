@@ -108,6 +108,28 @@ class TestRepliesDemo(SocialCase):
             )
         )
 
+    def test_an_agent_without_an_email_address_can_answer(self):
+        """The reply's chatter entry is logged, not mailed: it needs no
+        sender address (found in the browser: "configure the sender's email
+        address")."""
+        item = demo_item("Any news?", author="u-54", handle="zoe")
+        self.deliver(item)
+        ticket = self.message_of(item).ticket_id
+        agent = new_test_user(
+            self.env,
+            "reply_agent_no_email",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+            email=False,
+        )
+        self.assertFalse(agent.email)
+        self.env["social.reply.wizard"].with_user(agent).create(
+            {"ticket_id": ticket.id, "text": "@zoe Tomorrow."}
+        ).action_send()
+        reply = ticket.social_reply_ids
+        self.assertEqual(reply.mail_message_id.author_id, agent.partner_id)
+        self.env["social.reply"]._cron_send()
+        self.assertEqual(reply.state, "sent")
+
     def test_right_to_left_text_reads_in_its_own_direction(self):
         """Arabic and Hebrew text is laid out by its own first letter, and
         stays escaped."""
