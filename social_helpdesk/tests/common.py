@@ -2,8 +2,12 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import itertools
 import json
+from contextlib import contextmanager
+from unittest.mock import patch
 
+from odoo.http import request
 from odoo.tests.common import TransactionCase, get_db_name
+from odoo.tools import mute_logger
 
 _ids = itertools.count(1)
 
@@ -66,6 +70,32 @@ def execute_kw(case, user, model, method, args, kwargs=None):
         data=json.dumps(body),
         headers={"Content-Type": "application/json"},
     )
+
+
+@contextmanager
+def first_run_fails(registry):
+    """Odoo runs a request again when its transaction fails to serialize: the
+    first run of each request made in this block fails so, once its work is
+    done. Yields the list of runs."""
+    runs = []
+    IrHttp = registry["ir.http"]
+    post_dispatch = IrHttp._post_dispatch
+
+    def fail_first_run(response):
+        post_dispatch(response)
+        runs.append(True)
+        if len(runs) == 1:
+            request.env.cr.execute(
+                "DO $$ BEGIN RAISE EXCEPTION 'concurrent update' "
+                "USING ERRCODE = 'serialization_failure'; END $$"
+            )
+
+    # The failure is expected: its "bad query" is not worth an ERROR line.
+    with (
+        patch.object(IrHttp, "_post_dispatch", fail_first_run),
+        mute_logger("odoo.sql_db"),
+    ):
+        yield runs
 
 
 def age_events(env, account, hours):

@@ -1,9 +1,10 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-import json
 
 from odoo import Command
-from odoo.tests import HttpCase, get_db_name, tagged
+from odoo.tests import HttpCase, tagged
+
+from .common import execute_kw
 
 RAW = """From: Client <{sender}>
 To: support@example.com
@@ -57,31 +58,12 @@ class TestEmailChannel(HttpCase):
         self.assertEmailTicket(ticket_id)
 
     def test_message_process_over_json_rpc(self):
-        body = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [
-                    get_db_name(),
-                    self.env.ref("base.user_admin").id,
-                    "admin",
-                    "mail.thread",
-                    "message_process",
-                    [
-                        "helpdesk.ticket",
-                        RAW.format(sender="rpc@example.com", order=72),
-                    ],
-                    {},
-                ],
-            },
-        }
-        response = self.url_open(
-            "/jsonrpc",
-            data=json.dumps(body),
-            headers={"Content-Type": "application/json"},
+        response = execute_kw(
+            self,
+            self.env.ref("base.user_admin"),
+            "mail.thread",
+            "message_process",
+            ["helpdesk.ticket", RAW.format(sender="rpc@example.com", order=72)],
         ).json()
         self.assertNotIn("error", response)
         self.assertEmailTicket(response["result"])

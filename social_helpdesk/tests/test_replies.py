@@ -1,15 +1,13 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import datetime, timedelta, timezone
-from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.http import request
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..testing.fake_x import CREATE_POST, SEND_DM, FakeXServer
-from .common import SocialCase, demo_item
+from .common import SocialCase, demo_item, first_run_fails
 
 BRAND_ID = "1111111111111111111"
 CUSTOMER_ID = "2222222222222222222"
@@ -445,22 +443,8 @@ class TestComposerRequestRetried(HttpCase):
             .with_user(self.agent)
             .create({"ticket_id": self.ticket.id, "text": "@maria_r On it!"})
         )
-        runs = []
-        IrHttp = self.registry["ir.http"]
-        post_dispatch = IrHttp._post_dispatch
-
-        def fail_first_run(response):
-            """The request's transaction hits a concurrent update, once."""
-            post_dispatch(response)
-            runs.append(True)
-            if len(runs) == 1:
-                request.env.cr.execute(
-                    "DO $$ BEGIN RAISE EXCEPTION 'concurrent update' "
-                    "USING ERRCODE = 'serialization_failure'; END $$"
-                )
-
         self.authenticate("retried_agent", "retried_agent")
-        with patch.object(IrHttp, "_post_dispatch", fail_first_run):
+        with first_run_fails(self.registry) as runs:
             self.make_jsonrpc_request(
                 "/web/dataset/call_kw",
                 {

@@ -1,12 +1,10 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import json
-from unittest.mock import patch
 
-from odoo.http import request
 from odoo.tests import HttpCase, tagged
 
-from .common import demo_item
+from .common import demo_item, first_run_fails
 
 
 @tagged("post_install", "-at_install")
@@ -104,20 +102,7 @@ class TestWebhook(HttpCase):
     def test_retried_chunked_delivery_verifies_the_same_body(self):
         """Odoo runs the request again after a serialization failure: the
         chunked body, read once from the socket, is still there."""
-        runs = []
-        IrHttp = self.registry["ir.http"]
-        post_dispatch = IrHttp._post_dispatch
-
-        def fail_first_run(response):
-            post_dispatch(response)
-            runs.append(True)
-            if len(runs) == 1:
-                request.env.cr.execute(
-                    "DO $$ BEGIN RAISE EXCEPTION 'concurrent update' "
-                    "USING ERRCODE = 'serialization_failure'; END $$"
-                )
-
-        with patch.object(IrHttp, "_post_dispatch", fail_first_run):
+        with first_run_fails(self.registry) as runs:
             response = self.post_chunked({"messages": [demo_item("retried")]})
         self.assertEqual(len(runs), 2)
         self.assertEqual(response.status_code, 200)
