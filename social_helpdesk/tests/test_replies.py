@@ -14,6 +14,25 @@ CUSTOMER_ID = "2222222222222222222"
 HELD_ANSWER_SECONDS = 10.5
 
 
+def x_account(env, fake, team):
+    """A connected X account of the brand, on ``fake`` (a FakeXServer)."""
+    return env["social.account"].create(
+        {
+            "name": "X",
+            "network": "x",
+            "state": "connected",
+            "team_id": team.id,
+            "x_user_id": BRAND_ID,
+            "x_username": "CafeBrand",
+            "x_api_key": "k",
+            "x_api_secret": "s",
+            "x_access_token": "t",
+            "x_access_token_secret": "ts",
+            "api_base_url": fake.base_url,
+        }
+    )
+
+
 @tagged("post_install", "-at_install")
 class TestRepliesDemo(SocialCase):
     @classmethod
@@ -277,21 +296,7 @@ class TestRepliesX(SocialCase):
         self.env["ir.config_parameter"].sudo().set_param(
             "social_helpdesk.api_timeout_seconds", "1"
         )
-        self.x_account = self.env["social.account"].create(
-            {
-                "name": "X",
-                "network": "x",
-                "state": "connected",
-                "team_id": self.team.id,
-                "x_user_id": BRAND_ID,
-                "x_username": "CafeBrand",
-                "x_api_key": "k",
-                "x_api_secret": "s",
-                "x_access_token": "t",
-                "x_access_token_secret": "ts",
-                "api_base_url": self.fake.base_url,
-            }
-        )
+        self.x_account = x_account(self.env, self.fake, self.team)
         mention = self.fake.add_mention(CUSTOMER_ID, "my grinder is broken")
         self.x_account._poll()
         self.Event._cron_process()
@@ -407,21 +412,7 @@ class TestComposerRequestRetried(HttpCase):
         self.addCleanup(self.fake.stop)
         self.fake.add_user(CUSTOMER_ID, "maria_r", "María Ruiz")
         team = self.env["helpdesk.ticket.team"].create({"name": "Retried care"})
-        account = self.env["social.account"].create(
-            {
-                "name": "X",
-                "network": "x",
-                "state": "connected",
-                "team_id": team.id,
-                "x_user_id": BRAND_ID,
-                "x_username": "CafeBrand",
-                "x_api_key": "k",
-                "x_api_secret": "s",
-                "x_access_token": "t",
-                "x_access_token_secret": "ts",
-                "api_base_url": self.fake.base_url,
-            }
-        )
+        account = x_account(self.env, self.fake, team)
         mention = self.fake.add_mention(CUSTOMER_ID, "my grinder is broken")
         account._poll()
         self.env["social.event"]._cron_process()

@@ -350,16 +350,7 @@ class TestSla(SocialCase):
             self.deliver(item)
         ticket = self.message_of(item).ticket_id
         ticket.user_id = self.agent
-        self.cron(datetime(2026, 3, 2, 9, 5))
-        self.assertEqual(ticket.social_window_closes_at, datetime(2026, 3, 3, 9))
-        self.cron(datetime(2026, 3, 3, 4, 55))
-        self.assertFalse(self.activities(ticket, "Reply window"))
-        self.cron(datetime(2026, 3, 3, 5, 5))
-        warning = self.activities(ticket, "Reply window")
-        self.assertEqual(len(warning), 1, "4 hours before the window closes")
-        self.assertEqual(warning.user_id, self.agent)
-        self.cron(datetime(2026, 3, 3, 6))
-        self.assertEqual(len(self.activities(ticket, "Reply window")), 1, "once")
+        self.assertWarnedOnceBeforeTheWindowCloses(ticket)
 
         with self.clock(datetime(2026, 3, 3, 7)):
             again = demo_item(
@@ -374,16 +365,9 @@ class TestSla(SocialCase):
             len(self.activities(ticket, "Reply window")), 2, "once per window"
         )
 
-    def test_window_warning_without_sla(self):
-        """The platform's window closes on teams without SLA policies too."""
-        self.team.use_sla = False
-        self.account.channel_id = self.channel("messenger")
-        with self.clock(MONDAY_9):
-            item = demo_item("Hi, my order?", channel="messenger", kind="private")
-            self.deliver(item)
-        ticket = self.message_of(item).ticket_id
-        ticket.user_id = self.agent
-        self.assertFalse(ticket.ticket_sla_ids)
+    def assertWarnedOnceBeforeTheWindowCloses(self, ticket):
+        """A Monday 9:00 Messenger message: the assignee is warned once, 4
+        hours before its 24-hour window closes."""
         self.cron(datetime(2026, 3, 2, 9, 5))
         self.assertEqual(ticket.social_window_closes_at, datetime(2026, 3, 3, 9))
         self.cron(datetime(2026, 3, 3, 4, 55))
@@ -394,6 +378,18 @@ class TestSla(SocialCase):
         self.assertEqual(warning.user_id, self.agent)
         self.cron(datetime(2026, 3, 3, 6))
         self.assertEqual(len(self.activities(ticket, "Reply window")), 1, "once")
+
+    def test_window_warning_without_sla(self):
+        """The platform's window closes on teams without SLA policies too."""
+        self.team.use_sla = False
+        self.account.channel_id = self.channel("messenger")
+        with self.clock(MONDAY_9):
+            item = demo_item("Hi, my order?", channel="messenger", kind="private")
+            self.deliver(item)
+        ticket = self.message_of(item).ticket_id
+        ticket.user_id = self.agent
+        self.assertFalse(ticket.ticket_sla_ids)
+        self.assertWarnedOnceBeforeTheWindowCloses(ticket)
 
     def test_window_warning_off_by_policy(self):
         """A policy's 0 still means no warning."""
