@@ -270,14 +270,14 @@ class HelpdeskTicketRule(models.Model):
     @api.model
     def _evaluate(self, facts, company):
         """The matching rules of ``company``, in order, with the explanation of
-        each. Rules whose regular expression timed out on the message do not
-        match it, and are flagged."""
+        each in the environment's language. Rules whose regular expression
+        timed out on the message do not match it, and are flagged."""
         result = self._compiled(company.id).evaluate(facts)
         if result.timeouts:
             self._flag_timeouts(result.timeouts)
         rules = self.browse([match.rule.id for match in result.matches])
         return [
-            (rule, match.explanation)
+            (rule, engine.explain_in(match.reasons, self.env._))
             for rule, match in zip(rules, result.matches, strict=True)
         ]
 

@@ -528,9 +528,38 @@ class MessageFacts:
         )
 
 
+def _lt(template):
+    """Marks ``template`` for Odoo's translation export, which collects the
+    ``_lt(...)`` calls of the addon's Python files; the engine speaks English."""
+    return template
+
+
+class Reason(str):
+    """One reason of an explanation: its English text, which keeps the
+    ``template`` and ``params`` it was made of so that a caller can render
+    it in the reader's language (:func:`explain_in`)."""
+
+    def __new__(cls, template, **params):
+        reason = super().__new__(cls, template % params if params else template)
+        reason.template = template
+        reason.params = params
+        return reason
+
+
+def explain_in(reasons, translate):
+    """``reasons`` joined, each rendered by ``translate(template, **params)``
+    (for example Odoo's ``env._``, whose catalogue holds the templates)."""
+    return "; ".join(
+        translate(reason.template, **reason.params)
+        if reason.params
+        else translate(reason.template)
+        for reason in reasons
+    )
+
+
 @dataclass(frozen=True)
 class Match:
-    """A rule that matched, and why (one reason per condition it has)."""
+    """A rule that matched, and why (one :class:`Reason` per condition)."""
 
     rule: Rule
     reasons: tuple
@@ -556,20 +585,25 @@ class Verdict:
     """One rule's outcome on one message (:meth:`RuleSet.explain`).
 
     ``matched``: its conditions hold; ``skipped``: an earlier matching rule
-    had ``stop``, so it does not fire even if it matched; ``explanation``:
-    why it matched, or the first condition that failed; ``timed_out``: that
-    condition is the regex, whose search outlasted :data:`REGEX_TIMEOUT`.
+    had ``stop``, so it does not fire even if it matched; ``reasons``: why
+    it matched, or the first condition that failed (:class:`Reason`);
+    ``timed_out``: that condition is the regex, whose search outlasted
+    :data:`REGEX_TIMEOUT`.
     """
 
     rule: Rule
     matched: bool
     skipped: bool
-    explanation: str
+    reasons: tuple
     timed_out: bool = False
 
     @property
     def fired(self):
         return self.matched and not self.skipped
+
+    @property
+    def explanation(self):
+        return "; ".join(self.reasons)
 
 
 def _labels(words):
@@ -755,43 +789,85 @@ def _first_failure(rule, message):
 
 
 _FLAGS = {
-    "known_customer": ("known customer", "not a known customer"),
-    "out_of_hours": ("out of business hours", "within business hours"),
+    "known_customer": (_lt("known customer"), _lt("not a known customer")),
+    "out_of_hours": (_lt("out of business hours"), _lt("within business hours")),
+}
+
+_KIND_REASONS = {"public": _lt("public message"), "private": _lt("private message")}
+
+# A message's kind against the kind a rule wants; a message's kind is unknown
+# when its network does not say.
+_KIND_FAILURES = {
+    ("public", "private"): _lt("public message, rule wants private"),
+    ("private", "public"): _lt("private message, rule wants public"),
+    (None, "public"): _lt("unknown message, rule wants public"),
+    (None, "private"): _lt("unknown message, rule wants private"),
 }
 
 
+def _sentiment_reason(message):
+    term = message.negative_term()
+    if term:
+        return Reason(_lt('negative sentiment: "%(term)s"'), term=term)
+    return Reason(_lt("no negative sentiment"))
+
+
 def _failure_text(compiled, message, name):
+    """The :class:`Reason` why ``message`` fails the condition ``name``."""
     rule = compiled.rule
     if name == "channels":
-        return f'channel "{message.channel}" not in {_labels(sorted(rule.channels))}'
+        return Reason(
+            _lt('channel "%(channel)s" not in %(channels)s'),
+            channel=message.channel,
+            channels=_labels(sorted(rule.channels)),
+        )
     if name == "kind":
-        return f"{message.kind or 'unknown'} message, rule wants {rule.kind}"
+        kind = message.kind if message.kind in _KIND_REASONS else None
+        return Reason(_KIND_FAILURES[kind, compiled.kind])
     if name == "languages":
-        return (
-            f'language "{message.lang or "unknown"}" not in '
-            f"{_labels(sorted(rule.languages))}"
+        languages = _labels(sorted(rule.languages))
+        if not message.lang:
+            return Reason(
+                _lt('language "unknown" not in %(languages)s'), languages=languages
+            )
+        return Reason(
+            _lt('language "%(lang)s" not in %(languages)s'),
+            lang=message.lang,
+            languages=languages,
         )
     if name in _FLAGS:
-        return _FLAGS[name][0 if getattr(message, name) else 1]
+        return Reason(_FLAGS[name][0 if getattr(message, name) else 1])
     if name == "min_followers":
-        return f"followers {message.followers} < {rule.min_followers}"
+        return Reason(
+            _lt("followers %(followers)s < %(minimum)s"),
+            followers=message.followers,
+            minimum=rule.min_followers,
+        )
     if name == "keywords":
-        if rule.keyword_mode == ANY:
-            return f"no keyword found ({_labels(rule.keywords)})"
-        if rule.keyword_mode == ALL:
-            missing = [
-                label
-                for key, label in compiled.labels.items()
-                if key not in message.present
-            ]
-            return f"missing keywords: {_labels(missing)}"
-        return f"message is not only: {_labels(rule.keywords)}"
+        return _keywords_failure(compiled, message)
     if name == "regex":
         if compiled.regex in message.timed_out:
-            return f'regex "{rule.regex}" timed out (over {REGEX_TIMEOUT} s): no match'
-        return f'regex "{rule.regex}" not found'
-    term = message.negative_term()
-    return f'negative sentiment: "{term}"' if term else "no negative sentiment"
+            return Reason(
+                _lt('regex "%(pattern)s" timed out (over %(seconds)s s): no match'),
+                pattern=rule.regex,
+                seconds=REGEX_TIMEOUT,
+            )
+        return Reason(_lt('regex "%(pattern)s" not found'), pattern=rule.regex)
+    return _sentiment_reason(message)
+
+
+def _keywords_failure(compiled, message):
+    rule = compiled.rule
+    if rule.keyword_mode == ANY:
+        return Reason(_lt("no keyword found (%(words)s)"), words=_labels(rule.keywords))
+    if rule.keyword_mode == ALL:
+        missing = [
+            label
+            for key, label in compiled.labels.items()
+            if key not in message.present
+        ]
+        return Reason(_lt("missing keywords: %(words)s"), words=_labels(missing))
+    return Reason(_lt("message is not only: %(words)s"), words=_labels(rule.keywords))
 
 
 def _reasons(compiled, message):
@@ -799,37 +875,50 @@ def _reasons(compiled, message):
     rule = compiled.rule
     reasons = []
     if rule.channels:
-        reasons.append(f"channel: {message.channel}")
+        reasons.append(Reason(_lt("channel: %(channel)s"), channel=message.channel))
     if rule.kind != ANY:
-        reasons.append(f"{rule.kind} message")
+        reasons.append(Reason(_KIND_REASONS[rule.kind]))
     if rule.languages:
-        reasons.append(f"language: {message.lang}")
+        reasons.append(Reason(_lt("language: %(lang)s"), lang=message.lang))
     for name, (yes, no) in _FLAGS.items():
         if getattr(rule, name) is not None:
-            reasons.append(yes if getattr(rule, name) else no)
+            reasons.append(Reason(yes if getattr(rule, name) else no))
     if rule.min_followers:
-        reasons.append(f"followers ≥ {rule.min_followers} ({message.followers})")
+        reasons.append(
+            Reason(
+                _lt("followers ≥ %(minimum)s (%(followers)s)"),
+                minimum=rule.min_followers,
+                followers=message.followers,
+            )
+        )
     if rule.keyword_mode == EXACT and compiled.keys:
         path = _segments(message.tokens, compiled.exact, compiled.lengths)
         used = dict.fromkeys(compiled.labels[" ".join(words)] for words in path)
-        reasons.append(f"only: {_labels(used)}")
+        reasons.append(Reason(_lt("only: %(words)s"), words=_labels(used)))
     elif compiled.keys:
         found = _labels(
             label for key, label in compiled.labels.items() if key in message.present
         )
-        prefix = "keywords" if rule.keyword_mode == ANY else "all keywords"
-        reasons.append(f"{prefix}: {found}")
+        template = (
+            _lt("keywords: %(words)s")
+            if rule.keyword_mode == ANY
+            else _lt("all keywords: %(words)s")
+        )
+        reasons.append(Reason(template, words=found))
     if compiled.regex is not None:
         found = message.search(compiled.regex).group(0)
         if len(found) > 40:
             found = found[:39] + "…"
-        reasons.append(f'regex "{rule.regex}" matched "{found}"')
-    if rule.negative_sentiment is not None:
-        term = message.negative_term()
         reasons.append(
-            f'negative sentiment: "{term}"' if term else "no negative sentiment"
+            Reason(
+                _lt('regex "%(pattern)s" matched "%(found)s"'),
+                pattern=rule.regex,
+                found=found,
+            )
         )
-    return tuple(reasons) or ("no conditions",)
+    if rule.negative_sentiment is not None:
+        reasons.append(_sentiment_reason(message))
+    return tuple(reasons) or (Reason(_lt("no conditions")),)
 
 
 def _order(rule):
@@ -909,8 +998,8 @@ class RuleSet:
                 if compiled.rule.stop:
                     break
             elif message.timed_out_on(compiled, failure):
-                text = _failure_text(compiled, message, failure)
-                timeouts.append(Verdict(compiled.rule, False, False, text, True))
+                reasons = (_failure_text(compiled, message, failure),)
+                timeouts.append(Verdict(compiled.rule, False, False, reasons, True))
         return Evaluation(matches, tuple(timeouts))
 
     def explain(self, facts):
@@ -923,15 +1012,15 @@ class RuleSet:
         for compiled in self._compiled:
             failure = _first_failure(compiled, message)
             if failure is None:
-                text = "; ".join(_reasons(compiled, message))
+                reasons = _reasons(compiled, message)
             else:
-                text = _failure_text(compiled, message, failure)
+                reasons = (_failure_text(compiled, message, failure),)
             verdicts.append(
                 Verdict(
                     compiled.rule,
                     failure is None,
                     stopped,
-                    text,
+                    reasons,
                     message.timed_out_on(compiled, failure),
                 )
             )

@@ -4,7 +4,7 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 
-from ..rules.engine import MessageFacts
+from ..rules.engine import MessageFacts, explain_in
 
 
 class HelpdeskRuleTryWizard(models.TransientModel):
@@ -109,7 +109,7 @@ class HelpdeskRuleTryWizard(models.TransientModel):
         return Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % (
             rule.name,
             status,
-            escape(verdict.explanation),
+            escape(explain_in(verdict.reasons, self.env._)),
         )
 
     def _describe(self, outcome, values, fired_rules):
