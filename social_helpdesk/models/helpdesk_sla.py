@@ -9,6 +9,8 @@ class HelpdeskSla(models.Model):
 
     _inherit = "helpdesk.sla"
 
+    # The policies the addon ships are named for agents in every language.
+    name = fields.Char(translate=True)
     channel_ids = fields.Many2many(
         "helpdesk.ticket.channel",
         string="Channels",
