@@ -100,3 +100,36 @@ class TestI18n(TransactionCase):
             self.env(context={"lang": "pt_BR"})._("The reply is empty."),
             "A resposta está vazia.",
         )
+
+    def test_shipped_names_and_rule_reasons_read_in_the_users_language(self):
+        self._load("es_ES")
+        self._load("pt_BR")
+        sla = self.env.ref("social_helpdesk.sla_x_first_response")
+        self.assertEqual(
+            sla.with_context(lang="es_ES").name, "X: primera respuesta en 2 horas"
+        )
+        self.assertEqual(
+            sla.with_context(lang="pt_BR").name, "X: primeira resposta em 2 horas"
+        )
+        values = {
+            "text": "Necesito la factura de marzo",
+            "channel_id": self.env.ref("social_helpdesk.channel_x").id,
+        }
+        Wizard = self.env["helpdesk.rule.try.wizard"]
+        spanish = str(Wizard.with_context(lang="es_ES").create(values).result)
+        self.assertIn("palabras clave: factura", spanish)
+        self.assertIn("Facturación", spanish, "the shipped rule's name")
+        portuguese = str(Wizard.with_context(lang="pt_BR").create(values).result)
+        self.assertIn("palavras-chave: factura", portuguese)
+
+    def test_brazilian_portuguese_of_the_sla_screens_helpdesk_mgmt_sla_lacks(self):
+        """helpdesk_mgmt_sla ships no pt_BR: the addon's i18n_extra fills it."""
+        self._load("pt_BR")
+        self.assertEqual(
+            self._label("pt_BR", "helpdesk.ticket", "sla_expired")["string"],
+            "SLA vencido",
+        )
+        self.assertIn(
+            ("accomplished", "Cumprido"),
+            self._label("pt_BR", "helpdesk.ticket.sla", "state")["selection"],
+        )
