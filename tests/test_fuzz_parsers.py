@@ -20,7 +20,6 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from social_helpdesk.adapters import x as x_module
 from social_helpdesk.adapters.base import (
     AdapterError,
     InboundEvent,
@@ -30,6 +29,7 @@ from social_helpdesk.adapters.base import (
 from social_helpdesk.adapters.demo import DATASET, DemoAdapter
 from social_helpdesk.adapters.meta import MetaAdapter
 from social_helpdesk.adapters.x import XAdapter
+from social_helpdesk.adapters.x import parse as x_parse
 
 PAYLOADS = Path(__file__).parent / "payloads"
 OWN_X_ID = "1111111111111111111"  # the filtered user of X's XAA examples
@@ -74,9 +74,9 @@ def x_poll_events():
         for item in answer["data"]:
             includes = answer.get("includes") or {}
             if "event_type" in item:  # a DM event
-                events.append(x_module._v2_dm_event(item, includes, OWN_X_ID))
+                events.append(x_parse._v2_dm_event(item, includes, OWN_X_ID))
             elif "text" in item:
-                events.append(x_module._tweet_event(item, includes, OWN_X_ID))
+                events.append(x_parse._tweet_event(item, includes, OWN_X_ID))
     return [event.payload for event in events]
 
 

@@ -1,6 +1,6 @@
 """MetaAdapter without Odoo: webhook payloads from tests/payloads/meta (shaped
 after Meta's documented examples) and real HTTP against the fake Graph API
-of social_helpdesk.testing.fake_meta on loopback."""
+of social_helpdesk.tests.fakes.fake_meta on loopback."""
 
 import copy
 import json
@@ -49,7 +49,7 @@ from social_helpdesk.adapters.base import (
     hmac_sha256,
 )
 from social_helpdesk.adapters.meta import MetaAdapter
-from social_helpdesk.testing.fake_meta import FakeMetaServer, Fault
+from social_helpdesk.tests.fakes.fake_meta import FakeMetaServer, Fault
 
 APP_SECRET = "fake-app-secret"
 CONFIG = {

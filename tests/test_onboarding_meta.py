@@ -28,8 +28,8 @@ from social_helpdesk.adapters.base import (
     hmac_sha256,
 )
 from social_helpdesk.adapters.meta import MetaAdapter
-from social_helpdesk.testing.callback_server import CallbackServer
-from social_helpdesk.testing.fake_meta import FakeMetaServer, Fault
+from social_helpdesk.tests.fakes.callback_server import CallbackServer
+from social_helpdesk.tests.fakes.fake_meta import FakeMetaServer, Fault
 
 NOW = datetime(2025, 3, 23, 12, 0, tzinfo=UTC)
 APP_ID = "1517776481860111"

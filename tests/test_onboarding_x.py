@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from social_helpdesk.adapters import x as x_module
 from social_helpdesk.adapters.base import (
     AdapterError,
     AuthError,
@@ -15,8 +14,9 @@ from social_helpdesk.adapters.base import (
     WebhookRejected,
 )
 from social_helpdesk.adapters.x import XAdapter
-from social_helpdesk.testing.callback_server import CallbackServer
-from social_helpdesk.testing.fake_x import (
+from social_helpdesk.adapters.x import reads as x_reads
+from social_helpdesk.tests.fakes.callback_server import CallbackServer
+from social_helpdesk.tests.fakes.fake_x import (
     COUNTS,
     CREATE_WEBHOOK,
     DM_EVENTS,
@@ -393,7 +393,7 @@ def test_backfill_sources_follow_the_credentials(fake):
 
 
 def test_backfill_mentions_pages_from_since(fake, customer, monkeypatch):
-    monkeypatch.setattr(x_module, "PAGE_SIZE", 5)
+    monkeypatch.setattr(x_reads, "PAGE_SIZE", 5)
     old = [
         fake.add_mention(customer["id"], f"old {n}", created_at=ago(days=5, hours=n))
         for n in range(3)
@@ -448,7 +448,7 @@ def test_backfill_mentions_pages_from_since(fake, customer, monkeypatch):
 def test_backfill_dms_stops_at_the_first_message_before_since(
     fake, customer, monkeypatch
 ):
-    monkeypatch.setattr(x_module, "PAGE_SIZE", 5)
+    monkeypatch.setattr(x_reads, "PAGE_SIZE", 5)
     old = [
         fake.add_dm(customer["id"], f"old {n}", created_at=ago(days=10, hours=-n))
         for n in range(8)

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from social_helpdesk.adapters import x as x_module
 from social_helpdesk.adapters.base import (
     PRIVATE,
     PUBLIC,
@@ -39,7 +38,8 @@ from social_helpdesk.adapters.base import (
     TransientError,
 )
 from social_helpdesk.adapters.x import XAdapter
-from social_helpdesk.testing.fake_x import (
+from social_helpdesk.adapters.x import reads as x_reads
+from social_helpdesk.tests.fakes.fake_x import (
     CREATE_POST,
     DM_EVENTS,
     ME,
@@ -690,7 +690,7 @@ def test_polled_and_webhook_posts_share_event_ids(fake):
 
 
 def test_polling_pages_and_moves_the_mentions_cursor(fake, customer, monkeypatch):
-    monkeypatch.setattr(x_module, "PAGE_SIZE", 5)
+    monkeypatch.setattr(x_reads, "PAGE_SIZE", 5)
     posted = [fake.add_mention(customer["id"], f"question {n}") for n in range(12)]
     adapter = make_adapter(fake)
 
@@ -714,7 +714,7 @@ def test_polling_pages_and_moves_the_mentions_cursor(fake, customer, monkeypatch
 
 
 def test_dm_polling_stops_at_the_newest_seen_event(fake, customer, monkeypatch):
-    monkeypatch.setattr(x_module, "PAGE_SIZE", 5)
+    monkeypatch.setattr(x_reads, "PAGE_SIZE", 5)
     sent = [fake.add_dm(customer["id"], f"message {n}") for n in range(7)]
     adapter = make_adapter(fake)
 

@@ -1,7 +1,76 @@
-"""The common interface every network adapter implements, and its data types.
+"""The contract a network implements, its data types and its errors.
 
-Nothing here imports Odoo: the adapters are plain Python, testable without a
-registry and reusable outside it.
+Nothing under ``adapters/`` imports Odoo: adapters are plain Python, tested
+without a registry (``tests/`` at the repository root). The Odoo models
+orchestrate (store events, file tickets, queue replies); the adapters talk
+to the network and translate its JSON.
+
+Adding a network
+================
+
+1. **Package.** Create ``adapters/<network>/``, one module per job (see
+   ``adapters/x/`` and ``adapters/meta/``), none over about 600 lines:
+
+   * ``client.py``: ``<Network>Client(NetworkAdapter)``, the API access:
+     sessions and credentials, and one place that every request goes
+     through, turning the network's failures into the errors below (Meta's
+     ``_call``, X's ``_guard``); also :meth:`NetworkAdapter.test_connection`.
+   * ``webhook.py``: a ``NetworkAdapter`` subclass (a mixin) with
+     :meth:`~NetworkAdapter.handshake`, :meth:`~NetworkAdapter.verify_signature`,
+     :meth:`~NetworkAdapter.split_delivery` and
+     :meth:`~NetworkAdapter.register_webhook`.
+   * ``parse.py``: :meth:`~NetworkAdapter.parse_event`, stored payload ->
+     :class:`SocialMessage`, with no network call.
+   * ``reads.py``: :meth:`~NetworkAdapter.poll`,
+     :meth:`~NetworkAdapter.backfill_sources`, :meth:`~NetworkAdapter.backfill`
+     and, on a network that bills reads, :meth:`~NetworkAdapter.estimate_backfill`.
+   * ``replies.py``: :meth:`~NetworkAdapter.max_length`,
+     :meth:`~NetworkAdapter.text_length`, :meth:`~NetworkAdapter.check_reply`
+     (or :meth:`~NetworkAdapter.window_closes_at`),
+     :meth:`~NetworkAdapter.send_reply` and :meth:`~NetworkAdapter.find_sent`.
+   * ``adapter.py``: the class, made of those parts
+     (``class <Network>Adapter(<Network>WebhookMixin, ..., <Network>Client)``),
+     with the class attributes ``network``, ``signature_header``,
+     ``signing_secret_setting`` and ``recipient_id_settings``.
+   * ``__init__.py``: says what the package does and re-exports the class.
+
+   What a network lacks keeps this class's default (no webhook, no backfill,
+   no replies...). Helpers shared by several modules go in a small module
+   of their own (``adapters/meta/readers.py``). Import nothing from Odoo, nor
+   from the addon's ``tests``.
+2. **Fake server.** A fake of the network's API on loopback in
+   ``social_helpdesk/tests/fakes/fake_<network>.py`` (split in
+   ``fake_<network>_api.py`` past 600 lines), and pure tests in ``tests/``
+   that drive the adapter against it: the fakes never ship as production
+   code (``tests/test_layout.py`` checks it).
+3. **Registration.** In ``models/social_account.py``: add the network to
+   the ``network`` selection, its class to ``ADAPTERS`` (the webhook route
+   ``/social_helpdesk/webhook/<network>/<token>`` and ``_get_adapter`` both
+   look it up there), its settings to ``ADAPTER_FIELDS`` (adapter config key
+   -> account field; credential fields with ``groups="base.group_system"``),
+   and its channel codes to the ``helpdesk.ticket.channel`` data and to
+   ``SOCIAL_CHANNEL_CODES`` (``models/helpdesk_ticket_channel.py``).
+
+What the methods return and raise
+=================================
+
+Each method of :class:`NetworkAdapter` documents its contract. In short:
+webhooks yield :class:`InboundEvent` items whose ``event_id`` is the same
+however the item came (webhook, poll or backfill), so the store keeps it
+once; ``payload`` must parse on its own later. ``parse_event`` returns a
+list of :class:`SocialMessage` (empty: nothing for the helpdesk). Polling
+and backfill return a :class:`PollResult`; replies a :class:`SentMessage`.
+
+Every failure is an :class:`AdapterError`, whose message an administrator
+reads: :class:`AuthError` (credentials; the account needs reconnecting),
+:class:`RateLimited` (with ``reset_at``), :class:`TransientError` (retry
+later: timeouts, 5xx), :class:`ReplyNotAllowed` / :class:`WindowClosed`
+(with the ``alternative`` kind that would work), :class:`NotSupported` (do
+it by hand), :class:`WebhookRejected`, and on the webhook path
+:class:`SignatureError`, :class:`HandshakeError` and
+:class:`MalformedPayload` (never a KeyError or TypeError from a payload of
+the wrong shape). Only a caller's mistake (an unknown backfill source or
+reply kind) raises something else: ValueError.
 """
 
 # The interface's default implementations ignore some of their arguments.

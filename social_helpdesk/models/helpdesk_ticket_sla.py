@@ -5,7 +5,11 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, create_index, format_datetime, plaintext2html
 
-from ..adapters.meta import HUMAN_AGENT_WINDOW, MESSAGING_WINDOW, PRIVATE_REPLY_WINDOW
+from ..adapters.meta.replies import (
+    HUMAN_AGENT_WINDOW,
+    MESSAGING_WINDOW,
+    PRIVATE_REPLY_WINDOW,
+)
 
 RUNNING = ("in_progress", "on_hold")
 META_CHANNELS = ("facebook", "messenger", "instagram")

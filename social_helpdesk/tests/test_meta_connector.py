@@ -14,7 +14,7 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from ..testing.fake_meta import FakeMetaServer, Fault
+from .fakes.fake_meta import FakeMetaServer, Fault
 
 CUSTOMER = {"id": "6001", "name": "Lucía Gómez"}
 POST_ID = "448242228374517_9001"

@@ -12,9 +12,9 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from ..adapters.demo import DATASET
-from ..testing.fake_meta import FakeMetaServer
-from ..testing.fake_x import ME, FakeXServer
 from .common import SocialCase, demo_item
+from .fakes.fake_meta import FakeMetaServer
+from .fakes.fake_x import ME, FakeXServer
 
 
 def demo_dataset_ids():

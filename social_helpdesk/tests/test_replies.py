@@ -6,8 +6,8 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from ..testing.fake_x import CREATE_POST, SEND_DM, FakeXServer
 from .common import SocialCase, demo_item, first_run_fails
+from .fakes.fake_x import CREATE_POST, SEND_DM, FakeXServer
 
 BRAND_ID = "1111111111111111111"
 CUSTOMER_ID = "2222222222222222222"

@@ -15,8 +15,8 @@ from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from ..adapters.base import InboundEvent
-from ..testing.fake_x import DM_EVENTS, MENTIONS, FakeXServer
 from .common import age_events
+from .fakes.fake_x import DM_EVENTS, MENTIONS, FakeXServer
 
 BRAND_ID = "1111111111111111111"
 CUSTOMER_ID = "2222222222222222222"

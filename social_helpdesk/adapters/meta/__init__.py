@@ -1,0 +1,23 @@
+"""Facebook Pages, Messenger and Instagram through Meta's Graph API.
+
+One Meta app serves three helpdesk channels: comments and posts on the page
+feed (``facebook``), the page's conversations (``messenger``) and the linked
+Instagram professional account's comments and direct messages
+(``instagram``). Webhooks are the primary source; :meth:`MetaAdapter.poll` is
+the fallback and rewrites what it reads into the webhook shapes, with the same
+event ids, so a change seen both ways is stored once.
+
+The package, by job:
+
+* :mod:`.client`: configuration, Graph API calls (token, appsecret_proof,
+  usage headers, errors mapping) and the connection check;
+* :mod:`.webhook`: app and page subscriptions, the verification handshake,
+  signature, and the split of a delivery into events;
+* :mod:`.parse`: stored events as messages;
+* :mod:`.reads`: polling and history import (backfill);
+* :mod:`.replies`: limits, messaging windows, sending, finding a sent reply;
+* :mod:`.readers`: checked readers of Graph JSON, shared by the above;
+* :mod:`.adapter`: :class:`MetaAdapter`, made of the above.
+"""
+
+from .adapter import MetaAdapter

@@ -1,0 +1,244 @@
+"""Meta replies: limits, messaging windows, sending, and finding a reply sent
+by an attempt that timed out.
+"""
+
+from datetime import datetime, timedelta, timezone
+
+from ..base import (
+    PRIVATE,
+    PUBLIC,
+    AdapterError,
+    NetworkAdapter,
+    ReplyNotAllowed,
+    SentMessage,
+    WindowClosed,
+    sent_since,
+)
+from .parse import CHANNEL_FACEBOOK, CHANNEL_INSTAGRAM, CHANNEL_MESSENGER
+from .readers import _data, _dict_or_empty, _graph_time, _is_identifier, _path, _text
+
+MESSAGING_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+PRIVATE_REPLY_WINDOW = timedelta(days=7)
+
+# Longest reply by (channel of the message answered, kind of reply). A private
+# reply to a Facebook comment is a Messenger message, one to an Instagram
+# comment an Instagram DM; Instagram counts DMs in UTF-8 bytes.
+REPLY_LIMITS = {
+    (CHANNEL_FACEBOOK, PUBLIC): 8000,
+    (CHANNEL_FACEBOOK, PRIVATE): 2000,
+    (CHANNEL_MESSENGER, PRIVATE): 2000,
+    (CHANNEL_INSTAGRAM, PUBLIC): 2200,
+    (CHANNEL_INSTAGRAM, PRIVATE): 1000,
+}
+
+
+class MetaRepliesMixin(NetworkAdapter):
+    """Public comments, private replies and direct messages."""
+
+    # -- replies ----------------------------------------------------------
+    def max_length(self, kind, message=None):
+        """Without ``message``, the strictest limit of this account's channels."""
+        if message is not None:
+            return REPLY_LIMITS.get((message.channel, kind), 0)
+        channels = [CHANNEL_FACEBOOK, CHANNEL_MESSENGER]
+        if self.instagram_account_id:
+            channels.append(CHANNEL_INSTAGRAM)
+        return min(
+            limit
+            for (channel, reply_kind), limit in REPLY_LIMITS.items()
+            if reply_kind == kind and channel in channels
+        )
+
+    def text_length(self, text, message=None, kind=None):
+        """Instagram counts DMs in UTF-8 bytes, everything else in characters."""
+        is_instagram_dm = (
+            kind == PRIVATE
+            and message is not None
+            and message.channel == CHANNEL_INSTAGRAM
+        )
+        return len(text.encode()) if is_instagram_dm else len(text)
+
+    def window_closes_at(self, message, kind, last_customer_at=None):
+        """Public replies have no window. A private reply to a comment or post
+        goes within 7 days of it; an answer to a DM within 24 hours of the
+        customer's last message, 7 days with the Human Agent tag."""
+        if kind == PUBLIC:
+            return None
+        if message.kind == PUBLIC:
+            if message.created_at is None:
+                return None
+            return message.created_at + PRIVATE_REPLY_WINDOW
+        since = last_customer_at or message.created_at
+        if since is None:
+            return None
+        return since + (
+            HUMAN_AGENT_WINDOW if self.human_agent_tag else MESSAGING_WINDOW
+        )
+
+    def check_reply(self, message, kind, now, last_customer_at=None):
+        if kind not in (PUBLIC, PRIVATE):
+            raise ValueError(f"Unknown reply kind {kind!r}.")
+        if kind == PUBLIC and message.kind == PRIVATE:
+            raise ReplyNotAllowed(
+                "A direct message can only be answered privately.",
+                alternative=PRIVATE,
+            )
+        closes_at = self.window_closes_at(message, kind, last_customer_at)
+        if closes_at is None or now < closes_at:
+            return
+        closed = f"that window closed at {closes_at:%Y-%m-%d %H:%M} UTC"
+        if message.kind == PUBLIC:
+            raise WindowClosed(
+                "Meta accepts a private reply only within 7 days of the comment; "
+                f"{closed}. Answer publicly instead.",
+                closed_at=closes_at,
+                alternative=PUBLIC,
+            )
+        if self.human_agent_tag:
+            reason = (
+                "Meta accepts Human Agent replies only within 7 days of the "
+                f"customer's last message; {closed}."
+            )
+        else:
+            reason = (
+                "Meta accepts replies only within 24 hours of the customer's "
+                f"last message; {closed}. The Human Agent permission extends "
+                "this to 7 days."
+            )
+        raise WindowClosed(reason, closed_at=closes_at)
+
+    def send_reply(self, message, text, kind, idempotency_key, last_customer_at=None):
+        """The Graph API takes no idempotency key: after a timeout,
+        :meth:`find_sent` looks for the reply by its text instead."""
+        now = self.clock()
+        self.check_reply(message, kind, now, last_customer_at)
+        limit = self.max_length(kind, message)
+        if self.text_length(text, message, kind) > limit:
+            raise ReplyNotAllowed(f"Meta accepts at most {limit} characters here.")
+        if kind == PUBLIC:
+            return self._reply_publicly(message, text)
+        if message.kind == PUBLIC:
+            return self._reply_privately_to_comment(message, text)
+        since = last_customer_at or message.created_at
+        if since is None or now < since + MESSAGING_WINDOW:
+            routing = {"messaging_type": "RESPONSE"}
+        else:  # past 24 hours, check_reply only lets Human Agent replies by
+            routing = {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+        answer = self._post(
+            _path(self.page_id, "messages"),
+            json_body={
+                "recipient": {"id": message.conversation_id},
+                "message": {"text": text},
+                **routing,
+            },
+        )
+        return SentMessage(_answer_id(answer, "message_id"))
+
+    def _reply_publicly(self, message, text):
+        if message.channel == CHANNEL_INSTAGRAM:
+            # Instagram threads are one level deep: answer the top comment.
+            target = message.parent_id or message.message_id
+            answer = self._post(_path(target, "replies"), data={"message": text})
+            return SentMessage(_answer_id(answer, "id"))
+        answer = self._post(
+            _path(message.message_id, "comments"), data={"message": text}
+        )
+        comment_id = _answer_id(answer, "id")
+        return SentMessage(comment_id, url=f"https://www.facebook.com/{comment_id}")
+
+    def _reply_privately_to_comment(self, message, text):
+        """Meta allows one private reply per comment or visitor post and
+        refuses a second one with error 10900 (ReplyNotAllowed). An Instagram
+        comment is always addressed by its id, even when it came without its
+        media and so names its own thread."""
+        is_post = (
+            message.channel != CHANNEL_INSTAGRAM
+            and message.message_id == message.conversation_id
+        )
+        recipient = {"post_id" if is_post else "comment_id": message.message_id}
+        answer = self._post(
+            _path(self.page_id, "messages"),
+            json_body={"recipient": recipient, "message": {"text": text}},
+        )
+        return SentMessage(_answer_id(answer, "message_id"))
+
+    def find_sent(self, message, idempotency_key, text="", kind=None, since=None):
+        """Find a reply of ``text`` we may have published before a timeout,
+        created after ``since`` (the first attempt).
+
+        ``kind`` defaults to the kind of ``message``. Private replies to
+        comments are not searched: Meta refuses a second one (raised as
+        ReplyNotAllowed), so retrying them cannot duplicate.
+        """
+        text = text.strip()
+        kind = kind or message.kind
+        if not text:
+            return None
+        if kind == PUBLIC and message.channel == CHANNEL_INSTAGRAM:
+            return self._find_instagram_reply(message, text, since)
+        if kind == PUBLIC:
+            return self._find_facebook_reply(message, text, since)
+        if message.kind == PRIVATE:
+            return self._find_direct_message(message, text, since)
+        return None
+
+    def _find_facebook_reply(self, message, text, since):
+        params = {
+            "fields": "id,message,from,created_time",
+            "order": "reverse_chronological",
+            "limit": 50,
+        }
+        comments = _data(self._get(_path(message.message_id, "comments"), params))
+        for comment in comments:
+            if _sent_by(comment, self.page_id, "message", text, "created_time", since):
+                url = f"https://www.facebook.com/{comment['id']}"
+                return SentMessage(str(comment["id"]), url=url)
+        return None
+
+    def _find_instagram_reply(self, message, text, since):
+        target = message.parent_id or message.message_id
+        params = {"fields": "id,text,from,username,timestamp"}
+        for reply in _data(self._get(_path(target, "replies"), params)):
+            own_id = self.instagram_account_id
+            if _sent_by(reply, own_id, "text", text, "timestamp", since):
+                return SentMessage(str(reply["id"]))
+        return None
+
+    def _find_direct_message(self, message, text, since):
+        if message.channel == CHANNEL_INSTAGRAM:
+            platform, own_id = "instagram", self.instagram_account_id
+        else:
+            platform, own_id = "messenger", self.page_id
+        params = {
+            "platform": platform,
+            "user_id": message.conversation_id,
+            "fields": "messages.limit(20){id,message,from,created_time}",
+        }
+        conversations = _data(self._get(_path(self.page_id, "conversations"), params))
+        for conversation in conversations:
+            for sent in _data(conversation.get("messages")):
+                if _sent_by(sent, own_id, "message", text, "created_time", since):
+                    return SentMessage(str(sent["id"]))
+        return None
+
+
+def _sent_by(node, own_id, text_key, text, time_key, since):
+    """``node`` is our message of ``text``, created after ``since``."""
+    sender = _dict_or_empty(node.get("from"))
+    created = _graph_time(node.get(time_key))
+    return (
+        _is_identifier(node.get("id"))
+        and str(sender.get("id") or "") == own_id
+        and _text(node.get(text_key)).strip() == text
+        and sent_since(
+            None if created is None else datetime.fromtimestamp(created, timezone.utc),
+            since,
+        )
+    )
+
+
+def _answer_id(answer, key):
+    if not _is_identifier(answer.get(key)):
+        raise AdapterError("Meta accepted the reply but returned no id for it.")
+    return str(answer[key])

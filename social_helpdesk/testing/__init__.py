@@ -1,1 +1,0 @@
-"""Fake network servers on loopback, for tests and benchmarks; no Odoo import."""
