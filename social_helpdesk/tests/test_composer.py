@@ -109,6 +109,12 @@ class TestComposer(SocialCase):
         self.assertTrue(wizard.public_allowed)
         self.assertTrue(wizard.private_allowed)
         self.assertFalse(wizard.window_info, "X sets no window")
+        # Switching keeps what the agent wrote, with @handle in public only.
+        wizard.text = "@maria_r Sorry about the grinder!"
+        wizard.kind = "private"
+        self.assertEqual(wizard.text, "Sorry about the grinder!")
+        wizard.kind = "public"
+        self.assertEqual(wizard.text, "@maria_r Sorry about the grinder!")
 
     def test_a_dm_is_answered_privately_until_the_window_closes(self):
         """Messenger: private only, and the composer says until when, in the

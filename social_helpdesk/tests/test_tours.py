@@ -48,6 +48,7 @@ class TestTours(HttpCase):
         self.assertTrue(
             reply.text.startswith("@maria_r Hi María Ruiz, thanks for reaching out!")
         )
+        self.assertTrue(reply.text.endswith(" 👍"), "picked in the emoji picker")
         self.assertEqual(account._get_adapter().text_length(reply.text), 154)
         self.env["social.reply"]._cron_send()
         self.assertEqual(reply.state, "sent")

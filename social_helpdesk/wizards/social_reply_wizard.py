@@ -41,17 +41,21 @@ class SocialReplyWizard(models.TransientModel):
         readonly=False,
         required=True,
     )
-    public_allowed = fields.Boolean(compute="_compute_allowed_kinds")
-    private_allowed = fields.Boolean(compute="_compute_allowed_kinds")
-    window_info = fields.Char(compute="_compute_allowed_kinds")
+    public_allowed = fields.Boolean(
+        "Public reply possible", compute="_compute_allowed_kinds"
+    )
+    private_allowed = fields.Boolean(
+        "Private reply possible", compute="_compute_allowed_kinds"
+    )
+    window_info = fields.Char("Reply window", compute="_compute_allowed_kinds")
     text = fields.Text(
         compute="_compute_text", store=True, readonly=False, precompute=True
     )
     canned_responses = fields.Json(compute="_compute_canned_responses")
     char_count = fields.Char("Length", compute="_compute_checks")
     char_limit = fields.Integer(compute="_compute_checks")
-    too_long = fields.Boolean(compute="_compute_checks")
-    send_blocked = fields.Boolean(compute="_compute_checks")
+    too_long = fields.Boolean("Too long", compute="_compute_checks")
+    send_blocked = fields.Boolean("Cannot be sent", compute="_compute_checks")
     channel_code = fields.Char(related="target_id.channel_code")
     warning = fields.Char(compute="_compute_checks")
     target_text = fields.Text(related="target_id.text", string="Customer wrote")
@@ -110,15 +114,19 @@ class SocialReplyWizard(models.TransientModel):
 
     @api.depends("target_id", "kind")
     def _compute_text(self):
-        """X threads public replies on @handle; other networks need nothing."""
+        """X threads public replies on @handle; other networks need nothing.
+        Switching between public and private adds or removes the @handle
+        and keeps what the agent wrote."""
         for wizard in self:
             handle = wizard.target_id.identity_id.handle
+            mention = f"@{handle}" if handle else ""
             wants_handle = (
                 wizard.target_id.channel_code == "x" and wizard.kind == PUBLIC
             )
-            prefix = f"@{handle} " if handle and wants_handle else ""
-            if not wizard.text or wizard.text.strip().startswith("@"):
-                wizard.text = prefix
+            body = wizard.text or ""
+            if mention and body.startswith(mention):
+                body = body[len(mention) :].lstrip(" ")
+            wizard.text = f"{mention} {body}" if mention and wants_handle else body
 
     @api.depends("ticket_id", "target_id", "kind")
     @api.depends_context("uid", "lang")

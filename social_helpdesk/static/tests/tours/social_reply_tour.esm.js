@@ -67,15 +67,30 @@ registry.category("web_tour.tours").add("social_helpdesk_reply_tour", {
             run: "press Enter",
         },
         {
-            content: "It replaces ::dm, with the customer's name; add a link and an emoji",
+            content: "It replaces ::dm, with the customer's name; add a link",
             trigger: ".modal .o_social_reply_text textarea",
             async run(helpers) {
                 const expected = `@maria_r ${CANNED_DM}`;
                 if (this.anchor.value !== expected) {
                     throw new Error(`Expected "${expected}", got "${this.anchor.value}"`);
                 }
-                await helpers.fill(` https://example.com/${"c".repeat(80)} 👍🏽`);
+                await helpers.fill(` https://example.com/${"c".repeat(80)} `);
             },
+        },
+        {
+            content: "Open the emoji picker",
+            trigger: ".modal .o_mail_emojis_buttons button",
+            run: "click",
+        },
+        {
+            content: "Look for an emoji",
+            trigger: ".o-EmojiPicker input",
+            run: "edit thumbs",
+        },
+        {
+            content: "Pick it",
+            trigger: ".o-EmojiPicker .o-Emoji[data-codepoints='👍']",
+            run: "click",
         },
         {
             content: "The counter follows the text as X counts it",
