@@ -120,8 +120,8 @@ class TestComposer(SocialCase):
         """Messenger: private only, and the composer says until when, in the
         agent's time zone; once 24 hours have passed Send is blocked."""
         _comment, dm = self.meta_messages(dm_age=timedelta(hours=20))
-        wizard = self.compose(dm.ticket_id)
-        self.assertEqual(wizard.target_id, dm)
+        # The customer's DM joined their public ticket: answer the DM.
+        wizard = self.compose(dm.ticket_id, target_id=dm.id)
         self.assertEqual(wizard.kind, "private")
         self.assertFalse(wizard.public_allowed)
         self.assertTrue(wizard.private_allowed)
@@ -131,7 +131,7 @@ class TestComposer(SocialCase):
         self.assertIn("The reply window closes in", wizard.warning)
         self.assertFalse(wizard.send_blocked)
         dm.message_date -= timedelta(hours=5)
-        wizard = self.compose(dm.ticket_id)
+        wizard = self.compose(dm.ticket_id, target_id=dm.id)
         self.assertTrue(wizard.send_blocked)
         self.assertIn("reply window closed", wizard.warning)
 
