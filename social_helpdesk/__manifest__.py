@@ -19,6 +19,7 @@
         "data/social_api_price_data.xml",
         "data/helpdesk_sla_data.xml",
         "data/helpdesk_ticket_rule_data.xml",
+        "data/social_canned_response_data.xml",
         "wizards/social_identity_link_wizard_views.xml",
         "wizards/social_reply_wizard_views.xml",
         "wizards/helpdesk_rule_try_wizard_views.xml",
@@ -38,6 +39,7 @@
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
         "views/social_helpdesk_menus.xml",
+        "views/social_canned_response_views.xml",
     ],
     "demo": ["demo/social_account_demo.xml"],
     "assets": {

@@ -9,6 +9,7 @@ from . import social_event
 from . import social_identity
 from . import social_message
 from . import social_reply
+from . import social_canned_response
 from . import res_company
 from . import res_partner
 from . import helpdesk_ticket

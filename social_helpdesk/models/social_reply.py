@@ -187,20 +187,7 @@ class SocialReply(models.Model):
                     "send a private message."
                 )
             )
-        if (
-            kind == PRIVATE
-            and target.kind == PUBLIC
-            and target.channel_code in ("facebook", "instagram")
-            and self.sudo().search_count(
-                [
-                    ("target_id", "=", target.id),
-                    ("kind", "=", PRIVATE),
-                    ("state", "!=", "failed"),
-                    ("id", "!=", reply.id if reply else False),
-                ],
-                limit=1,
-            )
-        ):
+        if kind == PRIVATE and self._private_reply_used(target, reply=reply):
             raise UserError(
                 self.env._(
                     "This comment already got its one private reply; answer "
@@ -216,6 +203,27 @@ class SocialReply(models.Model):
             )
         except ReplyNotAllowed as exc:
             raise UserError(str(exc)) from exc
+
+    @api.model
+    def _private_reply_used(self, target, reply=None):
+        """Whether a Facebook or Instagram comment already got the one private
+        reply Meta allows (``reply``, the one being sent, aside)."""
+        if target.kind != PUBLIC or target.channel_code not in (
+            "facebook",
+            "instagram",
+        ):
+            return False
+        return bool(
+            self.sudo().search_count(
+                [
+                    ("target_id", "=", target.id),
+                    ("kind", "=", PRIVATE),
+                    ("state", "!=", "failed"),
+                    ("id", "!=", reply.id if reply else False),
+                ],
+                limit=1,
+            )
+        )
 
     @api.model
     def _check_rate_limit(self, account):
@@ -384,35 +392,50 @@ class SocialReply(models.Model):
     # Chatter
     # ------------------------------------------------------------------
     def _chatter_body(self):
-        """The customer-facing text, then one status line."""
+        """The customer-facing text, then one status line, in the language
+        of the agent who queued the reply (see ``_chatter_lang``)."""
         self.ensure_one()
-        network = CHANNEL_LABELS.get(self.target_id.channel_code, "")
+        reply = self.with_context(lang=self._chatter_lang())
+        network = CHANNEL_LABELS.get(reply.target_id.channel_code, "")
         what = (
-            self.env._("Public reply on %s", network)
-            if self.kind == PUBLIC
-            else self.env._("Private message on %s", network)
+            reply.env._("Public reply on %s", network)
+            if reply.kind == PUBLIC
+            else reply.env._("Private message on %s", network)
         )
-        if self.automatic:
-            what = self.env._("Automatic acknowledgement: %s", what)
-        if self.state == "sent" and self.url:
+        if reply.automatic:
+            what = reply.env._("Automatic acknowledgement: %s", what)
+        if reply.state == "sent" and reply.url:
             status = Markup(
                 '%s · <a href="%s" target="_blank" rel="noreferrer">%s</a>'
             ) % (
-                self.env._("Published"),
-                self.url,
-                self.env._("view"),
+                reply.env._("Published"),
+                reply.url,
+                reply.env._("view"),
             )
-        elif self.state == "sent":
-            status = self.env._("Published")
-        elif self.state == "failed":
-            status = self.env._(
-                "Failed: %s (Retry it from the Social replies tab.)", self.error
+        elif reply.state == "sent":
+            status = reply.env._("Published")
+        elif reply.state == "failed":
+            status = reply.env._(
+                "Failed: %s (Retry it from the Social replies tab.)", reply.error
             )
         else:
-            status = self.env._("Queued")
-        return text_to_html(self.text) + Markup(
+            status = reply.env._("Queued")
+        return text_to_html(reply.text) + Markup(
             '<p class="o_social_reply_status text-muted small">%s — %s</p>'
         ) % (what, status)
+
+    def _chatter_lang(self):
+        """A chatter message is written once, for every reader, in the
+        language of whoever wrote it, as Odoo writes its notes: the agent who
+        queued the reply, whatever language the send job runs in later. A
+        rule's acknowledgement has no agent: the ticket's, else the
+        company's language."""
+        return (
+            self.user_id.lang
+            or self.ticket_id.user_id.lang
+            or self.company_id.partner_id.lang
+            or self.env.lang
+        )
 
     def _refresh_chatter(self):
         """Show the reply's state in its own chatter message, and in no other;

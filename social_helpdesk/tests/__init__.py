@@ -9,6 +9,7 @@ from . import test_security
 from . import test_x_connector
 from . import test_meta_connector
 from . import test_replies
+from . import test_composer
 from . import test_tours
 from . import test_sla
 from . import test_rules

@@ -195,17 +195,6 @@ class TestRepliesDemo(SocialCase):
         with self.assertRaisesRegex(AccessError, "not allowed to answer customers"):
             self.env["social.reply"].with_user(portal)._queue(target, "public", "hi")
 
-    def test_canned_response_is_inserted(self):
-        item = demo_item("my order", author="u-52")
-        self.deliver(item)
-        canned = self.env["mail.canned.response"].create(
-            {"source": "ty", "substitution": "Thank you for your patience!"}
-        )
-        wizard = self.compose(self.message_of(item).ticket_id)
-        wizard.canned_response_id = canned
-        wizard._onchange_canned_response_id()
-        self.assertTrue(wizard.text.endswith("Thank you for your patience!"))
-
 
 @tagged("post_install", "-at_install")
 class TestFirstResponse(SocialCase):

@@ -565,6 +565,71 @@ class TestSecurityMatrix(HttpCase):
         )
         self.allowed("all_a", "helpdesk.sentiment.term", "search_read", [], ["term"])
 
+    def test_canned_responses_per_company(self):
+        """Agents read their companies' canned responses and the shared ones
+        and see them in the composer; managers change their companies';
+        only administrators the shared ones."""
+        Canned = self.env["social.canned.response"]
+        ours = Canned.create(
+            {"name": "A", "shortcut": "a", "body": "A", "company_id": self.company_a.id}
+        ).id
+        theirs = Canned.create(
+            {"name": "B", "shortcut": "b", "body": "B", "company_id": self.company_b.id}
+        ).id
+        shared = self.env.ref("social_helpdesk.canned_response_on_it").id
+        seen = self.visible("own_a1", "social.canned.response")
+        self.assertIn(ours, seen)
+        self.assertIn(shared, seen)
+        self.assertNotIn(theirs, seen)
+        self.denied("own_a1", "social.canned.response", "read", [theirs], ["body"])
+        self.denied(
+            "all_a", "social.canned.response", "write", [ours], {"body": "Mine"}
+        )
+        self.denied(
+            "all_a", "social.canned.response", "create", {"name": "x", "body": "x"}
+        )
+        self.denied("portal", "social.canned.response", "search_read", [], ["body"])
+        self.allowed(
+            "manager_a", "social.canned.response", "write", [ours], {"body": "Ours"}
+        )
+        for record in (theirs, shared):
+            self.denied(
+                "manager_a",
+                "social.canned.response",
+                "write",
+                [record],
+                {"body": "Spoken by A"},
+            )
+        self.denied(
+            "manager_a",
+            "social.canned.response",
+            "create",
+            {"name": "Into B", "shortcut": "x", "body": "x", "company_id": False},
+        )
+        self.allowed(
+            "manager_a",
+            "social.canned.response",
+            "create",
+            {"name": "New", "shortcut": "new", "body": "New"},
+        )
+        self.allowed(
+            "admin_a", "social.canned.response", "write", [shared], {"sequence": 5}
+        )
+        # The composer offers what the agent may read, nothing of company B.
+        wizard = self.allowed(
+            "own_a1",
+            "social.reply.wizard",
+            "create",
+            {"ticket_id": self.tickets["a1"].id},
+        )
+        [values] = self.allowed(
+            "own_a1", "social.reply.wizard", "read", [wizard], ["canned_responses"]
+        )
+        offered = {response["id"] for response in values["canned_responses"]}
+        self.assertIn(ours, offered)
+        self.assertIn(shared, offered)
+        self.assertNotIn(theirs, offered)
+
     # -- reports ------------------------------------------------------------
     def test_dashboard(self):
         rows = self.allowed(

@@ -1,8 +1,10 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import demo_item
+from ..testing.fake_x import FakeXServer
+from .test_replies import BRAND_ID, CUSTOMER_ID, x_account
 
 
 @tagged("post_install", "-at_install")
@@ -10,20 +12,23 @@ class TestTours(HttpCase):
     """Browser tours in Chromium (skipped by Odoo where Chromium is absent)."""
 
     def test_agent_answers_a_social_ticket(self):
+        """A personal-tickets agent answers an X mention: the cursor in the
+        reply, the server's count (URLs 23, emoji 2), Send disabled past 280,
+        a canned response by ::, Ctrl+Enter; the reply goes out on X."""
+        fake = FakeXServer(me_id=BRAND_ID, me_username="CafeBrand").start()
+        self.addCleanup(fake.stop)
+        fake.add_user(CUSTOMER_ID, "maria_r", "María Ruiz")
         team = self.env["helpdesk.ticket.team"].create({"name": "Tour team"})
-        account = self.env["social.account"].create(
-            {
-                "name": "Tour demo",
-                "network": "demo",
-                "state": "connected",
-                "team_id": team.id,
-            }
+        agent = new_test_user(
+            self.env,
+            "tour_agent",
+            name="Tour Agent",
+            groups="helpdesk_mgmt.group_helpdesk_user_own,base.group_user",
         )
-        item = demo_item(
-            "My espresso machine leaks", author="u-tour", handle="tour_customer"
-        )
-        events = account._get_adapter().split_delivery({"messages": [item]})
-        self.env["social.event"]._store(account, events)
+        team.user_ids = [Command.link(agent.id)]
+        account = x_account(self.env, fake, team)
+        fake.add_mention(CUSTOMER_ID, "my grinder is broken")
+        account._poll()
         self.env["social.event"]._cron_process()
         ticket = (
             self.env["social.message"]
@@ -33,13 +38,22 @@ class TestTours(HttpCase):
         self.start_tour(
             f"/odoo/helpdesk.ticket/{ticket.id}",
             "social_helpdesk_reply_tour",
-            login="admin",
+            login="tour_agent",
         )
         reply = ticket.social_reply_ids
+        self.assertEqual(len(reply), 1, "the too long text was never queued")
         self.assertEqual(reply.state, "queued", "sent once the request is done")
+        self.assertEqual(reply.kind, "public")
+        self.assertEqual(reply.user_id, agent)
+        self.assertTrue(
+            reply.text.startswith("@maria_r Hi María Ruiz, thanks for reaching out!")
+        )
+        self.assertTrue(reply.text.endswith(" 👍"), "picked in the emoji picker")
+        self.assertEqual(account._get_adapter().text_length(reply.text), 154)
         self.env["social.reply"]._cron_send()
         self.assertEqual(reply.state, "sent")
-        self.assertEqual(reply.user_id, self.env.ref("base.user_admin"))
+        [post] = fake.posts_by(BRAND_ID)
+        self.assertEqual(post["text"], reply.text)
         self.assertTrue(ticket.first_response_date)
 
     def test_admin_connects_the_demo_account_through_the_wizard(self):

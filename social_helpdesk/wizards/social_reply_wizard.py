@@ -4,15 +4,20 @@ from datetime import timezone
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_datetime
 
 from ..adapters.base import PRIVATE, PUBLIC
 
 WINDOW_WARNING_HOURS = 6
+# Day, month and time, in the user's language and time zone: "12 Dec 14:05".
+WINDOW_FORMAT = "d MMM HH:mm"
 
 
 class SocialReplyWizard(models.TransientModel):
     """The reply composer of a social ticket: public or private, on the last
-    customer message or a chosen one, checked against the network's rules."""
+    customer message or a chosen one, checked against the network's rules.
+    Every figure it shows (length, limit, window) is the server's, the one
+    the send job checks again."""
 
     _name = "social.reply.wizard"
     _description = "Reply on the social network"
@@ -36,14 +41,21 @@ class SocialReplyWizard(models.TransientModel):
         readonly=False,
         required=True,
     )
-    canned_response_id = fields.Many2one(
-        "mail.canned.response", "Canned response", store=False
+    public_allowed = fields.Boolean(
+        "Public reply possible", compute="_compute_allowed_kinds"
     )
+    private_allowed = fields.Boolean(
+        "Private reply possible", compute="_compute_allowed_kinds"
+    )
+    window_info = fields.Char("Reply window", compute="_compute_allowed_kinds")
     text = fields.Text(
         compute="_compute_text", store=True, readonly=False, precompute=True
     )
+    canned_responses = fields.Json(compute="_compute_canned_responses")
     char_count = fields.Char("Length", compute="_compute_checks")
     char_limit = fields.Integer(compute="_compute_checks")
+    too_long = fields.Boolean("Too long", compute="_compute_checks")
+    send_blocked = fields.Boolean("Cannot be sent", compute="_compute_checks")
     channel_code = fields.Char(related="target_id.channel_code")
     warning = fields.Char(compute="_compute_checks")
     target_text = fields.Text(related="target_id.text", string="Customer wrote")
@@ -61,29 +73,92 @@ class SocialReplyWizard(models.TransientModel):
         for wizard in self:
             wizard.kind = wizard.target_id.kind or PUBLIC
 
+    @api.depends("target_id")
+    def _compute_allowed_kinds(self):
+        """A private thread is answered privately only. A comment or post is
+        answered publicly, and privately while the network allows it (Meta:
+        once, within 7 days); the composer says until when."""
+        now = _utc_now()
+        for wizard in self:
+            target = wizard.target_id
+            wizard.public_allowed = target.kind == PUBLIC
+            wizard.private_allowed = False
+            wizard.window_info = False
+            if not target:
+                continue
+            if target.kind == PUBLIC and self.env["social.reply"]._private_reply_used(
+                target
+            ):
+                wizard.window_info = self.env._(
+                    "This comment already got its one private reply."
+                )
+                continue
+            closes_at = wizard._closes_at(PRIVATE)
+            is_open = not closes_at or closes_at > now
+            wizard.private_allowed = is_open or target.kind == PRIVATE
+            if not closes_at:
+                continue
+            until = wizard._format_moment(closes_at)
+            if target.kind == PRIVATE:
+                wizard.window_info = is_open and self.env._(
+                    "Replies possible until %s", until
+                )
+            elif is_open:
+                wizard.window_info = self.env._(
+                    "Private replies possible until %s", until
+                )
+            else:
+                wizard.window_info = self.env._(
+                    "Private replies were possible until %s", until
+                )
+
     @api.depends("target_id", "kind")
     def _compute_text(self):
-        """X threads public replies on @handle; other networks need nothing."""
+        """X threads public replies on @handle; other networks need nothing.
+        Switching between public and private adds or removes the @handle
+        and keeps what the agent wrote."""
         for wizard in self:
             handle = wizard.target_id.identity_id.handle
+            mention = f"@{handle}" if handle else ""
             wants_handle = (
                 wizard.target_id.channel_code == "x" and wizard.kind == PUBLIC
             )
-            prefix = f"@{handle} " if handle and wants_handle else ""
-            if not wizard.text or wizard.text.strip().startswith("@"):
-                wizard.text = prefix
+            body = wizard.text or ""
+            if mention and body.startswith(mention):
+                body = body[len(mention) :].lstrip(" ")
+            wizard.text = f"{mention} {body}" if mention and wants_handle else body
 
-    @api.onchange("canned_response_id")
-    def _onchange_canned_response_id(self):
-        if self.canned_response_id:
-            self.text = (self.text or "") + self.canned_response_id.substitution
-            self.canned_response_id = False
+    @api.depends("ticket_id", "target_id", "kind")
+    @api.depends_context("uid", "lang")
+    def _compute_canned_responses(self):
+        """The canned responses of the target's channel and the reply's kind,
+        their variables filled in for this ticket and agent, for the text
+        field's ``::``."""
+        for wizard in self:
+            responses = self.env["social.canned.response"].search(
+                [
+                    "|",
+                    ("channel_ids", "=", False),
+                    ("channel_ids.code", "=", wizard.target_id.channel_code),
+                    ("reply_kind", "in", [False, wizard.kind]),
+                ]
+            )
+            wizard.canned_responses = [
+                {
+                    "id": response.id,
+                    "shortcut": response.shortcut,
+                    "name": response.name,
+                    "text": response._render(wizard.ticket_id, self.env.user),
+                }
+                for response in responses
+            ]
 
     @api.depends("text", "kind", "target_id")
     def _compute_checks(self):
         for wizard in self:
             wizard.char_count = wizard.warning = False
             wizard.char_limit = 0
+            wizard.too_long = wizard.send_blocked = False
             target = wizard.target_id
             if not target:
                 continue
@@ -95,30 +170,48 @@ class SocialReplyWizard(models.TransientModel):
             limit = adapter.max_length(wizard.kind, message=message)
             wizard.char_count = f"{length} / {limit}"
             wizard.char_limit = limit
-            wizard.warning = wizard._window_warning(adapter, message, length > limit)
+            wizard.too_long = length > limit
+            blocking = wizard._blocking_reason()
+            wizard.warning = blocking or wizard._window_warning()
+            wizard.send_blocked = bool(blocking)
 
-    def _window_warning(self, adapter, message, too_long):
-        if too_long:
+    def _blocking_reason(self):
+        """Why the network would refuse this reply now, or False."""
+        if self.too_long:
             return self.env._("Too long for this network: shorten the reply.")
-        if self.kind == PUBLIC and self.target_id.kind == PRIVATE:
+        if self.kind == PUBLIC and not self.public_allowed:
             return self.env._(
                 "A public reply is not possible here: send a private message."
             )
-        closes_at = adapter.window_closes_at(
-            message, self.kind, self.target_id._last_customer_date()
-        )
+        if self.kind == PRIVATE and not self.private_allowed:
+            return self.env._("A private reply is not possible here: reply publicly.")
+        closes_at = self._closes_at(self.kind)
+        if closes_at and closes_at <= _utc_now():
+            return self.env._(
+                "The network's reply window closed on %s.",
+                self._format_moment(closes_at),
+            )
+        return False
+
+    def _window_warning(self):
+        closes_at = self._closes_at(self.kind)
         if not closes_at:
             return False
-        now = fields.Datetime.now().replace(tzinfo=timezone.utc)
-        if closes_at <= now:
-            return self.env._(
-                "The network's reply window closed on %s UTC.",
-                closes_at.strftime("%Y-%m-%d %H:%M"),
-            )
-        hours_left = (closes_at - now).total_seconds() / 3600
+        hours_left = (closes_at - _utc_now()).total_seconds() / 3600
         if hours_left <= WINDOW_WARNING_HOURS:
             return self.env._("The reply window closes in %.1f hours.", hours_left)
         return False
+
+    def _closes_at(self, kind):
+        target = self.target_id
+        return target.account_id._get_adapter().window_closes_at(
+            target._to_adapter_message(), kind, target._last_customer_date()
+        )
+
+    def _format_moment(self, moment):
+        """An aware UTC datetime in the user's time zone and language."""
+        naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        return format_datetime(self.env, naive, dt_format=WINDOW_FORMAT)
 
     def action_send(self):
         """Queue the reply; the send job publishes it once this request is
@@ -133,3 +226,7 @@ class SocialReplyWizard(models.TransientModel):
         # sudo: agents may not read crons; this only wakes the send job.
         self.env.ref("social_helpdesk.ir_cron_send_social_replies").sudo()._trigger()
         return {"type": "ir.actions.act_window_close"}
+
+
+def _utc_now():
+    return fields.Datetime.now().replace(tzinfo=timezone.utc)
