@@ -11,9 +11,9 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
-from ..testing.fake_meta import FakeMetaServer
-from ..testing.fake_x import FakeXServer
 from .common import SocialCase, demo_item
+from .fakes.fake_meta import FakeMetaServer
+from .fakes.fake_x import FakeXServer
 from .test_replies import BRAND_ID, CUSTOMER_ID, x_account
 
 CUSTOMER = {"id": "6001", "name": "Lucía Gómez"}

@@ -3,7 +3,7 @@
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from ..testing.fake_x import FakeXServer
+from .fakes.fake_x import FakeXServer
 from .test_replies import BRAND_ID, CUSTOMER_ID, x_account
 
 
