@@ -17,7 +17,7 @@ NAME = (
     "<b onmouseover=\"window.__sh_xss='name-hover'\">Mallory</b>"
     "<img src=y onerror=\"window.__sh_xss='name-img'\">"
 )
-TITLE_START = f"@{HANDLE}: {MARKER} <img src=x"
+TITLE_START = f"{MARKER} <img src=x"
 # Customer markup parsed as HTML, even once a sanitizer has cleaned it: none
 # of it may reach a page, only its escaped form.
 LIVE_MARKUP = re.compile(
