@@ -1,18 +1,35 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
 import re
 import textwrap
 from datetime import timezone
 
 from markupsafe import Markup, escape
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import plaintext2html
 
-from ..adapters.base import PRIVATE, PUBLIC, VERB_ADD, VERB_EDIT, Author
+from ..adapters.base import (
+    PRIVATE,
+    PUBLIC,
+    VERB_ADD,
+    VERB_EDIT,
+    AdapterError,
+    Author,
+)
 from ..adapters.base import SocialMessage as AdapterMessage
+from ..adapters.media import DOWNLOADED_KINDS, fetch_media
 from ..rules.acknowledgement import render_template
+from .social_account import DEFAULT_API_TIMEOUT_SECONDS
+
+_logger = logging.getLogger(__name__)
+
+# The largest file downloaded from a customer message (system parameter
+# social_helpdesk.media_max_bytes); larger ones stay links.
+DEFAULT_MEDIA_MAX_BYTES = 10 * 1024 * 1024
+MEDIA_BATCH = 10
 
 # The @handles a reply starts with, which X puts before the customer's words.
 LEADING_MENTIONS = re.compile(r"^(?:\s*@[\w.]+[\s,:]*)+")
@@ -75,6 +92,12 @@ class SocialMessage(models.Model):
     lead_id = fields.Many2one("crm.lead", "CRM lead", index="btree_not_null")
     rule_ids = fields.Many2many("helpdesk.ticket.rule", string="Rules applied")
     rule_log = fields.Char("Why")
+    media = fields.Json(
+        readonly=True,
+        copy=False,
+        help="The photos, videos and files attached on the network, to download.",
+    )
+    media_pending = fields.Boolean(readonly=True, copy=False, index="btree_not_null")
     state = fields.Selection(
         [
             ("received", "Received"),
@@ -200,6 +223,8 @@ class SocialMessage(models.Model):
         records = self.create([values for _index, _message, values in filed])
         records._link_parents_received_together()
         self.env["helpdesk.ticket"]._social_customer_wrote(records)
+        if any(records.mapped("media_pending")):
+            self.env.ref("social_helpdesk.ir_cron_fetch_social_media")._trigger()
         for (index, _message, _values), record in zip(filed, records, strict=True):
             results[index] = record
             if record.ticket_id and record.rule_ids:
@@ -314,7 +339,19 @@ class SocialMessage(models.Model):
             "url": self._safe_link(message.url) or False,
             "lang": message.lang or False,
             "message_date": _naive_utc(message.created_at),
+            **self._media_values(message),
         }
+
+    @api.model
+    def _media_values(self, message):
+        """The media to download from a new message: files hosted by the
+        network, not the links the customer shared."""
+        media = [
+            {"url": attachment.url, "kind": attachment.kind, "name": attachment.name}
+            for attachment in message.attachments
+            if attachment.kind in DOWNLOADED_KINDS and self._safe_link(attachment.url)
+        ]
+        return {"media": media or False, "media_pending": bool(media)}
 
     def _link_parents_received_together(self):
         """Answers whose parent arrived in the same batch: their parent did not
@@ -583,6 +620,62 @@ class SocialMessage(models.Model):
             ) + text_to_html(self.text)
         if self.ticket_id:
             self.ticket_id.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    # ------------------------------------------------------------------
+    # Media
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_fetch_media(self, limit=MEDIA_BATCH):
+        """Download the media of customer messages, once, into attachments of
+        their chatter message: the chatter previews images and lists other
+        files, from Odoo (network addresses expire, and an image loaded from
+        the network would tell it who reads the ticket). A file over the size
+        limit, or that fails, stays a link in the message."""
+        params = self.env["ir.config_parameter"].sudo()
+        max_bytes = int(
+            params.get_param("social_helpdesk.media_max_bytes", DEFAULT_MEDIA_MAX_BYTES)
+        )
+        timeout = float(
+            params.get_param(
+                "social_helpdesk.api_timeout_seconds", DEFAULT_API_TIMEOUT_SECONDS
+            )
+        )
+        messages = self.search([("media_pending", "=", True)], order="id", limit=limit)
+        for message in messages:
+            message._fetch_media(max_bytes, timeout)
+        self.env["ir.cron"]._notify_progress(
+            done=len(messages),
+            remaining=self.search_count([("media_pending", "=", True)]),
+        )
+
+    def _fetch_media(self, max_bytes, timeout):
+        self.ensure_one()
+        post = self.mail_message_id
+        # Content decides the type, never the server's word: markup would be
+        # served as a page of Odoo's own site.
+        Attachment = self.env["ir.attachment"].with_context(
+            attachments_mime_plainxml=True
+        )
+        attachments = Attachment.browse()
+        for item in (self.media or []) if post else []:
+            try:
+                media = fetch_media(item["url"], max_bytes, timeout)
+            except AdapterError as exc:
+                _logger.info(
+                    "Media of social message %s kept as a link: %s", self.id, exc
+                )
+                continue
+            attachments |= Attachment.create(
+                {
+                    "name": item.get("name") or media.name,
+                    "raw": media.content,
+                    "res_model": post.model,
+                    "res_id": post.res_id,
+                }
+            )
+        if attachments:
+            post.attachment_ids = [Command.link(a.id) for a in attachments]
+        self.media_pending = False
 
     # ------------------------------------------------------------------
     # Replies

@@ -1,5 +1,6 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import base64
 from datetime import datetime, timezone
 
 from lxml import etree
@@ -9,7 +10,14 @@ from odoo.tools.safe_eval import safe_eval
 
 from ..adapters.base import Attachment, Author
 from ..adapters.base import SocialMessage as AdapterMessage
+from ..testing.media_server import MediaServer
 from .common import SocialCase, demo_item
+
+# A 1x1 PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+    "AAAABJRU5ErkJggg=="
+)
 
 
 @tagged("post_install", "-at_install")
@@ -312,3 +320,70 @@ class TestTicketConversation(SocialCase):
             self.ticket_of(waiting).social_waiting_since,
             datetime.now(timezone.utc).replace(tzinfo=None),
         )
+
+
+@tagged("post_install", "-at_install")
+class TestIncomingMedia(SocialCase):
+    """Customers' photos and files are downloaded once, after the message is
+    filed, into the ticket: the chatter previews them from Odoo."""
+
+    def ingest(self, attachments):
+        """File a customer message carrying ``attachments`` through the
+        processing step, as a parsed network event."""
+        self.store(demo_item("see attached", author="u-media"))
+        event = self.Event.search([("account_id", "=", self.account.id)], limit=1)
+        message = AdapterMessage(
+            channel="messenger",
+            kind="private",
+            message_id="m-media",
+            conversation_id="dm-media",
+            author=Author(external_id="u-media", name="Mia"),
+            text="see attached",
+            attachments=tuple(attachments),
+        )
+        return self.env["social.message"]._ingest([(event, message)])[0]
+
+    def test_media_are_downloaded_into_the_ticket(self):
+        self.env["ir.config_parameter"].set_param(
+            "social_helpdesk.media_max_bytes", "1000"
+        )
+        files = {
+            "/photo.png": (PNG, "image/jpeg"),
+            "/page.html": (b"<script>alert(1)</script>", "text/html"),
+            "/big.mp4": (b"0" * 2000, "video/mp4"),
+        }
+        with MediaServer(files) as cdn:
+            message = self.ingest(
+                [
+                    Attachment(url=cdn.url("/photo.png"), kind="image"),
+                    Attachment(url=cdn.url("/page.html"), kind="file"),
+                    Attachment(url=cdn.url("/big.mp4"), kind="video"),
+                    Attachment(url=cdn.url("/gone.jpg"), kind="image"),
+                    Attachment(url=cdn.url("/shared-link"), kind="link"),
+                ]
+            )
+            self.assertTrue(message.media_pending)
+            body = str(message.mail_message_id.body)
+            self.assertIn(cdn.url("/big.mp4"), body, "listed at once, as links")
+            self.env["social.message"]._cron_fetch_media()
+            asked = list(cdn.requests)
+        self.assertNotIn("/shared-link", asked, "a shared link is never fetched")
+        self.assertFalse(message.media_pending)
+        post = message.mail_message_id
+        attachments = post.attachment_ids.sorted("name")
+        self.assertEqual(attachments.mapped("name"), ["page.html", "photo.png"])
+        self.assertEqual(
+            attachments.mapped("mimetype"),
+            ["text/plain", "image/png"],
+            "the content decides; markup is never served as a page",
+        )
+        self.assertEqual(attachments.mapped("raw")[1], PNG)
+        self.assertEqual(set(attachments.mapped("res_model")), {"helpdesk.ticket"})
+        self.assertEqual(set(attachments.mapped("res_id")), {message.ticket_id.id})
+        self.env["social.message"]._cron_fetch_media()
+        self.assertEqual(len(post.attachment_ids), 2, "downloaded once")
+
+    def test_a_message_without_media_waits_for_nothing(self):
+        message = self.ingest([])
+        self.assertFalse(message.media_pending)
+        self.assertFalse(message.mail_message_id.attachment_ids)
