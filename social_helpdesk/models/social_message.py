@@ -781,9 +781,11 @@ class SocialMessage(models.Model):
                 '<a href="%s" target="_blank" rel="noreferrer noopener">%s</a>'
             ) % (url, label)
         quoted = textwrap.shorten(text or "", 280, placeholder="…")
+        # Not a <blockquote>: the chatter would fold it away as an email's
+        # quoted history.
         return Markup(
-            '<blockquote class="o_social_parent small text-muted border-start ps-2">'
-            '%s<br/><span dir="auto">%s</span></blockquote>'
+            '<div class="o_social_parent small text-muted border-start ps-2">'
+            '%s<br/><span dir="auto">%s</span></div>'
         ) % (label, quoted)
 
     @api.model
