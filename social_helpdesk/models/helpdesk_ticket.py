@@ -11,7 +11,7 @@ from odoo.tools import SQL, html2plaintext
 
 from ..adapters.base import PRIVATE, PUBLIC
 from .access import AGENT, require_group
-from .social_message import text_to_html
+from .social_message import CHANNEL_LABELS, text_to_html
 
 # What ties a ticket to a network conversation, and when it was first
 # answered: set by the processing and the replies, never by hand (a ticket
@@ -25,6 +25,8 @@ SOCIAL_LINK_FIELDS = frozenset(
         "social_kind",
         "social_previous_ticket_id",
         "first_response_date",
+        "social_last_customer_date",
+        "social_waiting_since",
     }
 )
 
@@ -80,6 +82,30 @@ class HelpdeskTicket(models.Model):
         help="The closed ticket of the same conversation that this one continues.",
     )
     is_social = fields.Boolean(related="channel_id.is_social", store=True)
+    social_network = fields.Selection(
+        [(code, label) for code, label in CHANNEL_LABELS.items()],
+        string="Network",
+        compute="_compute_social_network",
+        store=True,
+        help="The social network of the ticket's channel, shown as its icon in "
+        "lists and cards.",
+    )
+    social_last_customer_date = fields.Datetime(
+        "Customer last wrote",
+        readonly=True,
+        copy=False,
+        help="When the customer's latest social message was written.",
+    )
+    social_waiting_since = fields.Datetime(
+        "Waiting since",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The customer wrote last and waits for an answer since this message: "
+        "cleared when an agent replies (on the network or by email), set again "
+        "when the customer writes or a reply fails. Automatic acknowledgements "
+        "are no answer.",
+    )
     rule_ids = fields.Many2many(
         "helpdesk.ticket.rule", string="Rules applied", readonly=True, copy=False
     )
@@ -264,7 +290,13 @@ class HelpdeskTicket(models.Model):
         stage = self.team_id._get_applicable_stages().filtered(
             lambda stage: not stage.closed
         )[:1]
-        self.write({"stage_id": stage.id, "reopen_count": self.reopen_count + 1})
+        self.write(
+            {
+                "stage_id": stage.id,
+                "reopen_count": self.reopen_count + 1,
+                "social_waiting_since": False,
+            }
+        )
         self.message_post(
             body=self.env._("Reopened: the customer wrote again."),
             subtype_xmlid="mail.mt_note",
@@ -294,21 +326,87 @@ class HelpdeskTicket(models.Model):
             "social_previous_ticket_id": previous.id,
         }
 
-    def _social_post_inbound(self, message, partner, opens=False):
+    def _social_post_inbound(self, message, partner, opens=False, parent=None):
         """Post the customer's message in chatter, authored by their contact.
-        The message that opens the ticket carries the ticket's creation
-        subtype, as Odoo's mail gateway posts the email that creates a record
-        (created without its own creation note): followers hear of the new
-        ticket in the customer's own words."""
+        A new ticket first gets a system note with the ticket's creation
+        subtype, which tells the team's followers: the customer's message
+        then reads as theirs alone, not as if they wrote "Ticket created"."""
         self.ensure_one()
+        if opens:
+            network = CHANNEL_LABELS.get(message.channel, message.channel)
+            author = message.author
+            self.message_post(
+                body=self.env._(
+                    "From a message by %(author)s on %(network)s.",
+                    author=f"@{author.handle}" if author.handle else author.name,
+                    network=network,
+                ),
+                author_id=self.env.ref("base.partner_root").id,
+                message_type="notification",
+                subtype_id=self._creation_subtype().id,
+            )
         return self.message_post(
-            body=self.env["social.message"]._render_inbound_body(message),
+            body=self.env["social.message"]._render_inbound_body(message, parent),
             author_id=partner.id,
             message_type="comment",
-            subtype_id=self._creation_subtype().id
-            if opens
-            else self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+            subtype_xmlid="mail.mt_comment",
         )
+
+    @api.model
+    def _social_customer_wrote(self, messages):
+        """The customers of these new social messages wrote last: each
+        ticket's latest customer message moves on, and a ticket that was
+        answered waits again, since its first new message. One statement for
+        a whole processing batch."""
+        messages = messages.filtered("ticket_id")
+        if not messages:
+            return
+        messages.flush_recordset(["ticket_id", "message_date"])
+        self.flush_model(["social_last_customer_date", "social_waiting_since"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE helpdesk_ticket AS ticket
+                   SET social_last_customer_date = GREATEST(
+                           ticket.social_last_customer_date, filed.last
+                       ),
+                       social_waiting_since = COALESCE(
+                           ticket.social_waiting_since, filed.first
+                       )
+                  FROM (
+                        SELECT ticket_id,
+                               MIN(message_date) AS first,
+                               MAX(message_date) AS last
+                          FROM social_message
+                         WHERE id = ANY(%s)
+                         GROUP BY ticket_id
+                       ) AS filed
+                 WHERE ticket.id = filed.ticket_id
+                """,
+                messages.ids,
+            )
+        )
+        messages.ticket_id.invalidate_recordset(
+            ["social_last_customer_date", "social_waiting_since"]
+        )
+
+    def _social_answered(self):
+        """An agent answered: the customer no longer waits."""
+        self.filtered("social_waiting_since").sudo().write(
+            {"social_waiting_since": False}
+        )
+
+    def _social_unanswered(self):
+        """An agent's reply failed: the open tickets wait again, since the
+        customer's latest message."""
+        for ticket in self.filtered(
+            lambda ticket: (
+                not ticket.social_waiting_since
+                and ticket.social_last_customer_date
+                and not ticket.stage_id.closed
+            )
+        ):
+            ticket.sudo().social_waiting_since = ticket.social_last_customer_date
 
     # ------------------------------------------------------------------
     # Replies and first response
@@ -324,6 +422,12 @@ class HelpdeskTicket(models.Model):
             "target": "new",
             "context": {"default_ticket_id": self.id},
         }
+
+    @api.depends("channel_id.code")
+    def _compute_social_network(self):
+        for ticket in self:
+            code = ticket.channel_id.code
+            ticket.social_network = code if code in CHANNEL_LABELS else False
 
     @api.depends("create_date", "first_response_date", "closed_date")
     def _compute_response_durations(self):
@@ -425,17 +529,17 @@ class HelpdeskTicket(models.Model):
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, **kwargs):
         message = super().message_post(**kwargs)
-        if self._is_first_response(message, kwargs):
+        if self._is_agent_answer(message, kwargs):
             self._set_first_response(message.date)
+            self._social_answered()
         return message
 
-    def _is_first_response(self, message, post_kwargs):
+    def _is_agent_answer(self, message, post_kwargs):
         """A message that reaches the customer, written by an agent: an email
         reply (not an internal note) or a logged phone call. Social replies
-        count when the network publishes them, not here."""
-        if self.env.context.get("social_reply") or not self.filtered(
-            lambda ticket: not ticket.first_response_date
-        ):
+        count when they are queued (the customer no longer waits) and when
+        the network publishes them (the first response), not here."""
+        if self.env.context.get("social_reply"):
             return False
         author = message.author_id
         if not author or author in self.partner_id or not author.user_ids:

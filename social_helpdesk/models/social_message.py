@@ -1,17 +1,48 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+import re
 import textwrap
 from datetime import timezone
 
 from markupsafe import Markup, escape
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import plaintext2html
 
-from ..adapters.base import PRIVATE, PUBLIC, VERB_ADD, VERB_EDIT, Author
+from ..adapters.base import (
+    PRIVATE,
+    PUBLIC,
+    VERB_ADD,
+    VERB_EDIT,
+    AdapterError,
+    Author,
+)
 from ..adapters.base import SocialMessage as AdapterMessage
+from ..adapters.media import DOWNLOADED_KINDS, fetch_media
 from ..rules.acknowledgement import render_template
+from .social_account import DEFAULT_API_TIMEOUT_SECONDS
+
+_logger = logging.getLogger(__name__)
+
+# The largest file downloaded from a customer message (system parameter
+# social_helpdesk.media_max_bytes); larger ones stay links.
+DEFAULT_MEDIA_MAX_BYTES = 10 * 1024 * 1024
+MEDIA_BATCH = 10
+
+# The @handles a reply starts with, which X puts before the customer's words.
+LEADING_MENTIONS = re.compile(r"^(?:\s*@[\w.]+[\s,:]*)+")
+TITLE_LENGTH = 80
+
+# FontAwesome 4.7 as Odoo 18 ships it (its fa-twitter is X's logo); there is
+# no Messenger logo.
+NETWORK_ICONS = {
+    "x": "fa-twitter",
+    "facebook": "fa-facebook-square",
+    "messenger": "fa-commenting",
+    "instagram": "fa-instagram",
+}
 
 CHANNEL_LABELS = {
     "x": "X",
@@ -61,6 +92,12 @@ class SocialMessage(models.Model):
     lead_id = fields.Many2one("crm.lead", "CRM lead", index="btree_not_null")
     rule_ids = fields.Many2many("helpdesk.ticket.rule", string="Rules applied")
     rule_log = fields.Char("Why")
+    media = fields.Json(
+        readonly=True,
+        copy=False,
+        help="The photos, videos and files attached on the network, to download.",
+    )
+    media_pending = fields.Boolean(readonly=True, copy=False, index="btree_not_null")
     state = fields.Selection(
         [
             ("received", "Received"),
@@ -152,16 +189,24 @@ class SocialMessage(models.Model):
             if not ticket and not lead
         ]
         new_tickets = iter(self._open_conversations(opened))
+        answered = self._known_parents(
+            parents,
+            [
+                (values["account_id"], message.parent_id)
+                for _i, message, values in filed
+            ],
+        )
         for (_index, message, values), (ticket, _previous), lead in zip(
             filed, continued, leads, strict=True
         ):
             values["parent_id"] = parents.get(
                 (values["account_id"], message.parent_id), self.browse()
             ).id
+            parent = answered[values["account_id"], message.parent_id]
             partner = self.env["res.partner"].browse(values["partner_id"])
             if lead:
                 post = lead.message_post(
-                    body=self._render_inbound_body(message),
+                    body=self._render_inbound_body(message, parent),
                     author_id=partner.id,
                     message_type="comment",
                     subtype_xmlid="mail.mt_comment",
@@ -171,10 +216,15 @@ class SocialMessage(models.Model):
             opens = not ticket
             ticket = ticket or next(new_tickets)
             if ticket:
-                post = ticket._social_post_inbound(message, partner, opens=opens)
+                post = ticket._social_post_inbound(
+                    message, partner, opens=opens, parent=parent
+                )
                 values.update(ticket_id=ticket.id, mail_message_id=post.id)
         records = self.create([values for _index, _message, values in filed])
         records._link_parents_received_together()
+        self.env["helpdesk.ticket"]._social_customer_wrote(records)
+        if any(records.mapped("media_pending")):
+            self.env.ref("social_helpdesk.ir_cron_fetch_social_media")._trigger()
         for (index, _message, _values), record in zip(filed, records, strict=True):
             results[index] = record
             if record.ticket_id and record.rule_ids:
@@ -289,7 +339,19 @@ class SocialMessage(models.Model):
             "url": self._safe_link(message.url) or False,
             "lang": message.lang or False,
             "message_date": _naive_utc(message.created_at),
+            **self._media_values(message),
         }
+
+    @api.model
+    def _media_values(self, message):
+        """The media to download from a new message: files hosted by the
+        network, not the links the customer shared."""
+        media = [
+            {"url": attachment.url, "kind": attachment.kind, "name": attachment.name}
+            for attachment in message.attachments
+            if attachment.kind in DOWNLOADED_KINDS and self._safe_link(attachment.url)
+        ]
+        return {"media": media or False, "media_pending": bool(media)}
 
     def _link_parents_received_together(self):
         """Answers whose parent arrived in the same batch: their parent did not
@@ -560,6 +622,62 @@ class SocialMessage(models.Model):
             self.ticket_id.message_post(body=body, subtype_xmlid="mail.mt_note")
 
     # ------------------------------------------------------------------
+    # Media
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_fetch_media(self, limit=MEDIA_BATCH):
+        """Download the media of customer messages, once, into attachments of
+        their chatter message: the chatter previews images and lists other
+        files, from Odoo (network addresses expire, and an image loaded from
+        the network would tell it who reads the ticket). A file over the size
+        limit, or that fails, stays a link in the message."""
+        params = self.env["ir.config_parameter"].sudo()
+        max_bytes = int(
+            params.get_param("social_helpdesk.media_max_bytes", DEFAULT_MEDIA_MAX_BYTES)
+        )
+        timeout = float(
+            params.get_param(
+                "social_helpdesk.api_timeout_seconds", DEFAULT_API_TIMEOUT_SECONDS
+            )
+        )
+        messages = self.search([("media_pending", "=", True)], order="id", limit=limit)
+        for message in messages:
+            message._fetch_media(max_bytes, timeout)
+        self.env["ir.cron"]._notify_progress(
+            done=len(messages),
+            remaining=self.search_count([("media_pending", "=", True)]),
+        )
+
+    def _fetch_media(self, max_bytes, timeout):
+        self.ensure_one()
+        post = self.mail_message_id
+        # Content decides the type, never the server's word: markup would be
+        # served as a page of Odoo's own site.
+        Attachment = self.env["ir.attachment"].with_context(
+            attachments_mime_plainxml=True
+        )
+        attachments = Attachment.browse()
+        for item in (self.media or []) if post else []:
+            try:
+                media = fetch_media(item["url"], max_bytes, timeout)
+            except AdapterError as exc:
+                _logger.info(
+                    "Media of social message %s kept as a link: %s", self.id, exc
+                )
+                continue
+            attachments |= Attachment.create(
+                {
+                    "name": item.get("name") or media.name,
+                    "raw": media.content,
+                    "res_model": post.model,
+                    "res_id": post.res_id,
+                }
+            )
+        if attachments:
+            post.attachment_ids = [Command.link(a.id) for a in attachments]
+        self.media_pending = False
+
+    # ------------------------------------------------------------------
     # Replies
     # ------------------------------------------------------------------
     def _to_adapter_message(self):
@@ -602,24 +720,100 @@ class SocialMessage(models.Model):
     # Rendering
     # ------------------------------------------------------------------
     @api.model
-    def _render_inbound_body(self, message):
-        """Chatter body of a customer message: escaped text with clickable
-        links, then its attachments and a link to the original post."""
-        body = text_to_html(message.text)
+    def _render_inbound_body(self, message, parent=None):
+        """Chatter body of a customer message, every part of it escaped: a
+        line with the network's icon, the author (linked to their profile)
+        and a link to the original; the post or message it answers, when
+        known (``parent``: a stored message or one of our replies); the
+        text with clickable links; links to its media."""
+        network = CHANNEL_LABELS.get(message.channel, message.channel)
         link = Markup('<a href="%s" target="_blank" rel="noreferrer noopener">%s</a>')
-        links = [
-            link % (self._safe_link(attachment.url), attachment.name or attachment.kind)
+        author = message.author
+        who = f"@{author.handle}" if author.handle else author.name
+        if self._safe_link(author.profile_url):
+            who = link % (self._safe_link(author.profile_url), who)
+        icon = Markup(
+            '<span class="fa %s o_social_icon o_social_icon_%s" title="%s"></span>'
+        ) % (
+            NETWORK_ICONS.get(message.channel, "fa-comments"),
+            message.channel,
+            network,
+        )
+        header = [escape(who)]
+        if self._safe_link(message.url):
+            header.append(
+                link % (self._safe_link(message.url), self.env._("View on %s", network))
+            )
+        body = Markup('<p class="o_social_header small text-muted">%s %s</p>') % (
+            icon,
+            Markup(" · ").join(header),
+        )
+        if parent:
+            body += self._render_parent(parent)
+        body += text_to_html(message.text)
+        media = [
+            link % (self._safe_link(attachment.url), self._media_label(attachment))
             for attachment in message.attachments
             if self._safe_link(attachment.url)
         ]
-        if self._safe_link(message.url):
-            network = CHANNEL_LABELS.get(message.channel, message.channel)
-            links.append(
-                link % (self._safe_link(message.url), self.env._("View on %s", network))
-            )
-        if links:
-            body += Markup("<p>%s</p>") % Markup(" · ").join(links)
+        if media:
+            body += Markup('<p class="o_social_media small">%s</p>') % Markup(
+                " · "
+            ).join(media)
         return body
+
+    @api.model
+    def _render_parent(self, parent):
+        """The message a comment answers, quoted: a customer's earlier
+        message or the brand's reply, its author and its text, linked."""
+        if parent._name == "social.reply":
+            author, text = parent.account_id.name, parent.text
+        else:
+            identity = parent.identity_id
+            author = (
+                f"@{identity.handle}" if identity.handle else identity.display_label
+            )
+            text = parent.text
+        label = escape(self.env._("In reply to %s", author or "…"))
+        url = self._safe_link(parent.url)
+        if url:
+            label = Markup(
+                '<a href="%s" target="_blank" rel="noreferrer noopener">%s</a>'
+            ) % (url, label)
+        quoted = textwrap.shorten(text or "", 280, placeholder="…")
+        # Not a <blockquote>: the chatter would fold it away as an email's
+        # quoted history.
+        return Markup(
+            '<div class="o_social_parent small text-muted border-start ps-2">'
+            '%s<br/><span dir="auto">%s</span></div>'
+        ) % (label, quoted)
+
+    @api.model
+    def _media_label(self, attachment):
+        labels = {
+            "image": self.env._("Image"),
+            "video": self.env._("Video"),
+            "audio": self.env._("Audio"),
+            "link": self.env._("Link"),
+        }
+        return attachment.name or labels.get(attachment.kind) or self.env._("File")
+
+    @api.model
+    def _known_parents(self, parents, keys):
+        """The stored message, else our own reply, that each of ``keys``
+        ((account id, network parent id) pairs) answers, in one search for
+        the replies: ``parents`` holds the messages found already."""
+        missing = {key for key in keys if key[1] and key not in parents}
+        replies = {}
+        if missing:
+            for reply in self.env["social.reply"].search(
+                [
+                    ("account_id", "in", list({account for account, _i in missing})),
+                    ("external_id", "in", list({ext for _a, ext in missing})),
+                ]
+            ):
+                replies[reply.account_id.id, reply.external_id] = reply
+        return {key: parents.get(key) or replies.get(key) for key in keys}
 
     @api.model
     def _safe_link(self, url):
@@ -628,10 +822,20 @@ class SocialMessage(models.Model):
 
     @api.model
     def _short_title(self, message):
+        """The customer's own words, without the handles an X reply starts
+        with (the brand's among them): what agents scan a list by. A message
+        without words is named by its author."""
+        text = " ".join(LEADING_MENTIONS.sub("", message.text or "").split())
+        if text:
+            title = textwrap.shorten(text, TITLE_LENGTH, placeholder="…")
+            return title if title != "…" else text[: TITLE_LENGTH - 1] + "…"
         author = message.author
-        label = f"@{author.handle}" if author.handle else author.name
-        text = textwrap.shorten(message.text or "", 60, placeholder="…")
-        return f"{label}: {text or '…'}"
+        network = CHANNEL_LABELS.get(message.channel, message.channel)
+        return self.env._(
+            "Message from %(author)s on %(network)s",
+            author=f"@{author.handle}" if author.handle else author.name,
+            network=network,
+        )
 
 
 def text_to_html(text):

@@ -120,6 +120,8 @@ class SocialReply(models.Model):
             author_id=self.env.user.partner_id.id,
             message_type="comment",
         )
+        if not automatic:
+            ticket._social_answered()
         return reply.with_env(self.env)
 
     @api.model
@@ -355,6 +357,8 @@ class SocialReply(models.Model):
         _logger.info("Social reply %s failed: %s", self.id, reason)
         self.write({"state": "failed", "error": reason})
         self._refresh_chatter()
+        if not self.automatic:
+            self.ticket_id._social_unanswered()
 
     def _mark_sent(self, sent):
         now = fields.Datetime.now()
@@ -385,6 +389,7 @@ class SocialReply(models.Model):
         )
         for reply in failed.sudo():
             reply._refresh_chatter()
+        failed.filtered(lambda reply: not reply.automatic).ticket_id._social_answered()
         self.env.ref("social_helpdesk.ir_cron_send_social_replies").sudo()._trigger()
         return True
 

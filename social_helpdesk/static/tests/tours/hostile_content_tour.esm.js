@@ -12,8 +12,8 @@ const HANDLE = `<svg/onload="window.__sh_xss='handle'">`;
 const NAME =
     `<b onmouseover="window.__sh_xss='name-hover'">Mallory</b>` +
     `<img src=y onerror="window.__sh_xss='name-img'">`;
-// The ticket title: "@handle: text", the text shortened.
-const TITLE_START = `@${HANDLE}: ${MARKER} <img src=x`;
+// The ticket title: the customer's text, shortened.
+const TITLE_START = `${MARKER} <img src=x`;
 
 // Elements that only exist if customer markup was parsed as HTML.
 const INJECTED = [
