@@ -54,6 +54,10 @@ class TestDemoReplay(SocialCase):
         self.assertEqual(self.account.poll_cursors["position"], len(self.dataset))
         now = fields.Datetime.now()
         tickets = self.Ticket.search([("social_account_id", "=", self.account.id)])
+        self.assertTrue(
+            tickets.filtered(lambda ticket: ticket.sla_status == "on_track"),
+            "a ticket on track",
+        )
         at_risk = tickets.filtered(lambda ticket: ticket.sla_status == "at_risk")
         self.assertTrue(at_risk, "a ticket at risk")
         self.assertTrue(
