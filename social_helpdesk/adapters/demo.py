@@ -4,7 +4,8 @@ with no credentials at all."""
 
 import hashlib
 import json
-from datetime import datetime, timezone
+import math
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .base import (
@@ -26,18 +27,26 @@ from .base import (
 BACKFILL_SOURCE = "messages"
 BACKFILL_PAGE_SIZE = 20
 LABEL = "Demo data"
+# The shortest time a replay of the dataset takes, after the first: its
+# messages are spread over it, a few a poll, so the demo keeps going without
+# flooding the helpdesk. The first replay is delivered at once (batch_size a
+# poll) so that a new demo database fills in minutes.
+LOOP_MINUTES = 60
 
 DATASET = Path(__file__).resolve().parent.parent / "data" / "demo_messages.json"
 
 
 class DemoAdapter(NetworkAdapter):
     """Config: ``batch_size`` (messages per poll, the pace), ``webhook_secret``
-    (signs test deliveries) and optionally ``dataset_path``.
+    (signs test deliveries), optionally ``dataset_path`` and ``loop_minutes``
+    (:data:`LOOP_MINUTES`).
 
     Its webhook takes ``{"messages": [item, ...]}`` signed like Meta's:
     ``X-Demo-Signature: sha256=<hex HMAC-SHA256(webhook_secret, raw body)>``.
     Its items name no recipient: an account alone with its webhook secret
-    receives them.
+    receives them. An item's optional ``minutes_ago`` dates the message that
+    long before it arrives, so that the dataset has SLA deadlines near and
+    past, and reply windows about to close.
     """
 
     network = "demo"
@@ -90,13 +99,63 @@ class DemoAdapter(NetworkAdapter):
         )
 
     def poll(self, cursors, start=None):
-        """Replay the next ``batch_size`` messages as if they arrived now,
-        whatever ``start`` says: the dataset has no dates."""
+        """Replay the dataset, then replay it again, forever: each message as
+        if it arrived now (``minutes_ago`` earlier), whatever ``start`` says.
+        The first replay keeps the dataset's ids (those of :meth:`backfill`);
+        each later one gives every message and conversation id a suffix of
+        its own, so its messages are new ones in new threads, and spreads its
+        messages over ``loop_minutes``. Cursors: the replay (``loop``), when
+        it began (``loop_started``), its ids' ``suffix`` and the next message
+        (``position``)."""
         messages = self._dataset()["messages"]
+        if not messages:
+            return PollResult(events=[], cursors=dict(cursors))
+        now = self._now()
+        loop = int(cursors.get("loop", 0))
         position = int(cursors.get("position", 0))
-        batch = messages[position : position + int(self.config.get("batch_size", 5))]
-        events = self.split_delivery({"messages": batch})
-        return PollResult(events=events, cursors={"position": position + len(batch)})
+        suffix = cursors.get("suffix", "")
+        started = cursors.get("loop_started")
+        started = datetime.fromisoformat(started) if started else None
+        period = timedelta(minutes=float(self.config.get("loop_minutes", LOOP_MINUTES)))
+        if position >= len(messages):
+            if started and now < started + period:
+                return PollResult(events=[], cursors=dict(cursors))
+            loop, position, started = loop + 1, 0, now
+            suffix = f"~{loop}.{now:%Y%m%d%H%M%S}"
+        started = started or now
+        due = len(messages)
+        if loop and period > timedelta(0):
+            due = min(due, math.floor(len(messages) * ((now - started) / period)) + 1)
+        batch = messages[
+            position : min(due, position + int(self.config.get("batch_size", 5)))
+        ]
+        items = [self._replayed(item, suffix) for item in batch]
+        return PollResult(
+            events=self.split_delivery({"messages": items}),
+            cursors={
+                "loop": loop,
+                "position": position + len(batch),
+                "loop_started": started.isoformat(),
+                "suffix": suffix,
+            },
+        )
+
+    @staticmethod
+    def _now():
+        return datetime.now(timezone.utc)
+
+    @staticmethod
+    def _replayed(item, suffix):
+        """``item`` as a replay delivers it: the first as is, later ones with
+        their ``suffix`` on its message and thread ids (the event store's
+        dedup key), from the same customers."""
+        if not suffix:
+            return item
+        fresh = dict(item, id=item["id"] + suffix)
+        for key in ("conversation_id", "parent_id"):
+            if item.get(key):
+                fresh[key] = item[key] + suffix
+        return fresh
 
     def sign(self, raw_body):
         return "sha256=" + hmac_sha256(self.config["webhook_secret"], raw_body).hex()
@@ -142,12 +201,13 @@ class DemoAdapter(NetworkAdapter):
                     followers_count=author.get("followers"),
                 ),
                 text=item.get("text", ""),
-                created_at=datetime.fromisoformat(payload["received_at"]),
+                created_at=datetime.fromisoformat(payload["received_at"])
+                - timedelta(minutes=float(item.get("minutes_ago") or 0)),
                 lang=item.get("lang", ""),
                 is_own=author["id"] == brand_id,
                 raw=payload,
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise MalformedPayload(f"Not a demo message: {exc!r}") from exc
         return [message]
 

@@ -326,6 +326,35 @@ class HelpdeskTicket(models.Model):
             "social_previous_ticket_id": previous.id,
         }
 
+    @api.model
+    def _social_demo_backdate(self, dates):
+        """Date demo tickets from the sample message that opened them
+        (``dates``: {ticket id: naive UTC datetime}), when it is older: the
+        demo replays a day of conversations in minutes, and shows their SLA
+        deadlines near and past as if it had received them live. Only the
+        Demo network's tickets: a real network's late message still opens its
+        ticket, and starts its SLA clock, when it arrives."""
+        if not dates:
+            return
+        self.flush_model(["create_date"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE helpdesk_ticket t SET create_date = d.moment
+                  FROM unnest(%s::int[], %s::timestamp[]) AS d (id, moment)
+                 WHERE t.id = d.id AND d.moment < t.create_date
+             RETURNING t.id
+                """,
+                list(dates),
+                list(dates.values()),
+            )
+        )
+        tickets = self.browse(row[0] for row in self.env.cr.fetchall())
+        if tickets:
+            tickets.invalidate_recordset(["create_date"])
+            tickets.modified(["create_date"])
+            tickets.set_sla()
+
     def _social_post_inbound(self, message, partner, opens=False, parent=None):
         """Post the customer's message in chatter, authored by their contact.
         A new ticket first gets a system note with the ticket's creation

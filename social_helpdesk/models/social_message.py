@@ -446,6 +446,17 @@ class SocialMessage(models.Model):
             next(created) if values["outcome"] == "ticket" else Ticket
             for values, _message, _previous in opened
         ]
+        Ticket._social_demo_backdate(
+            {
+                ticket.id: values["message_date"]
+                for ticket, (values, _message, _previous) in zip(
+                    tickets, opened, strict=True
+                )
+                if ticket
+                and values["message_date"]
+                and ticket.social_account_id.network == "demo"
+            }
+        )
         notes = {
             ticket.id: escape(values["rule_log"])
             for ticket, (values, _message, _previous) in zip(

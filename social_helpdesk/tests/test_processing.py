@@ -63,7 +63,8 @@ class TestProcessing(SocialCase):
         unique_ids = {item["id"] for item in messages}
         self.account.demo_batch_size = len(messages)
         self.account._poll()
-        self.assertEqual(self.account.poll_cursors, {"position": len(messages)})
+        cursors = self.account.poll_cursors
+        self.assertEqual((cursors["loop"], cursors["position"]), (0, len(messages)))
         events = self.Event.search([("account_id", "=", self.account.id)])
         self.assertEqual(len(events), len(unique_ids), "the duplicate is dropped")
         self.Event._cron_process()
@@ -80,7 +81,7 @@ class TestProcessing(SocialCase):
         self.assertEqual(len(ticketed.ticket_id.partner_id), len(ticketed.identity_id))
         outcomes = set(received.mapped("outcome"))
         self.assertEqual(outcomes, {"ticket", "observed", "lead"}, "rules applied")
-        # Polling again replays nothing new: the cursor is at the end.
+        # Polling again replays nothing new: the next replay is due in an hour.
         self.account._poll()
         self.assertEqual(
             self.Event.search_count([("account_id", "=", self.account.id)]),
