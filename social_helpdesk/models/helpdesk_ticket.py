@@ -364,10 +364,12 @@ class HelpdeskTicket(models.Model):
         if opens:
             network = CHANNEL_LABELS.get(message.channel, message.channel)
             author = message.author
+            # Outside the _() call: Odoo's term extraction can't read f-strings.
+            name = f"@{author.handle}" if author.handle else author.name
             self.message_post(
                 body=self.env._(
                     "From a message by %(author)s on %(network)s.",
-                    author=f"@{author.handle}" if author.handle else author.name,
+                    author=name,
                     network=network,
                 ),
                 author_id=self.env.ref("base.partner_root").id,

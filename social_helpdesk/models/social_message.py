@@ -842,9 +842,11 @@ class SocialMessage(models.Model):
             return title if title != "…" else text[: TITLE_LENGTH - 1] + "…"
         author = message.author
         network = CHANNEL_LABELS.get(message.channel, message.channel)
+        # Outside the _() call: Odoo's term extraction can't read f-strings.
+        name = f"@{author.handle}" if author.handle else author.name
         return self.env._(
             "Message from %(author)s on %(network)s",
-            author=f"@{author.handle}" if author.handle else author.name,
+            author=name,
             network=network,
         )
 
