@@ -277,3 +277,28 @@ def test_placeholder_detection():
     assert placeholders("%(spend).2f USD") == placeholders("%(spend).2f USD")
     assert placeholders("{name} wrote") != placeholders("{nombre} escribió")
     assert placeholders("%.1f hours") != placeholders("%s horas")
+
+
+def _translated_calls(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", getattr(node.func, "id", None))
+            if name in ("_", "_lt"):
+                yield node
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((I18N_DIR.parent).rglob("*.py")),
+    ids=lambda path: str(path.relative_to(I18N_DIR.parent)),
+)
+def test_no_f_string_inside_a_translated_call(path):
+    """Odoo's term export evaluates the string arguments of ``_()`` calls: an
+    f-string there makes it skip the whole file, and its terms go missing."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lines = [
+        call.lineno
+        for call in _translated_calls(tree)
+        if any(isinstance(node, ast.JoinedStr) for node in ast.walk(call))
+    ]
+    assert not lines, f"f-string inside _() at lines {lines}"
