@@ -86,7 +86,7 @@ class TestTours(HttpCase):
                 [status, ticket.id],
             )
         self.start_tour(
-            "/odoo/action-social_helpdesk.helpdesk_channel_kpi_action",
+            "/odoo/action-social_helpdesk.helpdesk_channel_dashboard_action",
             "social_helpdesk_kpi_tour",
             login=manager.login,
         )

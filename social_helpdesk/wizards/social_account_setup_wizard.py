@@ -323,9 +323,6 @@ class SocialAccountSetupWizard(models.TransientModel):
         values["name"] = values["name"].strip()
         if self.network != "meta":
             values["meta_verify_token"] = False
-        # The demo replays its dataset once polled: only once the setup ends,
-        # so that a cancelled setup never leaves tickets behind.
-        values["poll_enabled"] = self.poll_enabled and self.network != "demo"
         return values
 
     def _save_account(self):
@@ -341,6 +338,9 @@ class SocialAccountSetupWizard(models.TransientModel):
         else:
             values["connected_date"] = fields.Datetime.now()
             values["company_id"] = self.company_id.id
+            # The demo replays its dataset once polled: only once the setup
+            # ends, so that a cancelled setup never leaves tickets behind.
+            values["poll_enabled"] = self.poll_enabled and self.network != "demo"
             self.write(
                 {
                     "account_id": self.env["social.account"].create(values).id,
