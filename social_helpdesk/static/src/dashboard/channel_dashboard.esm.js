@@ -23,7 +23,8 @@ export function formatPercentValue(value, field) {
 registry.category("formatters").add("social_helpdesk_percent", formatPercentValue);
 
 /** The change of a figure against the previous period, and its colour:
- * ``better`` says whether a rise is good news. */
+ * ``better`` ("up" or "down") says which way is good news; without it the
+ * change is only shown. */
 export function formatChange(change, unit, better) {
     if (change === null || change === undefined) {
         return {text: _t("no comparison"), className: "text-muted"};
@@ -36,6 +37,10 @@ export function formatChange(change, unit, better) {
             : `${sign}${rounded}%`;
     if (rounded === 0) {
         return {text, className: "text-muted"};
+    }
+    if (!better) {
+        // More tickets is neither good nor bad news.
+        return {text, className: "text-info"};
     }
     const good = better === "up" ? rounded > 0 : rounded < 0;
     return {text, className: good ? "text-success" : "text-danger"};
@@ -205,7 +210,7 @@ export class ChannelDashboard extends Component {
                 value: String(tile.ticket_count),
                 previous: String(tile.prev_ticket_count),
                 change: tile.prev_ticket_count
-                    ? formatChange(tile.ticket_change_pct, "%", "up")
+                    ? formatChange(tile.ticket_change_pct, "%")
                     : tile.ticket_count
                     ? formatChange(null)
                     : none,
