@@ -3,7 +3,7 @@
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
@@ -35,22 +35,6 @@ DASHBOARD_FIELDS = [
     "sla_measured_count",
     "prev_sla_measured_count",
 ]
-
-
-def period_dates(period, today, date_from=None, date_to=None):
-    """The first and last day of ``period`` (today, 7d, 30d or custom with
-    ``date_from`` and ``date_to``), both included, ending ``today``."""
-    if period in PERIODS:
-        return today - timedelta(days=PERIODS[period] - 1), today
-    if period != "custom":
-        raise UserError(_("Unknown period: %s", period))
-    start = fields.Date.to_date(date_from)
-    stop = fields.Date.to_date(date_to)
-    if not (start and stop) or stop < start:
-        raise UserError(_("Choose a first day, and a last day after it."))
-    if (stop - start).days >= MAX_PERIOD_DAYS:
-        raise UserError(_("Choose a period of at most a year."))
-    return start, stop
 
 
 def in_period(column, bounds):
@@ -293,7 +277,7 @@ class HelpdeskChannelKpi(models.Model):
         zone = ZoneInfo(self._dashboard_tz())
         now = fields.Datetime.now()
         today = now.replace(tzinfo=timezone.utc).astimezone(zone).date()
-        first, last = period_dates(period, today, date_from, date_to)
+        first, last = self._period_dates(period, today, date_from, date_to)
         days = (last - first).days + 1
         self.invalidate_model()  # rows of another period have the same ids
         tiles = self.with_context(
@@ -320,6 +304,22 @@ class HelpdeskChannelKpi(models.Model):
             "tiles": tiles,
             "heatmap": self._heatmap(first, last, zone, now, channel),
         }
+
+    @api.model
+    def _period_dates(self, period, today, date_from=None, date_to=None):
+        """The first and last day of ``period`` (today, 7d, 30d or custom with
+        ``date_from`` and ``date_to``), both included, ending ``today``."""
+        if period in PERIODS:
+            return today - timedelta(days=PERIODS[period] - 1), today
+        if period != "custom":
+            raise UserError(self.env._("Unknown period: %s", period))
+        start = fields.Date.to_date(date_from)
+        stop = fields.Date.to_date(date_to)
+        if not (start and stop) or stop < start:
+            raise UserError(self.env._("Choose a first day, and a last day after it."))
+        if (stop - start).days >= MAX_PERIOD_DAYS:
+            raise UserError(self.env._("Choose a period of at most a year."))
+        return start, stop
 
     @api.model
     def _dashboard_tz(self):
