@@ -36,6 +36,7 @@
         "views/helpdesk_sla_views.xml",
         "views/helpdesk_ticket_kpi_report_views.xml",
         "views/helpdesk_channel_kpi_views.xml",
+        "views/helpdesk_ticket_topic_report_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
         "views/social_helpdesk_menus.xml",
@@ -46,6 +47,8 @@
         "web.assets_backend": [
             "social_helpdesk/static/src/components/*.esm.js",
             "social_helpdesk/static/src/components/*.xml",
+            "social_helpdesk/static/src/dashboard/*.esm.js",
+            "social_helpdesk/static/src/dashboard/*.xml",
             "social_helpdesk/static/src/scss/*.scss",
         ],
         "web.assets_tests": ["social_helpdesk/static/tests/tours/*.esm.js"],

@@ -16,5 +16,6 @@ from . import helpdesk_ticket
 from . import crm_lead
 from . import helpdesk_ticket_kpi_report
 from . import helpdesk_channel_kpi
+from . import helpdesk_ticket_topic_report
 from . import helpdesk_sla
 from . import helpdesk_ticket_sla

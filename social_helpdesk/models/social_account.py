@@ -240,6 +240,20 @@ class SocialAccount(models.Model):
         "Silent", compute="_compute_health", search="_search_is_silent"
     )
     is_rate_limited = fields.Boolean("Rate limited", compute="_compute_health")
+    health = fields.Selection(
+        [
+            ("healthy", "Healthy"),
+            ("warning", "Needs attention"),
+            ("error", "Error"),
+            ("draft", "Not connected"),
+        ],
+        compute="_compute_health",
+        help="Healthy: connected, with no error since the last successful sync, "
+        "not silent and not rate limited.",
+    )
+    last_error_summary = fields.Char(
+        "Last error (short)", compute="_compute_last_error_summary"
+    )
 
     # Backfill: the last days of history, imported through the event store
     backfill_days = fields.Integer(
@@ -293,6 +307,11 @@ class SocialAccount(models.Model):
     )
     api_spend_month = fields.Float(
         "API spend this month (USD)", compute="_compute_api_spend", digits=(16, 3)
+    )
+    spend_currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_spend_currency",
+        help="X bills its API in US dollars.",
     )
 
     # Meta (Graph API)
@@ -474,6 +493,7 @@ class SocialAccount(models.Model):
         "connected_date",
         "silent_after_hours",
         "rate_limited_until",
+        "last_error",
     )
     def _compute_health(self):
         now = fields.Datetime.now()
@@ -488,6 +508,26 @@ class SocialAccount(models.Model):
                 and heard
                 and heard < now - timedelta(hours=account.silent_after_hours)
             )
+            if account.state != "connected":
+                account.health = account.state
+            elif account.last_error or account.is_silent or account.is_rate_limited:
+                account.health = "warning"
+            else:
+                account.health = "healthy"
+
+    @api.depends("last_error")
+    def _compute_last_error_summary(self):
+        """The first line of the last error, short enough for a card."""
+        for account in self:
+            line = (account.last_error or "").strip().split("\n", 1)[0]
+            account.last_error_summary = (
+                line if len(line) <= 80 else line[:79].rstrip() + "…"
+            )
+
+    def _compute_spend_currency(self):
+        usd = self.env.ref("base.USD")
+        for account in self:
+            account.spend_currency_id = usd
 
     def _search_is_silent(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
@@ -543,7 +583,17 @@ class SocialAccount(models.Model):
         superuser: agents trigger processing but never see the secrets)."""
         self.ensure_one()
         account = self.sudo()
-        account.fetch(self._adapter_field_names(account.network))
+        names = self._adapter_field_names(account.network)
+        account.fetch(names)
+        return self._adapter_config_from(
+            account.network, {name: account[name] for name in names}
+        )
+
+    @api.model
+    def _adapter_config_from(self, network, values):
+        """The adapter's settings of ``network`` from account field values
+        (missing ones unset): the setup wizard tests credentials with them
+        before any account exists."""
         timeout = (
             self.env["ir.config_parameter"]
             .sudo()
@@ -552,14 +602,15 @@ class SocialAccount(models.Model):
             )
         )
         config = {
-            setting: account[name]
-            for setting, name in _adapter_settings(account.network).items()
+            setting: values.get(name)
+            for setting, name in _adapter_settings(network).items()
         }
-        config.update(timeout=float(timeout), api_base_url=account.api_base_url or None)
-        if account.network == "meta":
+        base_url = values.get("api_base_url") or None
+        config.update(timeout=float(timeout), api_base_url=base_url)
+        if network == "meta":
             config.update(
-                graph_version=account.meta_graph_version or "v23.0",
-                graph_base_url=account.api_base_url or None,
+                graph_version=values.get("meta_graph_version") or "v23.0",
+                graph_base_url=base_url,
             )
         return {key: value for key, value in config.items() if value is not None}
 

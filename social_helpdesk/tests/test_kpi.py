@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .common import SocialCase, demo_item
@@ -270,20 +271,23 @@ class TestKpi(TransactionCase):
         self._ticket(self.x, "2026-11-17 07:00", None, team)
         self.set_sla_results({yesterday: "met", fast: "met", slow: "breached"})
         now = datetime(2026, 11, 17, 9)
+        Dashboard = self.env["helpdesk.channel.kpi"]
+        tile_domain = [("channel_id", "=", self.x.id), ("company_id", "=", company.id)]
+        fields = ["response_count", "first_response_hours", "within_target_pct"]
         with patch.object(self.env.cr, "now", lambda: now):
-            tile = self.env["helpdesk.channel.kpi"].search(
-                [("channel_id", "=", self.x.id), ("company_id", "=", company.id)]
+            [figures] = Dashboard.search(tile_domain).read(fields)
+            Dashboard.invalidate_model()  # rows of another period, same ids
+            # Monday and Tuesday in Madrid: every ticket above.
+            [two_days] = (
+                Dashboard.with_context(
+                    kpi_date_from="2026-11-16", kpi_date_to="2026-11-17"
+                )
+                .search(tile_domain)
+                .read(fields)
             )
-            figures = tile.read(
-                [
-                    "today_response_count",
-                    "today_first_response_hours",
-                    "within_target_pct",
-                ]
-            )[0]
-        self.assertEqual(figures["today_response_count"], 2, "Madrid's today")
-        self.assertAlmostEqual(figures["today_first_response_hours"], (0.75 + 11) / 2)
-        self.assertAlmostEqual(figures["within_target_pct"], 200 / 3)
+        self.assertEqual(figures["response_count"], 2, "Madrid's today")
+        self.assertAlmostEqual(figures["first_response_hours"], (0.75 + 11) / 2)
+        self.assertAlmostEqual(two_days["within_target_pct"], 200 / 3)
         mine = [("company_id", "=", company.id), ("channel_id", "=", self.x.id)]
         madrid_day = datetime(2026, 11, 16, 23)
         [(count, hours)] = self.Report._read_group(
@@ -295,10 +299,112 @@ class TestKpi(TransactionCase):
             [],
             ["__count", "first_response_hours:avg"],
         )
-        self.assertEqual(count, figures["today_response_count"])
-        self.assertAlmostEqual(hours, figures["today_first_response_hours"])
+        self.assertEqual(count, figures["response_count"])
+        self.assertAlmostEqual(hours, figures["first_response_hours"])
         [(met,)] = self.Report._read_group(mine, [], ["sla_first_response_met_pct:avg"])
-        self.assertAlmostEqual(met, figures["within_target_pct"])
+        self.assertAlmostEqual(met, two_days["within_target_pct"])
+
+    def _period_company(self):
+        company = self.env["res.company"].create({"name": "KPI periods"})
+        company.resource_calendar_id.tz = "UTC"
+        team = self.env["helpdesk.ticket.team"].create(
+            {
+                "name": "Period desk",
+                "company_id": company.id,
+                "resource_calendar_id": company.resource_calendar_id.id,
+            }
+        )
+        return company, team
+
+    def test_dashboard_compares_a_period_with_the_one_before(self):
+        """The week of 10 to 16 November against 3 to 9 November."""
+        company, team = self._period_company()
+        met_a = self._ticket(self.x, "2026-11-10 10:00", "2026-11-10 11:00", team)
+        late_b = self._ticket(self.x, "2026-11-12 10:00", "2026-11-12 13:00", team)
+        self._ticket(self.x, "2026-11-16 23:30", None, team)
+        met_e = self._ticket(self.x, "2026-11-03 00:00", "2026-11-03 04:00", team)
+        # Created in the previous week, answered in this one.
+        met_f = self._ticket(self.x, "2026-11-09 23:00", "2026-11-10 00:30", team)
+        # Outside both weeks.
+        self._ticket(self.x, "2026-11-17 00:00", "2026-11-17 00:10", team)
+        self._ticket(self.x, "2026-11-02 23:59", "2026-11-02 23:59:30", team)
+        self.set_sla_results(
+            {met_a: "met", late_b: "breached", met_e: "met", met_f: "met"}
+        )
+        now = datetime(2026, 11, 17, 9)
+        with patch.object(self.env.cr, "now", lambda: now):
+            [tile] = (
+                self.env["helpdesk.channel.kpi"]
+                .with_context(kpi_date_from="2026-11-10", kpi_date_to="2026-11-16")
+                .search(
+                    [("channel_id", "=", self.x.id), ("company_id", "=", company.id)]
+                )
+                .read()
+            )
+        self.assertEqual((tile["ticket_count"], tile["prev_ticket_count"]), (3, 2))
+        self.assertAlmostEqual(tile["ticket_change_pct"], 50.0)
+        # Answered this week: A (1 h), B (3 h) and F (1.5 h); before: E (4 h).
+        self.assertEqual((tile["response_count"], tile["prev_response_count"]), (3, 1))
+        self.assertAlmostEqual(tile["first_response_hours"], 5.5 / 3)
+        self.assertAlmostEqual(tile["prev_first_response_hours"], 4.0)
+        self.assertAlmostEqual(
+            tile["first_response_change_pct"], (5.5 / 3 - 4) / 4 * 100
+        )
+        # Within the SLA, of the tickets created: A of A and B; E and F.
+        self.assertEqual(
+            (tile["sla_measured_count"], tile["prev_sla_measured_count"]), (2, 2)
+        )
+        self.assertAlmostEqual(tile["within_target_pct"], 50.0)
+        self.assertAlmostEqual(tile["prev_within_target_pct"], 100.0)
+        self.assertAlmostEqual(tile["within_target_change_pts"], -50.0)
+
+    def test_today_is_compared_with_yesterday_up_to_the_same_time(self):
+        company, team = self._period_company()
+        self._ticket(self.x, "2026-11-17 08:00", None, team)
+        self._ticket(self.x, "2026-11-16 08:00", None, team)
+        self._ticket(self.x, "2026-11-16 08:30", None, team)
+        self._ticket(self.x, "2026-11-16 10:00", None, team)  # later than now
+        now = datetime(2026, 11, 17, 9)
+        Dashboard = self.env["helpdesk.channel.kpi"]
+        with patch.object(self.env.cr, "now", lambda: now):
+            [tile] = Dashboard.search(
+                [("channel_id", "=", self.x.id), ("company_id", "=", company.id)]
+            ).read(["ticket_count", "prev_ticket_count", "ticket_change_pct"])
+        self.assertEqual((tile["ticket_count"], tile["prev_ticket_count"]), (1, 2))
+        self.assertAlmostEqual(tile["ticket_change_pct"], -50.0)
+
+    def test_dashboard_of_a_custom_period_with_its_heatmap(self):
+        company, team = self._period_company()
+        self._ticket(self.x, "2026-11-10 10:00", "2026-11-10 11:00", team)
+        self._ticket(self.x, "2026-11-10 10:30", "2026-11-10 12:30", team)
+        self._ticket(self.x, "2026-11-12 15:00", None, team)
+        self._ticket(self.x, "2026-11-20 15:00", None, team)  # after the period
+        self.env.user.company_ids = [(4, company.id)]
+        Dashboard = self.env["helpdesk.channel.kpi"].with_company(company)
+        data = Dashboard.get_dashboard("custom", "2026-11-10", "2026-11-16")
+        self.assertEqual(data["period"]["date_from"], "2026-11-10")
+        self.assertEqual(data["period"]["date_to"], "2026-11-16")
+        self.assertIn("11/03/2026", data["period"]["previous_label"])
+        [tile] = [
+            tile
+            for tile in data["tiles"]
+            if tile["channel_id"][0] == self.x.id
+            and tile["company_id"][0] == company.id
+        ]
+        self.assertEqual(tile["ticket_count"], 3)
+        cells = {
+            (cell["weekday"], cell["hour"]): (
+                cell["count"],
+                cell["first_response_hours"],
+            )
+            for cell in data["heatmap"]["cells"]
+        }
+        # Tuesday 10:00 twice (answered after 1 h and 2 h), Thursday 15:00 once.
+        self.assertEqual(cells[("2", 10)], (2, 1.5))
+        self.assertEqual(cells[("4", 15)][0], 1)
+        self.assertEqual(len(data["heatmap"]["weekdays"]), 7)
+        with self.assertRaisesRegex(UserError, "a last day after it"):
+            Dashboard.get_dashboard("custom", "2026-11-16", "2026-11-10")
 
 
 @tagged("post_install", "-at_install")
@@ -347,3 +453,78 @@ class TestKpiObserved(SocialCase):
             )
         ]
         self.assertEqual((count, channel), (1, instagram), "observed on its channel")
+
+
+@tagged("post_install", "-at_install")
+class TestFrequentQuestions(SocialCase):
+    """Categories, tags and the customers' most common phrases, per channel,
+    counted in tickets."""
+
+    def topics(self, kind, domain=None):
+        self.env.flush_all()
+        return dict(
+            self.env["helpdesk.ticket.topic.report"]._read_group(
+                [("kind", "=", kind), *(domain or [("team_id", "=", self.team.id)])],
+                ["topic"],
+                ["__count"],
+            )
+        )
+
+    def test_phrases_categories_and_tags(self):
+        texts = {
+            "u-1": "Hola, mi pedido no ha llegado todavía",
+            "u-2": "¿Dónde está mi pedido? El pedido no ha llegado",
+            "u-3": "My order never arrived, my order number is 42",
+        }
+        for author, text in texts.items():
+            self.deliver(demo_item(text, author=author, conversation=f"c-{author}"))
+        tickets = (
+            self.env["social.message"]
+            .search([("account_id", "=", self.account.id)])
+            .ticket_id
+        )
+        self.assertEqual(len(tickets), 3)
+        late = self.env["helpdesk.ticket.category"].create({"name": "Late order"})
+        urgent = self.env["helpdesk.ticket.tag"].create({"name": "Urgent"})
+        tickets.write({"category_id": late.id, "tag_ids": [(4, urgent.id)]})
+
+        phrases = self.topics("phrase")
+        # In two tickets, once each however often a ticket says it.
+        self.assertEqual(phrases["pedido no ha llegado"], 2)
+        self.assertEqual(phrases["order never arrived"], 1)
+        self.assertEqual(phrases["order number"], 1)
+        # Phrases never start or end with a common word.
+        for phrase in phrases:
+            words = phrase.split()
+            self.assertNotIn(words[0], ("mi", "my", "no", "el"), phrase)
+            self.assertNotIn(words[-1], ("mi", "my", "no", "is", "ha"), phrase)
+        self.assertEqual(self.topics("category"), {"Late order": 3})
+        self.assertEqual(self.topics("tag"), {"Urgent": 3})
+        x = self.env["helpdesk.ticket.channel"]._get_by_code("x")
+        self.assertEqual(
+            self.topics(
+                "category", [("team_id", "=", self.team.id), ("channel_id", "=", x.id)]
+            ),
+            {"Late order": 3},
+        )
+        self.assertFalse(
+            self.topics(
+                "phrase",
+                [("team_id", "=", self.team.id), ("create_date", "<", "2000-01-01")],
+            ),
+            "a period filters the tickets",
+        )
+
+    def test_tickets_without_social_messages_use_their_subject(self):
+        email = self.env["helpdesk.ticket.channel"]._get_by_code("email")
+        ticket = self.env["helpdesk.ticket"].create(
+            {
+                "name": "Invoice address wrong",
+                "description": "<p>The <b>invoice address</b> is wrong</p>",
+                "channel_id": email.id,
+                "team_id": self.team.id,
+            }
+        )
+        phrases = self.topics("phrase", [("ticket_id", "=", ticket.id)])
+        self.assertEqual(phrases["invoice address"], 1, "once per ticket")
+        self.assertIn("address wrong", phrases)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..adapters.demo import DATASET
@@ -24,11 +24,21 @@ def demo_dataset_ids():
 
 @tagged("post_install", "-at_install")
 class TestSetupWizard(SocialCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # One demo account a company: the wizard refuses a second one.
+        cls.env["social.account"].search([("network", "=", "demo")]).active = False
+
     def wizard(self):
         action = self.env["social.account.setup.wizard"].action_open()
         return self.env["social.account.setup.wizard"].browse(action["res_id"])
 
+    def accounts(self):
+        return self.env["social.account"].with_context(active_test=False).search([])
+
     def test_demo_account_connected_step_by_step(self):
+        before = self.accounts()
         wizard = self.wizard()
         self.assertEqual(wizard.step, "network")
         wizard.action_next()
@@ -37,20 +47,29 @@ class TestSetupWizard(SocialCase):
 
         wizard.write({"name": "Demo shop", "network": "demo"})
         wizard.action_next()
-        account = wizard.account_id
         self.assertEqual(wizard.step, "credentials")
-        self.assertEqual(account.network, "demo")
-        self.assertFalse(account.poll_enabled, "not polled before the setup ends")
         wizard.action_next()
         self.assertEqual(wizard.step, "credentials")
         self.assertIn("Test the connection first", wizard.error)
         wizard.action_test_connection()
         self.assertTrue(wizard.connection_ok)
-        self.assertEqual(account.state, "connected")
-        self.assertTrue(account.connected_date)
+        self.assertEqual(self.accounts(), before, "nothing saved before routing")
 
         wizard.action_next()
+        self.assertEqual(wizard.step, "routing")
+        wizard.team_id = False
+        wizard.action_next()
+        self.assertIn("Choose the helpdesk team", wizard.error)
+        wizard.write({"team_id": self.team.id, "backfill_days": 0})
+        wizard.action_next()
         self.assertEqual(wizard.step, "webhook")
+        account = wizard.account_id
+        self.assertEqual(self.accounts() - before, account)
+        self.assertEqual(account.network, "demo")
+        self.assertEqual(account.state, "connected")
+        self.assertEqual(account.team_id, self.team)
+        self.assertTrue(account.connected_date)
+        self.assertFalse(account.poll_enabled, "the demo replays only once finished")
         self.assertIn(
             f"/social_helpdesk/webhook/demo/{account.webhook_token}",
             wizard.webhook_url,
@@ -59,14 +78,7 @@ class TestSetupWizard(SocialCase):
         self.assertIn("no registration", wizard.webhook_report)
 
         wizard.action_next()
-        self.assertEqual(wizard.step, "routing")
-        wizard.action_next()
-        self.assertIn("Choose the helpdesk team", wizard.error)
-        wizard.write({"team_id": self.team.id, "backfill_days": 0})
-        wizard.action_next()
         self.assertEqual(wizard.step, "check")
-        self.assertTrue(account.poll_enabled)
-
         wizard.action_check_event()
         self.assertFalse(wizard.check_ok)
         self.assertIn("Nothing has arrived yet", wizard.error)
@@ -85,6 +97,9 @@ class TestSetupWizard(SocialCase):
         self.assertEqual(action["res_model"], "social.account")
         self.assertEqual(action["res_id"], account.id)
         self.assertEqual(account.backfill_state, "none")
+        self.assertTrue(account.poll_enabled)
+        wizard.unlink()  # the wizard's vacuum
+        self.assertTrue(account.exists(), "a finished setup keeps its account")
 
     def test_finish_starts_the_history_import(self):
         wizard = self.wizard()
@@ -95,6 +110,141 @@ class TestSetupWizard(SocialCase):
         wizard.action_finish()
         self.assertEqual(wizard.account_id.backfill_state, "running")
         self.assertEqual(wizard.account_id.backfill_days, 3)
+
+    def test_the_team_is_prefilled(self):
+        """The user's own team in the company, else the company's first."""
+        admin = new_test_user(
+            self.env,
+            "setup-admin",
+            groups="base.group_system,helpdesk_mgmt.group_helpdesk_manager",
+        )
+        Wizard = self.env["social.account.setup.wizard"].with_user(admin)
+        first = self.env["helpdesk.ticket.team"].search(
+            [("company_id", "in", (self.env.company.id, False))], limit=1
+        )
+        self.assertEqual(Wizard.create({}).team_id, first)
+        mine = self.env["helpdesk.ticket.team"].create(
+            {"name": "Admin's team", "user_ids": [(4, admin.id)]}
+        )
+        self.assertNotEqual(mine, first)
+        admin.invalidate_recordset(["helpdesk_team_ids"])
+        self.assertEqual(Wizard.create({}).team_id, mine)
+
+    def test_cancel_leaves_nothing_behind(self):
+        before = self.accounts()
+        tickets = self.env["helpdesk.ticket"].search([])
+        wizard = self.wizard()
+        wizard.write({"name": "Cancelled demo", "network": "demo"})
+        wizard.action_next()
+        wizard.action_test_connection()
+        wizard.action_next()
+        self.assertEqual(self.accounts(), before, "testing credentials saves nothing")
+        wizard.write({"team_id": self.team.id})
+        wizard.action_next()
+        wizard.action_next()
+        wizard.action_send_test_event()
+        self.Event._cron_process()
+        self.assertEqual(
+            len(self.env["helpdesk.ticket"].search([]) - tickets), 1, "test ticket"
+        )
+        self.assertEqual(wizard.action_cancel()["type"], "ir.actions.act_window_close")
+        self.assertEqual(self.accounts(), before)
+        self.assertEqual(self.env["helpdesk.ticket"].search([]), tickets)
+
+    def test_a_wizard_closed_without_cancel_is_vacuumed_with_its_account(self):
+        before = self.accounts()
+        wizard = self.wizard()
+        wizard.write({"name": "Abandoned demo", "network": "demo"})
+        wizard.action_next()
+        wizard.action_test_connection()
+        wizard.action_next()
+        wizard.action_next()
+        self.assertTrue(wizard.account_id)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE social_account_setup_wizard "
+            "SET write_date = now() - interval '2 hours' WHERE id = %s",
+            [wizard.id],
+        )
+        wizard.invalidate_recordset()
+        wizard._transient_vacuum()
+        self.assertFalse(wizard.exists())
+        self.assertEqual(self.accounts(), before)
+
+    def test_setup_of_an_existing_account_is_not_undone_by_cancel(self):
+        self.account.active = True
+        wizard = self.env["social.account.setup.wizard"].browse(
+            self.env["social.account.setup.wizard"].action_open(self.account.id)[
+                "res_id"
+            ]
+        )
+        self.assertEqual(wizard.step, "credentials")
+        wizard.action_test_connection()
+        wizard.action_next()
+        wizard.action_next()
+        wizard.action_cancel()
+        wizard.unlink()
+        self.assertTrue(self.account.exists())
+
+    def test_a_second_demo_account_is_refused(self):
+        """It would replay the same customers and open their tickets again."""
+        self.account.active = True
+        wizard = self.wizard()
+        wizard.write({"name": "Second demo", "network": "demo"})
+        wizard.action_next()
+        self.assertEqual(wizard.step, "network")
+        self.assertIn("already has a demo account", wizard.error)
+        self.assertIn(self.account.name, wizard.error)
+
+    def test_testing_with_nothing_filled_in_lists_what_is_missing(self):
+        wizard = self.wizard()
+        wizard.write({"name": "Brand page", "network": "meta", "step": "credentials"})
+        wizard.action_test_connection()
+        self.assertFalse(wizard.connection_ok)
+        self.assertIn("Fill in the required credentials first", wizard.error)
+        for label in ("Facebook page id", "Page access token", "App secret"):
+            self.assertIn(label, wizard.error)
+        self.assertNotIn("Instagram", wizard.error, "optional")
+
+        wizard.write({"name": "Brand on X", "network": "x"})
+        wizard.action_test_connection()
+        for label in ("API key,", "API key secret", "Access token,", "OAuth 2.0"):
+            self.assertIn(label, wizard.error)
+        wizard.write({"x_api_key": "k", "x_api_secret": "s"})
+        wizard.action_test_connection()
+        self.assertIn("Access token, Access token secret.", wizard.error)
+        self.assertNotIn("API key", wizard.error)
+        wizard.write({"x_api_key": False, "x_api_secret": False, "x_bearer_token": "b"})
+        wizard.action_test_connection()
+        self.assertIn("X handle", wizard.error)
+
+    def test_a_webhook_url_that_is_not_public_https_is_warned(self):
+        Param = self.env["ir.config_parameter"]
+        wizard = self.wizard()
+        wizard.network = "x"
+        cases = {
+            "http://helpdesk.example.com": "not HTTPS",
+            "https://localhost:8069": "not reachable",
+            "https://127.0.0.1": "not reachable",
+            "https://192.168.1.20": "not reachable",
+            "https://10.0.0.5:8443": "not reachable",
+            "https://[::1]": "not reachable",
+            "https://odoo.local": "not reachable",
+            "https://odoo": "not reachable",
+            "https://helpdesk.example.com": False,
+            "https://93.184.216.34": False,
+        }
+        for url, warning in cases.items():
+            Param.set_param("web.base.url", url)
+            wizard.invalidate_recordset(["webhook_warning"])
+            if warning:
+                self.assertIn(warning, wizard.webhook_warning, url)
+                self.assertIn(url, wizard.webhook_warning)
+            else:
+                self.assertFalse(wizard.webhook_warning, url)
+        Param.set_param("web.base.url", "http://localhost:8069")
+        wizard.network = "demo"
+        self.assertFalse(wizard.webhook_warning, "the demo needs no webhook")
 
     def test_setup_is_for_administrators_only(self):
         manager = self.env["res.users"].create(
@@ -216,12 +366,12 @@ class TestXOnboarding(SocialCase):
         self.addCleanup(self.fake.stop)
         self.fake.add_user("2222222222222222222", "maria_r", "María Ruiz")
         wizard = self.env["social.account.setup.wizard"].create(
-            {"name": "Brand on X", "network": "x"}
+            {"name": "Brand on X", "network": "x", "team_id": self.team.id}
         )
         wizard.action_next()
-        wizard.account_id.api_base_url = self.fake.base_url
         wizard.write(
             {
+                "api_base_url": self.fake.base_url,
                 "x_api_key": "key",
                 "x_api_secret": "secret",
                 "x_access_token": "token",
@@ -230,7 +380,15 @@ class TestXOnboarding(SocialCase):
             }
         )
         self.wizard = wizard
-        self.account = wizard.account_id
+
+    def connect(self):
+        """Test the credentials and save the account (the routing step)."""
+        self.wizard.action_test_connection()
+        self.assertTrue(self.wizard.connection_ok, self.wizard.error)
+        self.wizard.action_next()
+        self.wizard.action_next()
+        self.assertEqual(self.wizard.step, "webhook")
+        self.account = self.wizard.account_id
 
     def test_connection_lists_granted_and_missing_permissions(self):
         self.fake.access_level = "read"
@@ -239,7 +397,11 @@ class TestXOnboarding(SocialCase):
         self.assertIn("@CafeBrand", self.wizard.connection_report)
         self.assertIn("Missing permissions", self.wizard.connection_report)
         self.assertIn("dm.read", self.wizard.connection_report)
-        self.assertEqual(self.account.x_user_id, "1111111111111111111")
+        self.assertFalse(self.wizard.account_id, "nothing saved yet")
+        self.wizard.action_next()
+        self.wizard.action_next()
+        self.assertEqual(self.wizard.account_id.x_user_id, "1111111111111111111")
+        self.assertEqual(self.wizard.account_id.x_username, "CafeBrand")
 
     def test_refused_credentials_are_explained(self):
         self.fake.fail_next(ME, status=401, detail="Unauthorized")
@@ -248,10 +410,10 @@ class TestXOnboarding(SocialCase):
         self.assertFalse(self.wizard.connection_ok)
         self.assertIn("The network refused the connection", self.wizard.error)
         self.assertEqual(self.wizard.step, "credentials")
-        self.assertEqual(self.account.state, "error")
+        self.assertFalse(self.wizard.account_id, "no account in error left behind")
 
     def test_webhook_registered_and_account_subscribed(self):
-        self.wizard.action_test_connection()
+        self.connect()
         self.fake.allow_insecure_urls = True
         self.wizard.action_register_webhook()
         self.assertFalse(self.wizard.error)
@@ -261,12 +423,12 @@ class TestXOnboarding(SocialCase):
         self.assertIn("1111111111111111111", self.fake.subscriptions[webhook["id"]])
 
     def test_webhook_refusal_is_explained(self):
-        self.wizard.action_test_connection()
+        self.connect()
         self.wizard.action_register_webhook()  # X wants https, without a port
         self.assertIn("The webhook could not be registered", self.wizard.error)
 
     def test_history_import_shows_and_confirms_its_cost(self):
-        self.wizard.action_test_connection()
+        self.connect()
         for n in range(3):
             self.fake.add_mention(
                 "2222222222222222222",
@@ -310,14 +472,14 @@ class TestMetaOnboarding(HttpCase):
         self.fake = FakeMetaServer().start()
         self.addCleanup(self.fake.stop)
         self.env["ir.config_parameter"].set_param("web.base.url", self.base_url())
+        team = self.env["helpdesk.ticket.team"].create({"name": "Acme care"})
         self.wizard = self.env["social.account.setup.wizard"].create(
-            {"name": "Acme page", "network": "meta"}
+            {"name": "Acme page", "network": "meta", "team_id": team.id}
         )
         self.wizard.action_next()
-        self.account = self.wizard.account_id
-        self.account.api_base_url = self.fake.base_url
         self.wizard.write(
             {
+                "api_base_url": self.fake.base_url,
                 "meta_page_id": self.fake.page_id,
                 "meta_page_access_token": self.fake.access_token,
                 "meta_app_secret": self.fake.app_secret,
@@ -333,8 +495,12 @@ class TestMetaOnboarding(HttpCase):
         )
 
     def test_webhook_set_on_the_app_and_page_subscribed(self):
-        self.assertTrue(self.account.meta_verify_token, "generated by the wizard")
         self.wizard.action_test_connection()
+        self.wizard.action_next()
+        self.wizard.action_next()
+        self.account = self.wizard.account_id
+        self.assertTrue(self.account.meta_verify_token, "generated by the wizard")
+        self.assertEqual(self.account.meta_verify_token, self.wizard.meta_verify_token)
         self.fake.verify_callbacks = True
         self.wizard.action_register_webhook()
         self.assertFalse(self.wizard.error)

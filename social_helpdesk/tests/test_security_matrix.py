@@ -658,6 +658,14 @@ class TestSecurityMatrix(HttpCase):
         self.denied(
             "manager_a", "helpdesk.channel.kpi", "action_open_tickets", [row["id"]]
         )
+        # The dashboard's client action: its tiles and heatmap, own company only.
+        data = self.allowed("manager_b", "helpdesk.channel.kpi", "get_dashboard", "30d")
+        self.assertEqual(
+            {tile["company_id"][0] for tile in data["tiles"]}, {self.company_b.id}
+        )
+        self.assertEqual(sum(tile["open_count"] for tile in data["tiles"]), 1)
+        self.assertLessEqual(sum(cell["count"] for cell in data["heatmap"]["cells"]), 1)
+        self.denied("all_a", "helpdesk.channel.kpi", "get_dashboard", "30d")
 
     def test_kpi_report(self):
         tickets = {key: ticket.id for key, ticket in self.tickets.items()}
@@ -672,6 +680,25 @@ class TestSecurityMatrix(HttpCase):
         seen = {row["ticket_id"][0] for row in rows if row["ticket_id"]}
         self.assertEqual(seen & set(tickets.values()), {tickets["b1"]})
         self.denied("portal", "helpdesk.ticket.kpi.report", "search_read", [], ["name"])
+
+    def test_frequent_questions(self):
+        """Its rows are their tickets': an agent's own, a manager's company's."""
+        Topic = "helpdesk.ticket.topic.report"
+        delivery = self.env["helpdesk.ticket.category"].create({"name": "Delivery"})
+        for ticket in self.tickets.values():
+            ticket.category_id = delivery
+        tickets = {key: ticket.id for key, ticket in self.tickets.items()}
+        for who, key in (("own_a1", "a1"), ("manager_b", "b1")):
+            rows = self.allowed(who, Topic, "search_read", [], ["ticket_id"])
+            seen = {row["ticket_id"][0] for row in rows}
+            self.assertEqual(seen & set(tickets.values()), {tickets[key]}, who)
+        groups = self.allowed(
+            "manager_b", Topic, "read_group", [], ["topic"], ["company_id"]
+        )
+        self.assertEqual(
+            {group["company_id"][0] for group in groups}, {self.company_b.id}
+        )
+        self.denied("portal", Topic, "search_read", [], ["topic"])
 
     def test_a_ticket_is_never_given_another_conversation(self):
         """A company-B agent who may write their ticket cannot tie it to

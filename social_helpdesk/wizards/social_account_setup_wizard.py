@@ -1,34 +1,79 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import ipaddress
 import secrets
+from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..adapters.base import AdapterError, NotSupported
+from ..models.social_account import ADAPTERS
 
 STEPS = [
     ("network", "Network"),
     ("credentials", "Credentials"),
-    ("webhook", "Webhook"),
     ("routing", "Routing"),
+    ("webhook", "Webhook"),
     ("check", "Test event"),
 ]
 STEP_ORDER = [code for code, _label in STEPS]
 SYSTEM = "base.group_system"
+TEST_EVENT_PREFIX = "setup-check-"
+# What the wizard copies to the account it creates or sets up.
+ACCOUNT_FIELDS = (
+    "name",
+    "network",
+    "x_api_key",
+    "x_api_secret",
+    "x_access_token",
+    "x_access_token_secret",
+    "x_oauth2_user_token",
+    "x_bearer_token",
+    "x_username",
+    "x_user_id",
+    "meta_page_id",
+    "meta_instagram_account_id",
+    "meta_page_access_token",
+    "meta_app_secret",
+    "meta_verify_token",
+    "api_base_url",
+    "team_id",
+    "channel_id",
+    "poll_interval_minutes",
+)
+X_OAUTH1 = ("x_api_key", "x_api_secret", "x_access_token", "x_access_token_secret")
+META_REQUIRED = ("meta_page_id", "meta_page_access_token", "meta_app_secret")
+LOCAL_HOSTS = ("localhost", "localhost.localdomain")
+LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
 
-def _credential(field_name):
-    """A credential of the account, edited in place from the wizard."""
-    return fields.Char(
-        related=f"account_id.{field_name}", readonly=False, groups=SYSTEM
-    )
+def webhook_url_problem(url):
+    """Why the networks can't deliver to ``url``, or None: they post only to
+    public HTTPS addresses."""
+    parts = urlsplit(url or "")
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https":
+        return "http"
+    if not host or host in LOCAL_HOSTS or host.endswith(LOCAL_SUFFIXES):
+        return "local"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "local" if "." not in host else None
+    return None if address.is_global else "local"
+
+
+def _credential(string, help_text):
+    return fields.Char(string, groups=SYSTEM, help=help_text)
 
 
 class SocialAccountSetupWizard(models.TransientModel):
     """Connect an account in a few guided steps: credentials and their
-    permissions, the webhook, routing, and a final check that an event
-    arrives. Each step says in plain words what is wrong."""
+    permissions, routing, the webhook, and a final check that an event
+    arrives. The wizard holds what is entered: the account is created once
+    its credentials work and its team is chosen (the webhook and the test
+    event need it), and Cancel removes it again."""
 
     _name = "social.account.setup.wizard"
     _description = "Connect a Social Account"
@@ -46,41 +91,108 @@ class SocialAccountSetupWizard(models.TransientModel):
         required=True,
     )
     account_id = fields.Many2one("social.account", ondelete="cascade", readonly=True)
-    # Credentials
-    x_api_key = _credential("x_api_key")
-    x_api_secret = _credential("x_api_secret")
-    x_access_token = _credential("x_access_token")
-    x_access_token_secret = _credential("x_access_token_secret")
-    x_oauth2_user_token = _credential("x_oauth2_user_token")
-    x_bearer_token = _credential("x_bearer_token")
+    company_id = fields.Many2one(
+        "res.company", default=lambda self: self.env.company, readonly=True
+    )
+    created_account = fields.Boolean(
+        readonly=True, help="The account was created by this wizard."
+    )
+    finished = fields.Boolean(readonly=True)
+    # Credentials, held here until the account is saved
+    x_api_key = _credential(
+        "API key",
+        "X developer portal, Projects & Apps, your app, Keys and tokens: "
+        "Consumer Keys, API Key.",
+    )
+    x_api_secret = _credential(
+        "API key secret",
+        "Shown with the API key (Consumer Keys, API Key Secret). It also "
+        "signs X's webhook deliveries.",
+    )
+    x_access_token = _credential(
+        "Access token",
+        "Keys and tokens, Authentication Tokens: the Access Token of the "
+        "brand's account, generated with Read, Write and Direct Messages "
+        "permission (User authentication settings).",
+    )
+    x_access_token_secret = _credential(
+        "Access token secret", "Generated with the access token."
+    )
+    x_oauth2_user_token = _credential(
+        "OAuth 2.0 user token",
+        "Instead of the access token and secret: a user access token of the "
+        "brand's account from X's OAuth 2.0 flow, with the tweet.read, "
+        "tweet.write, users.read, dm.read and dm.write scopes.",
+    )
+    x_bearer_token = _credential(
+        "Bearer token",
+        "Keys and tokens, Bearer Token: registers the webhook. Alone, it "
+        "only reads public posts, and needs the X handle.",
+    )
     x_username = fields.Char(
-        related="account_id.x_username",
-        readonly=False,
+        "X handle",
         help="Only needed with just a bearer token: X then can't tell whose "
         "account it is.",
     )
-    meta_page_id = _credential("meta_page_id")
-    meta_instagram_account_id = _credential("meta_instagram_account_id")
-    meta_page_access_token = _credential("meta_page_access_token")
-    meta_app_secret = _credential("meta_app_secret")
-    meta_verify_token = _credential("meta_verify_token")
+    x_user_id = fields.Char(readonly=True)
+    meta_page_id = _credential(
+        "Facebook page id",
+        "The page's About section, Page transparency, or Meta Business "
+        "Suite, Settings, Business assets.",
+    )
+    meta_instagram_account_id = _credential(
+        "Instagram business account id",
+        "Optional: the Instagram professional account linked to the page "
+        "(Graph API Explorer: the page's instagram_business_account field).",
+    )
+    meta_page_access_token = _credential(
+        "Page access token",
+        "Meta for Developers, your app, Tools, Graph API Explorer: a Page "
+        "access token of the page with the permissions listed above (extend "
+        "it to a long-lived token with the Access Token Debugger).",
+    )
+    meta_app_secret = _credential(
+        "App secret",
+        "Meta for Developers, your app, App settings, Basic: App secret. It "
+        "signs Meta's webhook deliveries.",
+    )
+    meta_verify_token = fields.Char(
+        "Verify token",
+        groups=SYSTEM,
+        default=lambda self: secrets.token_urlsafe(24),
+        help="Paste it with the webhook URL in the app's Webhooks settings.",
+    )
+    api_base_url = fields.Char(
+        "API base URL",
+        groups=SYSTEM,
+        help="Leave empty for the network's public API (a proxy or a test server).",
+    )
     connection_ok = fields.Boolean(readonly=True)
     connection_report = fields.Text(readonly=True)
     # Webhook
     webhook_url = fields.Char(related="account_id.webhook_url", groups=SYSTEM)
+    webhook_warning = fields.Text(compute="_compute_webhook_warning")
     webhook_report = fields.Text(readonly=True)
     # Routing
-    team_id = fields.Many2one(related="account_id.team_id", readonly=False)
-    channel_id = fields.Many2one(related="account_id.channel_id", readonly=False)
+    team_id = fields.Many2one(
+        "helpdesk.ticket.team",
+        default=lambda self: self._default_team(),
+        domain="[('company_id', 'in', (False, company_id))]",
+        help="Helpdesk team that new tickets from this account go to.",
+    )
+    channel_id = fields.Many2one(
+        "helpdesk.ticket.channel",
+        "Default channel",
+        domain="[('company_id', 'in', (False, company_id))]",
+        help="Channel for messages whose network channel has no helpdesk channel.",
+    )
     poll_enabled = fields.Boolean(
         "Poll as a fallback",
         default=True,
         help="Fetch new messages every few minutes, in case a webhook delivery "
         "is missed or the server has no public URL.",
     )
-    poll_interval_minutes = fields.Integer(
-        related="account_id.poll_interval_minutes", readonly=False
-    )
+    poll_interval_minutes = fields.Integer("Polling interval (minutes)", default=5)
     backfill_days = fields.Integer(
         "Import the last (days)",
         default=7,
@@ -93,6 +205,42 @@ class SocialAccountSetupWizard(models.TransientModel):
     check_ok = fields.Boolean(readonly=True)
     check_report = fields.Text(readonly=True)
     error = fields.Text(readonly=True, help="What is wrong with this step.")
+
+    @api.model
+    def _default_team(self):
+        """The user's first helpdesk team in the current company, else the
+        company's first team."""
+        company = self.env.company
+        teams = self.env.user.helpdesk_team_ids.filtered(
+            lambda team: team.company_id in (company, team.browse())
+        )
+        return teams[:1] or self.env["helpdesk.ticket.team"].search(
+            [("company_id", "in", (company.id, False))], limit=1
+        )
+
+    @api.depends("account_id", "network")
+    def _compute_webhook_warning(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        messages = {
+            "http": self.env._(
+                "This server's address (%s) is not HTTPS: X and Meta deliver "
+                "webhooks to HTTPS URLs only. Serve Odoo over HTTPS (and set "
+                "web.base.url), or keep polling on.",
+                base_url,
+            ),
+            "local": self.env._(
+                "This server's address (%s) is not reachable from the internet "
+                "(localhost or a private network): X and Meta can't deliver to "
+                "it. Use a public HTTPS address (and set web.base.url), or keep "
+                "polling on.",
+                base_url,
+            ),
+        }
+        problem = webhook_url_problem(base_url)
+        for wizard in self:
+            wizard.webhook_warning = (
+                problem and wizard.network != "demo" and messages[problem]
+            )
 
     # ------------------------------------------------------------------
     # Navigation
@@ -127,16 +275,22 @@ class SocialAccountSetupWizard(models.TransientModel):
     def _leave_network(self):
         if not (self.name or "").strip():
             return self.env._("Give the account a name, e.g. “Brand on X”.")
-        values = {"name": self.name.strip(), "network": self.network}
-        if self.account_id:
-            self.account_id.write(values)
-        else:
-            # Not polled before the setup says so: half-entered credentials
-            # would only put the account in error.
-            values["poll_enabled"] = False
-            if self.network == "meta":
-                values["meta_verify_token"] = secrets.token_urlsafe(24)
-            self.account_id = self.env["social.account"].create(values)
+        if self.network == "demo":
+            other = self.env["social.account"].search(
+                [
+                    ("network", "=", "demo"),
+                    ("company_id", "=", self.company_id.id),
+                    ("id", "!=", self.account_id.id),
+                ],
+                limit=1,
+            )
+            if other:
+                return self.env._(
+                    "This company already has a demo account, “%s”. A second "
+                    "one would replay the same sample customers and open their "
+                    "tickets again: use it (Social Accounts), or archive it first.",
+                    other.name,
+                )
         return False
 
     def _leave_credentials(self):
@@ -147,29 +301,102 @@ class SocialAccountSetupWizard(models.TransientModel):
             )
         return False
 
-    def _leave_webhook(self):
-        return False
-
     def _leave_routing(self):
         if not self.team_id:
             return self.env._("Choose the helpdesk team that gets the new tickets.")
         if self.poll_enabled and self.poll_interval_minutes < 1:
             return self.env._("Poll at least every minute, or turn polling off.")
-        self.account_id.poll_enabled = self.poll_enabled
+        self._save_account()
         last = self.env["social.event"].search(
             [("account_id", "=", self.account_id.id)], order="id desc", limit=1
         )
         self.events_before_check = last.id
         return False
 
+    def _leave_webhook(self):
+        return False
+
+    def _account_values(self):
+        values = {name: self[name] for name in ACCOUNT_FIELDS}
+        for name in ("team_id", "channel_id"):
+            values[name] = values[name].id
+        values["name"] = values["name"].strip()
+        if self.network != "meta":
+            values["meta_verify_token"] = False
+        return values
+
+    def _save_account(self):
+        """Create the account (or update the one being set up), connected:
+        its credentials were tested in this wizard."""
+        values = self._account_values()
+        values.update(state="connected", last_error=False)
+        values["connection_info"] = self.connection_report
+        if self.account_id:
+            if self.account_id.state != "connected":
+                values["connected_date"] = fields.Datetime.now()
+            self.account_id.write(values)
+        else:
+            values["connected_date"] = fields.Datetime.now()
+            values["company_id"] = self.company_id.id
+            # The demo replays its dataset once polled: only once the setup
+            # ends, so that a cancelled setup never leaves tickets behind.
+            values["poll_enabled"] = self.poll_enabled and self.network != "demo"
+            self.write(
+                {
+                    "account_id": self.env["social.account"].create(values).id,
+                    "created_account": True,
+                }
+            )
+
     # ------------------------------------------------------------------
     # Steps
     # ------------------------------------------------------------------
-    def action_test_connection(self):
-        """Ask the network who these credentials are, and what they may do."""
+    def _missing_credentials(self):
+        """The labels of the credentials still to fill in for the network."""
         self.ensure_one()
+
+        def labels(names):
+            return [
+                self._fields[name].get_description(self.env)["string"]
+                for name in names
+                if not self[name]
+            ]
+
+        if self.network == "meta":
+            return labels(META_REQUIRED)
+        if self.network != "x" or self.x_oauth2_user_token:
+            return []
+        if self.x_bearer_token and not any(self[name] for name in X_OAUTH1):
+            return labels(["x_username"])
+        missing = labels(X_OAUTH1)
+        if missing and len(missing) == len(X_OAUTH1):
+            missing.append(
+                self.env._("or an OAuth 2.0 user token, or a bearer token and handle")
+            )
+        return missing
+
+    def action_test_connection(self):
+        """Ask the network who these credentials are, and what they may do.
+        Nothing is saved: the account is created at the routing step."""
+        self.ensure_one()
+        missing = self._missing_credentials()
+        if missing:
+            self.write(
+                {
+                    "connection_ok": False,
+                    "connection_report": False,
+                    "error": self.env._(
+                        "Fill in the required credentials first: %s.",
+                        ", ".join(missing),
+                    ),
+                }
+            )
+            return self._reopen()
+        Account = self.env["social.account"]
+        values = {name: self[name] for name in ACCOUNT_FIELDS}
+        config = Account._adapter_config_from(self.network, values)
         try:
-            info, description = self.account_id._connect()
+            info = ADAPTERS[self.network](config).test_connection()
         except AdapterError as exc:
             self.write(
                 {
@@ -179,7 +406,7 @@ class SocialAccountSetupWizard(models.TransientModel):
                 }
             )
             return self._reopen()
-        lines = [description]
+        lines = [Account.new({"network": self.network})._describe_connection(info)]
         if info.get("missing"):
             lines.append(
                 self.env._(
@@ -188,13 +415,14 @@ class SocialAccountSetupWizard(models.TransientModel):
                     ", ".join(info["missing"]),
                 )
             )
-        self.write(
-            {
-                "connection_ok": True,
-                "connection_report": "\n".join(lines),
-                "error": False,
-            }
-        )
+        values = {
+            "connection_ok": True,
+            "connection_report": "\n".join(lines),
+            "error": False,
+        }
+        if self.network == "x":
+            values.update(x_user_id=info["user_id"], x_username=info["username"])
+        self.write(values)
         return self._reopen()
 
     def action_register_webhook(self):
@@ -235,10 +463,10 @@ class SocialAccountSetupWizard(models.TransientModel):
         if account.network != "demo":
             raise UserError(self.env._("Only the demo network can simulate events."))
         item = {
-            "id": f"setup-check-{account.id}-{secrets.token_hex(4)}",
+            "id": f"{TEST_EVENT_PREFIX}{account.id}-{secrets.token_hex(4)}",
             "channel": "x",
             "kind": "public",
-            "conversation_id": f"setup-check-{account.id}",
+            "conversation_id": f"{TEST_EVENT_PREFIX}{account.id}",
             "author": {
                 "id": "setup-check",
                 "handle": "setup_check",
@@ -311,9 +539,13 @@ class SocialAccountSetupWizard(models.TransientModel):
     def action_finish(self):
         """Close the wizard on the account, importing its history if asked."""
         self.ensure_one()
+        if not self.account_id:
+            problem = self._leave_credentials() or self._leave_routing()
+            if problem:
+                raise UserError(problem)
         account = self.account_id
-        if not account:
-            raise UserError(self.env._("Create the account first."))
+        account.poll_enabled = self.poll_enabled
+        self.finished = True
         if self.backfill_days > 0:
             if account.network == "x":
                 action = account.action_backfill()
@@ -328,6 +560,34 @@ class SocialAccountSetupWizard(models.TransientModel):
             "target": "current",
         }
 
+    def action_cancel(self):
+        """Leave nothing behind: the account this wizard created goes, with
+        its events and the ticket of the wizard's test event. An account
+        that existed before is left as it was."""
+        self._discard_created_accounts()
+        return {"type": "ir.actions.act_window_close"}
+
+    def _discard_created_accounts(self):
+        accounts = self.filtered(
+            lambda wizard: wizard.created_account and not wizard.finished
+        ).account_id
+        if not accounts:
+            return
+        tests = self.env["social.message"].search(
+            [
+                ("account_id", "in", accounts.ids),
+                ("external_id", "=like", f"{TEST_EVENT_PREFIX}%"),
+            ]
+        )
+        tests.ticket_id.unlink()
+        accounts.unlink()
+
+    def unlink(self):
+        """A wizard closed without Cancel is vacuumed within the hour: its
+        unfinished account goes with it."""
+        self._discard_created_accounts()
+        return super(SocialAccountSetupWizard, self.exists()).unlink()
+
     @api.model
     def action_open(self, account_id=None):
         """Start the wizard, on an existing account if given (its form's
@@ -335,11 +595,13 @@ class SocialAccountSetupWizard(models.TransientModel):
         values = {}
         if account_id:
             account = self.env["social.account"].browse(account_id)
-            values = {
-                "account_id": account.id,
-                "name": account.name,
-                "network": account.network,
-                "poll_enabled": account.poll_enabled,
-                "step": "credentials",
-            }
+            values = {name: account[name] for name in ACCOUNT_FIELDS}
+            for name in ("team_id", "channel_id"):
+                values[name] = values[name].id
+            values.update(
+                account_id=account.id,
+                company_id=account.company_id.id,
+                poll_enabled=account.poll_enabled,
+                step="credentials",
+            )
         return self.create(values)._reopen()

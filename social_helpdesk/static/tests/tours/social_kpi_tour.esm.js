@@ -7,12 +7,31 @@ registry.category("web_tour.tours").add("social_helpdesk_kpi_tour", {
     steps: () => [
         {
             content: "The dashboard shows every channel, social and not",
-            trigger: ".o_helpdesk_channel_kpi .o_kanban_record:contains('Email')",
+            trigger: ".o_helpdesk_channel_dashboard .o_kpi_tile:contains('Email')",
+        },
+        {
+            content: "Compare the last 30 days with the 30 before",
+            trigger: ".o_kpi_period_30d",
+            run: "click",
+        },
+        {
+            content: "The period and its comparison are named",
+            trigger:
+                ".o_kpi_period:has(.o_kpi_period_30d.active) .o_kpi_period_label:contains('compared with')",
+        },
+        {
+            content: "The X tile counts its two new tickets",
+            trigger:
+                ".o_kpi_tile:has(.o_kpi_channel:contains('X')) .o_kpi_tickets .o_kpi_value:contains(/^2$/)",
+        },
+        {
+            content: "The heatmap colours the hour the tickets came in",
+            trigger: ".o_kpi_heatmap .o_kpi_heatmap_cell[style*='background-color']",
         },
         {
             content: "Drill into the breached X tickets",
             trigger:
-                ".o_kanban_record:has(.o_kpi_channel:contains('X')) .o_kpi_breached",
+                ".o_kpi_tile:has(.o_kpi_channel:contains('X')) .o_kpi_breached",
             run: "click",
         },
         {

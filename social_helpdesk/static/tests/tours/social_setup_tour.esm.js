@@ -35,16 +35,6 @@ registry.category("web_tour.tours").add("social_helpdesk_setup_tour", {
             trigger: ".modal .o_social_setup_connected:contains('sample messages')",
         },
         {
-            content: "Next: webhook",
-            trigger: ".modal .o_social_setup_next",
-            run: "click",
-        },
-        {
-            content: "The webhook URL is shown, ready to copy",
-            trigger:
-                ".modal .o_field_widget[name=webhook_url]:contains('/social_helpdesk/webhook/demo/')",
-        },
-        {
             content: "Next: routing",
             trigger: ".modal .o_social_setup_next",
             run: "click",
@@ -63,6 +53,16 @@ registry.category("web_tour.tours").add("social_helpdesk_setup_tour", {
             content: "No history import for this account",
             trigger: ".modal .o_field_widget[name=backfill_days] input",
             run: "edit 0",
+        },
+        {
+            content: "Next: webhook (the account is saved)",
+            trigger: ".modal .o_social_setup_next",
+            run: "click",
+        },
+        {
+            content: "The webhook URL is shown, ready to copy",
+            trigger:
+                ".modal .o_field_widget[name=webhook_url]:contains('/social_helpdesk/webhook/demo/')",
         },
         {
             content: "Next: test event",
