@@ -552,7 +552,7 @@ def stage_tickets(cr, args, layout, now):
                    %(now)s - %(span)s * (1 - (g - 0.5) / {count}.0)
                        - mod(g * 7919, 3600) * INTERVAL '1 second' AS created,
                    g > {count} * (1 - %(open)s) AS open
-              FROM generate_series(1, {count}) g
+              FROM generate_series(1::bigint, {count}) g
         ), picked AS (
             SELECT b.*, ch.code, ch.channel_id, ch.account_id,
                    coalesce(ch.team_id, tm.team_id) AS team_id,
@@ -590,7 +590,7 @@ def stage_tickets(cr, args, layout, now):
               FROM picked p
         )
         SELECT {first_ticket} + g - 1 AS id, g, company,
-               (%(companies)s::int[])[company + 1] AS company_id, code, channel_id,
+               (%(companies)s::int[])[company::int + 1] AS company_id, code, channel_id,
                account_id, team_id, social, stage_id, open, kind, created,
                CASE WHEN social AND identity_n <= {identities}
                     THEN identity_n END AS identity_n,
@@ -612,9 +612,9 @@ def stage_tickets(cr, args, layout, now):
                     THEN least(created + mod(g * 53, 600) * INTERVAL '1 minute',
                                %(now)s)
                END AS first_response_date,
-               (ARRAY['0', '1', '1', '1', '2', '3'])[1 + mod(g * 11, 6)]
+               (ARRAY['0', '1', '1', '1', '2', '3'])[1 + mod(g * 11, 6)::int]
                    AS priority,
-               (%(texts)s::text[])[1 + mod(g, {len(TEXTS)})] AS text
+               (%(texts)s::text[])[1 + mod(g, {len(TEXTS)})::int] AS text
           FROM who
           JOIN lg_agent ON agent_company = company
            AND agent_n = mod(g * 13, {args.agents})
@@ -657,7 +657,7 @@ def make_partners(cr, args, layout):
         "res_partner",
         layout["templates"]["res_partner"],
         f"SELECT g, %(now)s - mod(g * 7919, 63072000) * INTERVAL '1 second' AS created"
-        f" FROM generate_series(1, {args.contacts}) g",
+        f" FROM generate_series(1::bigint, {args.contacts}) g",
         {
             "id": f"{first} + src.g - 1",
             "name": name,
@@ -684,7 +684,7 @@ def make_identities(cr, args, layout):
         cr,
         "social_identity",
         layout["templates"]["social_identity"],
-        f"SELECT g FROM generate_series(1, {args.identities}) g",
+        f"SELECT g FROM generate_series(1::bigint, {args.identities}) g",
         {
             "id": f"{first} + src.g - 1",
             "partner_id": f"{layout['first_partner']} + src.g - 1",
@@ -783,18 +783,23 @@ def make_targets(cr, layout):
         "CASE WHEN p.business THEN pg_temp.lg_plan(t.created, p.hours)"
         " ELSE t.created + p.hours * INTERVAL '1 hour' END"
     )
+    # Planned once a target (a materialized CTE is not inlined).
     source = f"""
+        WITH r AS MATERIALIZED (
+            SELECT t.id AS ticket_id, t.created, t.closed_date, p.*,
+                   {deadline} AS planned,
+                   coalesce(least(p.hours, p.lead_hours), p.hours * p.lead_share, 0)
+                       AS lead
+              FROM lg_ticket t JOIN lg_policy p ON p.channel_id = t.channel_id
+        ), q AS (
+            SELECT r.*, r.target_type = 'first_response' AND r.cap > 0
+                        AND r.created + r.cap * INTERVAL '1 hour' < r.planned
+                        AS capped
+              FROM r
+        )
         SELECT q.*, CASE WHEN q.capped THEN q.created + q.cap * INTERVAL '1 hour'
                          ELSE q.planned END AS deadline
-          FROM (SELECT t.id AS ticket_id, t.created, t.closed_date, p.*,
-                       {deadline} AS planned,
-                       p.target_type = 'first_response' AND p.cap > 0
-                           AND t.created + p.cap * INTERVAL '1 hour' < {deadline}
-                           AS capped,
-                       coalesce(least(p.hours, p.lead_hours),
-                                p.hours * p.lead_share, 0) AS lead
-                  FROM lg_ticket t JOIN lg_policy p ON p.channel_id = t.channel_id
-               ) q
+          FROM q
     """
     warning = (
         "CASE WHEN src.lead <= 0 THEN NULL WHEN src.business"
@@ -970,8 +975,9 @@ def make_chatter(cr, args, layout):
         cr,
         "mail_message",
         template,
-        f"""SELECT n, n / {count} AS k, t.* FROM generate_series(0, {others} - 1) n
-            JOIN lg_ticket t ON t.g = mod(n, {count}) + 1""",
+        f"""SELECT n, n / {count} AS k, t.*
+              FROM generate_series(0::bigint, {others} - 1) n
+              JOIN lg_ticket t ON t.g = mod(n, {count}) + 1""",
         dict(
             common,
             id=f"{first} + {args.social_messages} + src.n",
