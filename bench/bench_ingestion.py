@@ -280,6 +280,13 @@ def main():
             ", ".join(f"{value:.1f}" for value in floor_rates),
         ),
         (
+            "ours / floor cost per ticket of each round",
+            ", ".join(
+                f"{floor_rate / ours_rate:.2f}"
+                for ours_rate, floor_rate in zip(round_rates, floor_rates, strict=True)
+            ),
+        ),
+        (
             f"ours: rounds off their median (target <= {FLAT_TARGET:.0%})",
             f"{spread:.0%} ({verdict(spread <= FLAT_TARGET)})",
         ),
