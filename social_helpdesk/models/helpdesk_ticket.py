@@ -51,6 +51,8 @@ class HelpdeskTicket(models.Model):
 
     # Rules ask "does this customer have tickets?" for every new conversation.
     commercial_partner_id = fields.Many2one(index=True)
+    # A customer's private message looks up their public ticket by contact.
+    partner_id = fields.Many2one(index=True)
 
     social_account_id = fields.Many2one(
         "social.account", string="Social account", index="btree_not_null", copy=False

@@ -166,10 +166,15 @@ class SocialIdentity(models.Model):
             (identity_network(channel), author.external_id)
             for channel, author in authors
         ]
+        # Both columns of the unique key (network, external id): an index
+        # lookup, where the ids alone would scan every identity.
         found = {
             (identity.network, identity.external_id): identity
             for identity in self.search(
-                [("external_id", "in", [external_id for _network, external_id in keys])]
+                [
+                    ("network", "in", list({network for network, _id in keys})),
+                    ("external_id", "in", [external_id for _n, external_id in keys]),
+                ]
             )
         }
         known = self.browse([found[key].id for key in keys if key in found])
