@@ -37,6 +37,7 @@
         "views/helpdesk_channel_kpi_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
+        "views/res_config_settings_views.xml",
         "views/social_helpdesk_menus.xml",
     ],
     "demo": ["demo/social_account_demo.xml"],

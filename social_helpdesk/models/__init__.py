@@ -17,3 +17,4 @@ from . import helpdesk_ticket_kpi_report
 from . import helpdesk_channel_kpi
 from . import helpdesk_sla
 from . import helpdesk_ticket_sla
+from . import res_config_settings
