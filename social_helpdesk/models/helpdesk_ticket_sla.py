@@ -13,6 +13,8 @@ PRIORITY_UP = {"0": "1", "1": "2", "2": "3", "3": "3"}
 # The reply window warning of a ticket under no SLA policy (a team without
 # SLA, or no policy matching): the platforms' windows close all the same.
 DEFAULT_WINDOW_WARNING_HOURS = 4.0
+# The first pass groups every open ticket's targets: in memory, not on disk.
+STATUS_WORK_MEM = "64MB"
 
 
 class HelpdeskTicketSla(models.Model):
@@ -204,6 +206,11 @@ class HelpdeskTicketSla(models.Model):
                 )
             )
         self.env.cr.execute(self._window_query(window_scope))
+        self._invalidate_status()
+
+    @api.model
+    def _invalidate_status(self):
+        """Forget what the status statements wrote behind the ORM's back."""
         self.invalidate_model(["state"])
         self.env["helpdesk.ticket"].invalidate_model(
             [
@@ -256,14 +263,25 @@ class HelpdeskTicketSla(models.Model):
 
     @api.model
     def _init_status(self):
-        """At install: the status of the tickets that already had targets."""
-        self.env.cr.execute(
-            SQL(
-                "SELECT DISTINCT ticket_id FROM helpdesk_ticket_sla WHERE state IN %s",
-                RUNNING,
-            )
+        """At install, and whenever every ticket's status is computed afresh:
+        the tickets that have a running target, selected inside the
+        statements rather than passed as a list of ids (which PostgreSQL
+        would parse and plan for each statement). The reply windows first:
+        they don't depend on the targets, whose states the status query
+        settles."""
+        now = fields.Datetime.now()
+        self.env.flush_all()
+        running = SQL(
+            "SELECT ticket_id FROM helpdesk_ticket_sla WHERE state IN %s", RUNNING
         )
-        self._update_status([row[0] for row in self.env.cr.fetchall()])
+        self.env.cr.execute(self._window_query(SQL("m.ticket_id IN (%s)", running)))
+        # One hash table of every ticket's targets rather than batches on disk.
+        self.env.cr.execute(SQL("SET LOCAL work_mem = %s", STATUS_WORK_MEM))
+        self.env.cr.execute(
+            self._status_query(SQL("s.ticket_id IN (%s)", running), now)
+        )
+        self.env.cr.execute("RESET work_mem")
+        self._invalidate_status()
 
     @api.model
     def _status_query(self, scope, now):
