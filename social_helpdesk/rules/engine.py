@@ -60,6 +60,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import regex
@@ -203,8 +204,10 @@ def validate_regex(pattern):
     return compiled
 
 
+@lru_cache(maxsize=256)
 def _language(code):
-    """Primary subtag of a language code: "pt_BR" -> "pt"; "" if none."""
+    """Primary subtag of a language code: "pt_BR" -> "pt"; "" if none. Cached:
+    every message asks, among a handful of codes."""
     if not code or not isinstance(code, str):
         return ""
     return re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
@@ -596,6 +599,7 @@ class _Compiled:
         "vocabulary",
         "regex",
         "negative",
+        "flag_reasons",
     )
 
     def __init__(self, rule):
@@ -619,6 +623,12 @@ class _Compiled:
         self.lengths = sorted({len(words) for words in self.exact}, reverse=True)
         self.vocabulary = frozenset(word for words in self.exact for word in words)
         self.regex = compile_regex(rule.regex)
+        # The reasons given by the rule's yes-or-no conditions, if it matches.
+        self.flag_reasons = tuple(
+            yes if getattr(rule, name) else no
+            for name, (yes, no) in _FLAGS.items()
+            if getattr(rule, name) is not None
+        )
 
     def phrases(self):
         """``(words, key)`` of each keyword."""
@@ -878,13 +888,11 @@ def _reasons(compiled, message):
     reasons = []
     if rule.channels:
         reasons.append(f"channel: {message.channel}")
-    if rule.kind != ANY:
+    if compiled.kind is not None:
         reasons.append(f"{rule.kind} message")
     if rule.languages:
         reasons.append(f"language: {message.lang}")
-    for name, (yes, no) in _FLAGS.items():
-        if getattr(rule, name) is not None:
-            reasons.append(yes if getattr(rule, name) else no)
+    reasons.extend(compiled.flag_reasons)
     if rule.min_followers:
         reasons.append(f"followers ≥ {rule.min_followers} ({message.followers})")
     if rule.keyword_mode == EXACT and compiled.keys:
@@ -892,8 +900,9 @@ def _reasons(compiled, message):
         used = dict.fromkeys(compiled.labels[" ".join(words)] for words in path)
         reasons.append(f"only: {_labels(used)}")
     elif compiled.keys:
+        present = message.present
         found = _labels(
-            label for key, label in compiled.labels.items() if key in message.present
+            label for key, label in compiled.labels.items() if key in present
         )
         prefix = "keywords" if rule.keyword_mode == ANY else "all keywords"
         reasons.append(f"{prefix}: {found}")
@@ -902,7 +911,7 @@ def _reasons(compiled, message):
         if len(found) > 40:
             found = found[:39] + "…"
         reasons.append(f'regex "{rule.regex}" matched "{found}"')
-    if rule.negative_sentiment is not None:
+    if compiled.negative is not None:
         term = message.negative_term()
         reasons.append(
             f'negative sentiment: "{term}"' if term else "no negative sentiment"
