@@ -30,10 +30,17 @@ ended meanwhile (the connection Odoo opens to list the databases, a new one
 each request). Every event sent must be stored exactly once (SQL count): 0
 lost, 0 duplicated; the script exits non-zero otherwise.
 
-Targets: webhook throughput >= 0.8x health's; webhook p99 <= 2x health's.
+``--stored-events N`` first fills the event store with N processed events
+of the bench account (about 1 KB of payload each, received over two years,
+the newest 90 days' with their payload, the older ones pruned), then runs
+VACUUM ANALYZE: the webhook's insert then meets a store of that size.
+
+Targets: webhook throughput >= 0.8x health's (issue #29: also with 2,000,000
+events stored); webhook p99 <= 2x health's.
 
     /opt/odoo18-venv/bin/python bench/bench_webhook.py [--seconds 60]
         [--concurrency 2] [--rounds 30] [--no-db-filter]
+        [--stored-events 2000000]
 """
 
 import json
@@ -59,6 +66,7 @@ from common import (
 )
 
 SECRET = "bench-webhook-secret"
+STORED_PREFIX = "stored:"
 FLOOR_PATH = "/bench_durable_floor"
 THROUGHPUT_TARGET = 0.8
 P99_TARGET = 2.0
@@ -225,6 +233,40 @@ def latency_rows(label, measured):
     ]
 
 
+def fill_store(db, account_id, count):
+    """``count`` processed events of ``account_id`` received over two years,
+    in one INSERT ... SELECT, then VACUUM ANALYZE (as autovacuum would)."""
+    sql(
+        db,
+        """
+        INSERT INTO social_event (account_id, external_id, payload, via_webhook,
+            state, attempts, received_date, pruned_date, create_date, write_date)
+        SELECT %(account)s, %(prefix)s || n,
+               CASE WHEN received > now() - INTERVAL '90 days' THEN
+                   jsonb_build_object('source', 'demo', 'item', jsonb_build_object(
+                       'id', 'm-' || n, 'text', repeat('Stored text ', 60),
+                       'author', jsonb_build_object('id', 'u-' || (n %% 50000))))
+               END,
+               true, 'done', 1, received,
+               CASE WHEN received <= now() - INTERVAL '90 days' THEN now() END,
+               received, received
+          FROM generate_series(1, %(count)s) AS n,
+               LATERAL (SELECT (now() AT TIME ZONE 'UTC')
+                   - INTERVAL '730 days' * (%(count)s - n) / %(count)s AS received) r
+        """,
+        {"account": account_id, "prefix": STORED_PREFIX, "count": count},
+    )
+    import psycopg2
+
+    conn = psycopg2.connect(dbname=db)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cr:
+            cr.execute("VACUUM ANALYZE social_event")
+    finally:
+        conn.close()
+
+
 def main():
     parser = arguments(
         __doc__, "bench_webhook", port=8990, seconds=60.0, concurrency=2, rounds=30
@@ -235,11 +277,21 @@ def main():
         action="store_false",
         help="serve the database named with -d, without --db-filter",
     )
+    parser.add_argument(
+        "--stored-events",
+        type=int,
+        default=0,
+        help="processed events in the store before the run (%(default)s)",
+    )
     args = parser.parse_args()
+    if args.stored_events < 0:
+        parser.error("--stored-events: not 0 or more")
     machine = machine_rows()  # before the run loads the machine
 
     with throwaway_database(args.db, args.keep):
         account_id, path = demo_webhook(args.db, SECRET)
+        if args.stored_events:
+            fill_store(args.db, account_id, args.stored_events)
         sql(
             args.db,
             "CREATE TABLE bench_durable_floor (id serial PRIMARY KEY, body bytea)",
@@ -263,8 +315,8 @@ def main():
         stored, distinct = sql(
             args.db,
             "SELECT count(*), count(DISTINCT external_id) FROM social_event "
-            "WHERE account_id = %s",
-            [account_id],
+            "WHERE account_id = %s AND external_id NOT LIKE %s",
+            [account_id, STORED_PREFIX + "%"],
         )[0]
 
     sent, hook_elapsed, hook_rates, hook_cpu = done["webhook"]
@@ -311,6 +363,7 @@ def main():
         machine
         + [
             ("server", server_label(db_filter=args.db_filter)),
+            ("events in the store before the run", f"{args.stored_events:,}"),
             (
                 "client",
                 f"{args.concurrency} Python threads (one request in flight each), "

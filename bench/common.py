@@ -117,6 +117,16 @@ def verdict(met):
     return "met" if met else "MISSED"
 
 
+def none_expected(count):
+    """A count that must be 0, with its target and verdict."""
+    return f"{count} (target 0: {verdict(count == 0)})"
+
+
+def no_target(value):
+    """A figure printed for information: it has no target."""
+    return f"{value} (no target)"
+
+
 def report(title, rows, violations, log_path=None, details=()):
     """The end of a reliability script: its table, ``details`` (lines), then
     PASS, or FAIL and what was violated, and the exit status (1 on any
@@ -414,7 +424,11 @@ def check_processed(db, account_id, items):
         ("contacts, identities (one per customer)", (contacts, identities), customers),
     ]
     rows = [
-        (label, f"{' / '.join(map(str, values))} (expected {wanted})")
+        (
+            label,
+            f"{' / '.join(map(str, values))} (target {wanted}: "
+            f"{verdict(all(value == wanted for value in values))})",
+        )
         for label, values, wanted in checks
     ]
     violations = [

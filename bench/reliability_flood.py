@@ -28,6 +28,8 @@ from common import (
     demo_item,
     demo_webhook,
     machine_rows,
+    no_target,
+    none_expected,
     report,
     run_load,
     server_label,
@@ -35,6 +37,7 @@ from common import (
     serving,
     sql,
     throwaway_database,
+    verdict,
 )
 
 SECRET = "flood-secret"
@@ -226,20 +229,35 @@ def main():
         + [
             ("server", server_label()),
             ("client", f"{args.concurrency} threads over HTTP"),
-            ("deliveries", f"{len(deliveries)} in {elapsed:.1f} s (seed {args.seed})"),
+            (
+                "deliveries",
+                f"{len(deliveries)} in {elapsed:.1f} s (seed {args.seed}; no target)",
+            ),
             ("mix", ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))),
             ("webhook_max_bytes", args.max_bytes),
             ("statuses", ", ".join(f"{s} x{n}" for s, n in sorted(statuses.items()))),
-            ("wrong statuses", len(wrong)),
+            ("wrong statuses", none_expected(len(wrong))),
             ("valid unique events", len(expected)),
-            ("events stored (SQL)", len(stored)),
-            ("new events acknowledged (200 replies)", reported_new),
+            (
+                "events stored (SQL)",
+                f"{len(stored)} (target {len(expected)}: "
+                f"{verdict(len(stored) == len(expected))})",
+            ),
+            (
+                "new events acknowledged (200 replies)",
+                f"{reported_new} (target {len(expected)}: "
+                f"{verdict(reported_new == len(expected))})",
+            ),
             (
                 "missing / unexpected / duplicated",
-                f"{len(missing)} / {len(unexpected)} / {duplicated}",
+                f"{len(missing)} / {len(unexpected)} / {duplicated} (target 0: "
+                f"{verdict(not (missing or unexpected or duplicated))})",
             ),
-            ("connection errors (retried)", errors),
-            ("tracebacks in the server log", server_tracebacks(log_path)),
+            ("connection errors (retried)", no_target(errors)),
+            (
+                "tracebacks in the server log",
+                none_expected(server_tracebacks(log_path)),
+            ),
         ],
         violations,
         log_path,

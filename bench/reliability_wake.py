@@ -29,6 +29,8 @@ from common import (
     demo_item,
     demo_webhook,
     machine_rows,
+    no_target,
+    none_expected,
     report,
     run_load,
     server_label,
@@ -36,6 +38,7 @@ from common import (
     serving,
     sql,
     throwaway_database,
+    verdict,
 )
 
 SECRET = "wake-secret"
@@ -219,17 +222,36 @@ def main():
                 f"pauses up to {args.pause} s, in {elapsed:.1f} s, then 1 with "
                 f"the cron asleep (seed {args.seed})",
             ),
-            ("acknowledged (200)", len(answers) - refused),
-            ("events stored (SQL) / distinct", f"{stored} / {distinct}"),
-            ("events processed (done)", done),
-            ("bursts' events all processed, seconds after the last", seconds(settled)),
-            ("the last delivery processed after (s)", seconds(last_settled)),
+            (
+                "acknowledged (200)",
+                f"{len(answers) - refused} (target {len(answers)}: "
+                f"{verdict(not refused)})",
+            ),
+            (
+                "events stored (SQL) / distinct",
+                f"{stored} / {distinct} (target {args.deliveries}: "
+                f"{verdict(stored == distinct == args.deliveries)})",
+            ),
+            (
+                "events processed (done)",
+                f"{done} (target {stored}: {verdict(done == stored)})",
+            ),
+            (
+                "bursts' events all processed, seconds after the last",
+                f"{seconds(settled)} (target: within {args.settle:.0f} s: "
+                f"{verdict(settled is not None)})",
+            ),
+            (
+                "the last delivery processed after (s)",
+                f"{seconds(last_settled)} (target: within {args.settle:.0f} s: "
+                f"{verdict(last_settled is not None)})",
+            ),
             (
                 "processing cron runs (all woken by deliveries): bursts, last",
                 f"{runs_before}, {runs - runs_before}",
             ),
-            ("connection errors (retried)", errors),
-            ("tracebacks in the server log", tracebacks),
+            ("connection errors (retried)", no_target(errors)),
+            ("tracebacks in the server log", none_expected(tracebacks)),
         ],
         violations,
         log_path,

@@ -39,6 +39,7 @@
         "views/helpdesk_ticket_topic_report_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
+        "views/res_config_settings_views.xml",
         "views/social_helpdesk_menus.xml",
         "views/social_canned_response_views.xml",
     ],

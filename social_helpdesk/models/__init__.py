@@ -19,3 +19,4 @@ from . import helpdesk_channel_kpi
 from . import helpdesk_ticket_topic_report
 from . import helpdesk_sla
 from . import helpdesk_ticket_sla
+from . import res_config_settings

@@ -6,6 +6,16 @@ from odoo.tools import SQL
 from .helpdesk_ticket import DURATION_ENDS, duration_sql
 
 AGGREGATE_WORK_MEM = "64MB"
+
+
+def analytic_settings(cr):
+    """For the report's and the dashboard's aggregates, in this transaction:
+    a hash table in memory rather than batches on disk (the default work_mem
+    is 4 MB), and no JIT compilation, which cost these queries 0.3 to 1.1 s
+    a run at a million tickets, more than it saved (BENCHMARKS.md)."""
+    cr.execute(SQL("SET LOCAL work_mem = %s; SET LOCAL jit = off", AGGREGATE_WORK_MEM))
+
+
 SLA_RESULTS = [("met", "Met"), ("breached", "Breached"), ("running", "Running")]
 WEEKDAYS = [
     ("1", "Monday"),
@@ -188,9 +198,9 @@ class HelpdeskTicketKpiReport(models.Model):
 
     @api.model
     def _read_group(self, *args, **kwargs):
-        """Aggregate a million tickets in memory (a hash table) rather than
-        sorting them on disk: PostgreSQL's default work_mem is 4 MB."""
-        self.env.cr.execute(SQL("SET LOCAL work_mem = %s", AGGREGATE_WORK_MEM))
+        """Aggregate a million tickets in memory, uncompiled (see
+        :func:`analytic_settings`)."""
+        analytic_settings(self.env.cr)
         return super()._read_group(*args, **kwargs)
 
     @api.model

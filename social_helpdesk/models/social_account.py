@@ -225,9 +225,22 @@ class SocialAccount(models.Model):
         compute="_compute_webhook_url",
         groups="helpdesk_mgmt.group_helpdesk_manager",
     )
-    event_count = fields.Integer(compute="_compute_event_stats")
+    event_count = fields.Integer(
+        "Stored events",
+        compute="_compute_store_size",
+        help="Events in the raw store, pruned ones included (estimated from a "
+        "sample once the store holds more than 50,000 events).",
+    )
+    event_payload_size = fields.Char(
+        "Stored payloads",
+        compute="_compute_store_size",
+        groups="base.group_system",
+        help="Space taken by the raw payloads this account's events keep "
+        "(estimated from a sample on a large store). Processed events lose "
+        "theirs after the retention period set in the Helpdesk settings.",
+    )
     error_event_count = fields.Integer(
-        "Events in error", compute="_compute_event_stats"
+        "Events in error", compute="_compute_error_event_count"
     )
     connected_date = fields.Datetime(readonly=True, copy=False)
     silent_after_hours = fields.Integer(
@@ -552,21 +565,25 @@ class SocialAccount(models.Model):
                     100.0 * (account.backfill_source_count - left)
                 ) / account.backfill_source_count
 
-    def _compute_event_stats(self):
-        groups = (
-            self.env["social.event"]
-            .sudo()
-            ._read_group(
-                [("account_id", "in", self.ids)], ["account_id", "state"], ["__count"]
-            )
-        )
-        totals, errors = {}, {}
-        for account, state, count in groups:
-            totals[account.id] = totals.get(account.id, 0) + count
-            if state == "error":
-                errors[account.id] = count
+    def _compute_store_size(self):
+        """The raw store's size: estimated on a large store, where counting
+        would read every row (see ``social.event._store_size``)."""
+        sizes = self.env["social.event"]._store_size(self.filtered("id").ids)
         for account in self:
-            account.event_count = totals.get(account.id, 0)
+            events, size = sizes.get(account.id, (0, 0))
+            account.event_count = events
+            account.event_payload_size = tools.misc.human_size(size) or _("none")
+
+    def _compute_error_event_count(self):
+        """Counted on the index of the events in error."""
+        self.env["social.event"].flush_model(["account_id", "state"])
+        self.env.cr.execute(
+            "SELECT account_id, count(*) FROM social_event"
+            " WHERE state = 'error' AND account_id = ANY(%s) GROUP BY account_id",
+            [self.filtered("id").ids],
+        )
+        errors = dict(self.env.cr.fetchall())
+        for account in self:
             account.error_event_count = errors.get(account.id, 0)
 
     # ------------------------------------------------------------------

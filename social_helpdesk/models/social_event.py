@@ -7,6 +7,7 @@ from datetime import timedelta
 from psycopg2.errors import SerializationFailure, UniqueViolation
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, mute_logger
 
 from ..adapters.base import AdapterError, jsonb_text
@@ -19,6 +20,18 @@ _logger = logging.getLogger(__name__)
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 5
 MAX_CLAIM_CONFLICTS = 5  # fresh transactions tried when claiming a batch
+
+# Retention: the payloads of processed events are pruned after this many days
+# (the system parameter overrides it; 0 keeps them forever), in batches of
+# PRUNE_BATCH_SIZE rows, each committed on its own. The rows and their
+# dedup keys stay: a network's redelivery or replay is still a duplicate.
+RETENTION_PARAM = "social_helpdesk.event_retention_days"
+DEFAULT_RETENTION_DAYS = 90
+PRUNE_BATCH_SIZE = 1000
+PRUNABLE_STATES = ("done", "ignored")
+# The store's size is counted exactly up to this many rows, and estimated
+# above from a sample of the table's pages of about as many rows.
+STORE_SIZE_SAMPLE_ROWS = 50_000
 
 # The processing cron's wake is "armed" while this sequence holds a recent
 # time (epoch seconds): the cron was triggered since it last claimed, so a
@@ -129,6 +142,13 @@ class SocialEvent(models.Model):
         required=True, readonly=True, default=fields.Datetime.now
     )
     payload = fields.Json(readonly=True)
+    pruned_date = fields.Datetime(
+        "Payload pruned on",
+        readonly=True,
+        help="The raw payload was deleted after the retention period; the "
+        "event keeps its network id, so a redelivery is still dropped as a "
+        "duplicate.",
+    )
     state = fields.Selection(
         [
             ("new", "New"),
@@ -170,6 +190,9 @@ class SocialEvent(models.Model):
                 ON social_event (account_id) WHERE state = 'error';
                 CREATE INDEX IF NOT EXISTS social_event_latest_idx
                 ON social_event (account_id, via_webhook, id);
+                CREATE INDEX IF NOT EXISTS social_event_prunable_idx
+                ON social_event (received_date)
+                WHERE pruned_date IS NULL AND state IN ('done', 'ignored');
                 CREATE SEQUENCE IF NOT EXISTS %s MINVALUE 0
                 OWNED BY social_event.id;
                 """,
@@ -385,6 +408,10 @@ class SocialEvent(models.Model):
         adapters = {}
         for event in self:
             account = event.account_id
+            if event.pruned_date:
+                event.write({"state": "error", "error": event._pruned_error()})
+                handled |= event
+                continue
             try:
                 if account not in adapters:
                     adapters[account] = account._get_adapter()
@@ -499,10 +526,124 @@ class SocialEvent(models.Model):
         Rejected events stay out: they would be filed under the account whose
         URL received them, which they are not addressed to."""
         require_group(self.env, ADMIN, _("retry inbound events"))
+        pruned = self.filtered("pruned_date")
+        if pruned:
+            raise UserError(pruned[0]._pruned_error())
         self.filtered(lambda event: event.state != "rejected").write(
             {"state": "new", "attempts": 0, "next_attempt_date": False, "error": False}
         )
         self._trigger_processing()
+
+    def _pruned_error(self):
+        return _(
+            "The payload of event %(event)s was pruned on %(date)s, after the "
+            "retention period: it cannot be processed again.",
+            event=self.external_id,
+            date=self.pruned_date,
+        )
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+    @api.model
+    def _retention_days(self):
+        """Days a processed event keeps its payload; 0 keeps it forever."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(RETENTION_PARAM, DEFAULT_RETENTION_DAYS)
+        )
+        try:
+            return max(int(value), 0)
+        except ValueError:
+            _logger.warning(
+                "Ignored %s=%r: not a number of days", RETENTION_PARAM, value
+            )
+            return DEFAULT_RETENTION_DAYS
+
+    @api.model
+    def _cron_prune_payloads(self, batch_size=PRUNE_BATCH_SIZE):
+        """Empty the payloads of the events processed (done or ignored) before
+        the retention period, batch by batch, each committed on its own. The
+        rows and their unique keys stay, so the webhook's insert still drops a
+        redelivery as a duplicate; events in error, new or rejected keep
+        their payload. SKIP LOCKED passes over the rows another transaction
+        holds, and a batch locks only its own rows: a delivery waits on one
+        only if it redelivers an event of the batch being pruned. Returns the
+        number of events pruned."""
+        days = self._retention_days()
+        if not days:
+            return 0
+        self.flush_model()
+        cutoff = fields.Datetime.now() - timedelta(days=days)
+        pruned = 0
+        while True:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE social_event SET payload = NULL,
+                           pruned_date = NOW() AT TIME ZONE 'UTC'
+                    WHERE id IN (
+                        SELECT id FROM social_event
+                        WHERE pruned_date IS NULL AND state IN %s
+                          AND received_date < %s
+                        LIMIT %s
+                        FOR UPDATE SKIP LOCKED
+                    )
+                    """,
+                    PRUNABLE_STATES,
+                    cutoff,
+                    batch_size,
+                )
+            )
+            count = self.env.cr.rowcount
+            pruned += count
+            self._commit()
+            if count < batch_size:
+                break
+        self.invalidate_model(["payload", "pruned_date"])
+        if pruned:
+            _logger.info("Pruned the payloads of %s social event(s)", pruned)
+        return pruned
+
+    @api.model
+    def _store_size(self, account_ids):
+        """{account id: (events, payload bytes)} of the raw store: exact up to
+        STORE_SIZE_SAMPLE_ROWS rows in the table, above that estimated from a
+        sample of its pages (TABLESAMPLE SYSTEM), so that a form on a store of
+        millions of events reads a few hundred pages, not all of them."""
+        if not account_ids:
+            return {}
+        self.flush_model(["account_id", "payload"])
+        self.env.cr.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = 'social_event'::regclass"
+        )
+        rows = self.env.cr.fetchone()[0]
+        percent = (
+            100.0
+            if rows <= STORE_SIZE_SAMPLE_ROWS
+            else (100.0 * STORE_SIZE_SAMPLE_ROWS / rows)
+        )
+        sample = SQL("") if percent >= 100 else SQL("TABLESAMPLE SYSTEM (%s)", percent)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT account_id, count(*) * %s,
+                       COALESCE(sum(pg_column_size(payload)), 0) * %s
+                FROM social_event %s
+                WHERE account_id = ANY(%s)
+                GROUP BY account_id
+                """,
+                100.0 / percent,
+                100.0 / percent,
+                sample,
+                list(account_ids),
+            )
+        )
+        return {
+            account_id: (round(events), round(size))
+            for account_id, events, size in self.env.cr.fetchall()
+        }
 
 
 def _customer_keys(messages):

@@ -58,7 +58,9 @@ occur in the message (plus those without keywords) are evaluated.
 import json
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import regex
@@ -202,8 +204,10 @@ def validate_regex(pattern):
     return compiled
 
 
+@lru_cache(maxsize=256)
 def _language(code):
-    """Primary subtag of a language code: "pt_BR" -> "pt"; "" if none."""
+    """Primary subtag of a language code: "pt_BR" -> "pt"; "" if none. Cached:
+    every message asks, among a handful of codes."""
     if not code or not isinstance(code, str):
         return ""
     return re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
@@ -629,6 +633,7 @@ class _Compiled:
         "vocabulary",
         "regex",
         "negative",
+        "flag_reasons",
     )
 
     def __init__(self, rule):
@@ -652,6 +657,12 @@ class _Compiled:
         self.lengths = sorted({len(words) for words in self.exact}, reverse=True)
         self.vocabulary = frozenset(word for words in self.exact for word in words)
         self.regex = compile_regex(rule.regex)
+        # The reasons given by the rule's yes-or-no conditions, if it matches.
+        self.flag_reasons = tuple(
+            Reason(yes if getattr(rule, name) else no)
+            for name, (yes, no) in _FLAGS.items()
+            if getattr(rule, name) is not None
+        )
 
     def phrases(self):
         """``(words, key)`` of each keyword."""
@@ -763,6 +774,12 @@ def _keywords_hold(rule, message):
 def _first_failure(rule, message):
     """The name of the first condition of the compiled ``rule`` that
     ``message`` fails (cheapest checks first), or None."""
+    return _fact_failure(rule, message) or _content_failure(rule, message)
+
+
+def _fact_failure(rule, message):
+    """:func:`_first_failure` on the conditions on the message's facts alone
+    (channel, kind, language, customer, hours, followers), not its text."""
     if rule.channels and message.channel not in rule.channels:
         return "channels"
     if rule.kind is not None and message.kind != rule.kind:
@@ -777,6 +794,12 @@ def _first_failure(rule, message):
         return "out_of_hours"
     if message.followers < rule.min_followers:
         return "min_followers"
+    return None
+
+
+def _content_failure(rule, message):
+    """:func:`_first_failure` on the conditions on the text: keywords, regex,
+    sentiment."""
     if rule.mode is not None and not _keywords_hold(rule, message):
         return "keywords"
     if rule.regex is not None and message.search(rule.regex) is None:
@@ -786,6 +809,71 @@ def _first_failure(rule, message):
     ):
         return "negative_sentiment"
     return None
+
+
+class _FactIndex:
+    """Which rules a message's facts admit, as a bitmask over the rules'
+    positions: the AND of one precomputed mask per fact, so that the rules
+    failing :func:`_fact_failure` are never evaluated one by one."""
+
+    def __init__(self, compiled):
+        self.channel = _value_masks(compiled, lambda rule: rule.channels)
+        self.kind = _value_masks(
+            compiled, lambda rule: () if rule.kind is None else (rule.kind,)
+        )
+        self.lang = _value_masks(compiled, lambda rule: rule.languages)
+        self.flags = {
+            name: {
+                value: _mask(
+                    position
+                    for position, rule in enumerate(compiled)
+                    if getattr(rule, name) in (None, value)
+                )
+                for value in (False, True)
+            }
+            for name in ("known_customer", "out_of_hours")
+        }
+        # thresholds[i - 1] is the largest threshold met with i thresholds met.
+        self.thresholds = sorted({rule.min_followers for rule in compiled})
+        self.followers = [
+            _mask(
+                position
+                for position, rule in enumerate(compiled)
+                if rule.min_followers in self.thresholds[:met]
+            )
+            for met in range(len(self.thresholds) + 1)
+        ]
+
+    def admitted(self, message):
+        """The mask of the rules whose fact conditions ``message`` meets."""
+        channels, kinds, langs = self.channel, self.kind, self.lang
+        return (
+            channels[1].get(message.channel, channels[0])
+            & kinds[1].get(message.kind, kinds[0])
+            & langs[1].get(message.lang, langs[0])
+            & self.flags["known_customer"][message.known_customer]
+            & self.flags["out_of_hours"][message.out_of_hours]
+            & self.followers[bisect_right(self.thresholds, message.followers)]
+        )
+
+
+def _mask(positions):
+    mask = 0
+    for position in positions:
+        mask |= 1 << position
+    return mask
+
+
+def _value_masks(compiled, allowed_of):
+    """(mask for a value no rule names, {value: mask}) of a condition that
+    allows a set of values, ``allowed_of(rule)`` (empty: every value)."""
+    allowed = [allowed_of(rule) for rule in compiled]
+    anything = _mask(position for position, values in enumerate(allowed) if not values)
+    by_value = {}
+    for position, values in enumerate(allowed):
+        for value in values:
+            by_value[value] = by_value.get(value, anything) | 1 << position
+    return anything, by_value
 
 
 _FLAGS = {
@@ -876,13 +964,11 @@ def _reasons(compiled, message):
     reasons = []
     if rule.channels:
         reasons.append(Reason(_lt("channel: %(channel)s"), channel=message.channel))
-    if rule.kind != ANY:
+    if compiled.kind is not None:
         reasons.append(Reason(_KIND_REASONS[rule.kind]))
     if rule.languages:
         reasons.append(Reason(_lt("language: %(lang)s"), lang=message.lang))
-    for name, (yes, no) in _FLAGS.items():
-        if getattr(rule, name) is not None:
-            reasons.append(Reason(yes if getattr(rule, name) else no))
+    reasons.extend(compiled.flag_reasons)
     if rule.min_followers:
         reasons.append(
             Reason(
@@ -896,8 +982,9 @@ def _reasons(compiled, message):
         used = dict.fromkeys(compiled.labels[" ".join(words)] for words in path)
         reasons.append(Reason(_lt("only: %(words)s"), words=_labels(used)))
     elif compiled.keys:
+        present = message.present
         found = _labels(
-            label for key, label in compiled.labels.items() if key in message.present
+            label for key, label in compiled.labels.items() if key in present
         )
         template = (
             _lt("keywords: %(words)s")
@@ -916,7 +1003,7 @@ def _reasons(compiled, message):
                 found=found,
             )
         )
-    if rule.negative_sentiment is not None:
+    if compiled.negative is not None:
         reasons.append(_sentiment_reason(message))
     return tuple(reasons) or (Reason(_lt("no conditions")),)
 
@@ -945,19 +1032,31 @@ class RuleSet:
         ):
             lexicon = Lexicon.default()
         self.lexicon = lexicon
-        # Which rules a word can bring in: a rule with keywords needs the
-        # first word of one of them; a rule without is always evaluated.
-        self._always = []
+        # Which rules a word can bring in (bitmasks over the positions): a
+        # rule with keywords needs the first word of one of them; a rule
+        # without is always evaluated. Either only if the facts admit it.
+        self._always = 0
         by_word = {}
         phrases = {}
         for position, compiled in enumerate(self._compiled):
             if not compiled.keys:
-                self._always.append(position)
+                self._always |= 1 << position
             for words, key in compiled.phrases():
-                by_word.setdefault(words[0], set()).add(position)
+                by_word[words[0]] = by_word.get(words[0], 0) | 1 << position
                 phrases[key] = words
-        self._by_word = {word: tuple(sorted(ps)) for word, ps in by_word.items()}
-        self._words = frozenset(self._by_word)
+        self._by_word = by_word
+        self._words = frozenset(by_word)
+        self._facts = _FactIndex(self._compiled)
+        # The rules whose first text condition is a regex (no keywords), by
+        # pattern: a pattern is searched once per message, and its rules are
+        # dropped together when it is not found.
+        self._regex_first = {}
+        for position, compiled in enumerate(self._compiled):
+            if compiled.mode is None and compiled.regex is not None:
+                pattern = compiled.regex
+                self._regex_first[pattern] = (
+                    self._regex_first.get(pattern, 0) | 1 << position
+                )
         self.phrase_index = _phrase_index((w, k) for k, w in phrases.items())
         self.phrase_first_words = frozenset(self.phrase_index)
 
@@ -985,19 +1084,31 @@ class RuleSet:
         """:meth:`match`'s rules, and the rules it left out because their
         regex timed out on ``facts``, as an :class:`Evaluation`."""
         message = _Message(facts, self)
-        candidates = set(self._always)
+        candidates = self._always
+        by_word = self._by_word
         for word in self._words.intersection(message.token_set):
-            candidates.update(self._by_word[word])
+            candidates |= by_word[word]
+        candidates &= self._facts.admitted(message)
+        for pattern, rules in self._regex_first.items():
+            if (
+                candidates & rules
+                and message.search(pattern) is None
+                and pattern not in message.timed_out  # left to report below
+            ):
+                candidates &= ~rules
         matches = []
         timeouts = []
-        for position in sorted(candidates):
-            compiled = self._compiled[position]
-            failure = _first_failure(compiled, message)
+        compiled_rules = self._compiled
+        while candidates:  # the rules' positions, in order: lowest bit first
+            lowest = candidates & -candidates
+            candidates ^= lowest
+            compiled = compiled_rules[lowest.bit_length() - 1]
+            failure = _content_failure(compiled, message)
             if failure is None:
                 matches.append(Match(compiled.rule, _reasons(compiled, message)))
                 if compiled.rule.stop:
                     break
-            elif message.timed_out_on(compiled, failure):
+            elif failure == "regex" and compiled.regex in message.timed_out:
                 reasons = (_failure_text(compiled, message, failure),)
                 timeouts.append(Verdict(compiled.rule, False, False, reasons, True))
         return Evaluation(matches, tuple(timeouts))

@@ -24,3 +24,4 @@ from . import test_threads
 from . import test_email_channel
 from . import test_ticket_ui
 from . import test_demo
+from . import test_retention

@@ -411,3 +411,64 @@ class TestSla(SocialCase):
         ticket = self.message_of(item).ticket_id
         self.cron(datetime(2026, 3, 2, 9, 5))
         self.assertEqual(ticket.social_window_closes_at, datetime(2026, 3, 9, 9))
+
+    def test_the_first_pass_sets_what_each_ticket_update_sets(self):
+        """``_init_status`` (install, bench) selects the tickets inside its
+        statements: it must store what ``_update_status`` does with their ids."""
+        self.account.channel_id = self.channel("messenger")
+        with self.clock(MONDAY_9):
+            item = demo_item("Hi, my order?", channel="messenger", kind="private")
+            self.deliver(item)
+        tickets = self.message_of(item).ticket_id
+        tickets |= self.new_ticket("x")
+        tickets |= self.new_ticket("email")
+        answered = self.new_ticket("phone")
+        self.answer_by_email(answered, datetime(2026, 3, 2, 9, 30))
+        tickets |= answered
+        fields = [
+            "sla_status",
+            "sla_first_response_deadline",
+            "sla_resolution_deadline",
+            "sla_next_deadline",
+            "sla_first_response_result",
+            "sla_resolution_result",
+            "social_window_closes_at",
+        ]
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT id, state FROM helpdesk_ticket_sla WHERE ticket_id = ANY(%s)",
+            [tickets.ids],
+        )
+        states = self.env.cr.fetchall()
+
+        def afresh():
+            """The tickets as before any status was stored."""
+            self.env.cr.execute(
+                "UPDATE helpdesk_ticket SET "
+                + ", ".join(f"{name} = NULL" for name in fields)
+                + " WHERE id = ANY(%s)",
+                [tickets.ids],
+            )
+            for line_id, state in states:
+                self.env.cr.execute(
+                    "UPDATE helpdesk_ticket_sla SET state = %s WHERE id = %s",
+                    [state, line_id],
+                )
+            self.env.invalidate_all()
+
+        def stored():
+            return [
+                (ticket.read(fields)[0], ticket.ticket_sla_ids.mapped("state"))
+                for ticket in tickets
+            ]
+
+        later = datetime(2026, 3, 2, 14)  # the x ticket breached, others run
+        afresh()
+        with self.clock(later):
+            self.TicketSla._update_status(tickets.ids, now=later)
+        expected = stored()
+        self.assertIn("breached", [values["sla_status"] for values, _s in expected])
+        afresh()
+        with self.clock(later):
+            self.TicketSla._init_status()
+        self.assertEqual(stored(), expected)
