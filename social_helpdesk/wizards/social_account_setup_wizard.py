@@ -59,10 +59,15 @@ class SocialAccountSetupWizard(models.TransientModel):
         help="Only needed with just a bearer token: X then can't tell whose "
         "account it is.",
     )
+    meta_connection = fields.Selection(
+        related="account_id.meta_connection", readonly=False, groups=SYSTEM
+    )
     meta_page_id = _credential("meta_page_id")
     meta_instagram_account_id = _credential("meta_instagram_account_id")
     meta_page_access_token = _credential("meta_page_access_token")
     meta_app_secret = _credential("meta_app_secret")
+    meta_instagram_access_token = _credential("meta_instagram_access_token")
+    meta_instagram_app_secret = _credential("meta_instagram_app_secret")
     meta_verify_token = _credential("meta_verify_token")
     connection_ok = fields.Boolean(readonly=True)
     connection_report = fields.Text(readonly=True)
