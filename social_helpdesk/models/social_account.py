@@ -720,6 +720,17 @@ class SocialAccount(models.Model):
     def _describe_connection(self, info):
         if self.network == "x":
             return _("Connected as @%(username)s (user id %(user_id)s).", **info)
+        if (
+            self.network == "meta"
+            and self.meta_connection == CONNECTION_INSTAGRAM_LOGIN
+        ):
+            return _(
+                "Instagram account %(account)s, with Instagram Login.\n"
+                "Webhook fields subscribed: %(fields)s.",
+                account=info.get("label"),
+                fields=", ".join(info.get("subscribed_fields") or [])
+                or _("none (use Subscribe)"),
+            )
         if self.network == "meta":
             return _(
                 "Page %(page)s.\nGranted permissions: %(granted)s.\n"
