@@ -483,34 +483,49 @@ class SocialAccount(models.Model):
             account.meta_version_warning = False
             if account.network != "meta":
                 continue
-            for what, version in (
-                (_("calls Meta with"), account.meta_graph_version),
-                (_("receives webhooks in"), account.meta_webhook_api_version),
+            for webhook, version in (
+                (False, account.meta_graph_version),
+                (True, account.meta_webhook_api_version),
             ):
                 warning = version_warning(version, today)
                 if warning:
                     account.meta_version_warning = account._version_text(
-                        what, version, *warning
+                        webhook, version, *warning
                     )
                     break
 
-    def _version_text(self, what, version, end, days_left):
+    def _version_text(self, webhook, version, end, days_left):
+        """The warning of a Graph API version ending ``end`` (None: over),
+        for the calls, or for the webhook deliveries."""
+        values = {
+            "version": version,
+            "end": end,
+            "days": days_left,
+            "default": DEFAULT_GRAPH_VERSION,
+        }
+        if days_left <= 0 and webhook:
+            return _(
+                "Webhooks arrive in Graph API %(version)s, which Meta no longer "
+                "serves: choose %(default)s in the app dashboard.",
+                **values,
+            )
         if days_left <= 0:
             return _(
-                "This account %(what)s Graph API %(version)s, which Meta no "
-                "longer serves: choose %(default)s.",
-                what=what,
-                version=version,
-                default=DEFAULT_GRAPH_VERSION,
+                "This account calls Graph API %(version)s, which Meta no longer "
+                "serves: choose %(default)s.",
+                **values,
+            )
+        if webhook:
+            return _(
+                "Webhooks arrive in Graph API %(version)s, which Meta serves until "
+                "%(end)s (%(days)s days left): choose %(default)s in the app "
+                "dashboard.",
+                **values,
             )
         return _(
-            "This account %(what)s Graph API %(version)s, which Meta serves "
-            "until %(end)s (%(days)s days left): move to %(default)s.",
-            what=what,
-            version=version,
-            end=end,
-            days=days_left,
-            default=DEFAULT_GRAPH_VERSION,
+            "This account calls Graph API %(version)s, which Meta serves until "
+            "%(end)s (%(days)s days left): move to %(default)s.",
+            **values,
         )
 
     @api.depends("network")

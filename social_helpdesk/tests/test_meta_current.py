@@ -197,7 +197,8 @@ class TestMetaCurrent(HttpCase):
         self.assertIn("no longer serves", self.account.meta_version_warning)
         self.account.meta_graph_version = "v27.0"
         self.account.meta_webhook_api_version = "v19.0"  # ended 21 May 2026
-        self.assertIn("receives webhooks in", self.account.meta_version_warning)
+        self.assertIn("Webhooks arrive in", self.account.meta_version_warning)
+        self.assertIn("no longer serves", self.account.meta_version_warning)
 
     # -- windows -------------------------------------------------------------
     def test_a_thread_started_from_an_ad_keeps_seven_days(self):
