@@ -49,6 +49,7 @@ from social_helpdesk.adapters.base import (
     hmac_sha256,
 )
 from social_helpdesk.adapters.meta import MetaAdapter
+from social_helpdesk.adapters.meta.versions import DEFAULT_GRAPH_VERSION
 from social_helpdesk.tests.fakes.fake_meta import FakeMetaServer, Fault
 
 APP_SECRET = "fake-app-secret"
@@ -763,7 +764,7 @@ def test_public_reply_to_a_facebook_comment(meta, graph, adapter):
     sent = graph.send_reply(target, "Sorry Jane, we are on it.", PUBLIC, "key-1")
 
     (request,) = meta.requests_to("POST comments")
-    assert request.path == f"/v23.0/{COMMENT_ID}/comments"
+    assert request.path == f"/{DEFAULT_GRAPH_VERSION}/{COMMENT_ID}/comments"
     assert request.body == {"message": "Sorry Jane, we are on it."}
     assert meta.comments[sent.external_id]["from"]["id"] == PAGE_ID
     assert sent.url == f"https://www.facebook.com/{sent.external_id}"
@@ -780,7 +781,7 @@ def test_public_reply_on_instagram_answers_the_top_comment(meta, graph, adapter)
     sent = graph.send_reply(reply, "Back next week!", PUBLIC, "key-2")
 
     (request,) = meta.requests_to("POST replies")
-    assert request.path == f"/v23.0/{IG_COMMENT_ID}/replies"
+    assert request.path == f"/{DEFAULT_GRAPH_VERSION}/{IG_COMMENT_ID}/replies"
     assert meta.instagram_comments[sent.external_id]["parent_id"] == IG_COMMENT_ID
 
 

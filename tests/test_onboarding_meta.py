@@ -28,6 +28,7 @@ from social_helpdesk.adapters.base import (
     hmac_sha256,
 )
 from social_helpdesk.adapters.meta import MetaAdapter
+from social_helpdesk.adapters.meta.versions import DEFAULT_GRAPH_VERSION
 from social_helpdesk.tests.fakes.callback_server import CallbackServer
 from social_helpdesk.tests.fakes.fake_meta import FakeMetaServer, Fault
 
@@ -113,7 +114,7 @@ def test_register_webhook_sets_the_app_callback_then_subscribes_the_page(meta, g
         },
     ]
     for call in calls:
-        assert call.path == f"/v23.0/{APP_ID}/subscriptions"
+        assert call.path == f"/{DEFAULT_GRAPH_VERSION}/{APP_ID}/subscriptions"
         assert call.headers["Authorization"] == f"Bearer {meta.app_access_token}"
         assert "access_token" not in call.query  # kept out of logged URLs
         assert call.query["appsecret_proof"] == (

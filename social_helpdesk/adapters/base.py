@@ -214,6 +214,9 @@ class SocialMessage:
     verb: str = VERB_ADD
     is_own: bool = False  # written by the connected account itself (or an echo)
     is_repost: bool = False
+    # The thread was started from an ad (Meta's referral, source ADS): the
+    # network keeps a longer standard reply window for it.
+    from_ad: bool = False
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -373,17 +376,19 @@ class NetworkAdapter:
         """Length of ``text`` as the network counts it."""
         return len(text)
 
-    def window_closes_at(self, message, kind, last_customer_at=None):
+    def window_closes_at(self, message, kind, last_customer_at=None, automatic=False):
         """When the platform stops accepting a reply of ``kind`` to ``message``
         (aware UTC datetime), or None when there is no window.
-        ``last_customer_at`` is the customer's latest message in the thread."""
+        ``last_customer_at`` is the customer's latest message in the thread;
+        ``automatic``: a reply no human wrote (a rule's acknowledgement),
+        which no human-agent extension covers."""
         return None
 
-    def check_reply(self, message, kind, now, last_customer_at=None):
+    def check_reply(self, message, kind, now, last_customer_at=None, automatic=False):
         """Refuse up front, with the reason, a reply the network would reject
         (:class:`ReplyNotAllowed` or :class:`WindowClosed`)."""
         closes_at = self.window_closes_at(  # pylint: disable=assignment-from-none
-            message, kind, last_customer_at
+            message, kind, last_customer_at, automatic=automatic
         )
         if closes_at and now >= closes_at:
             raise WindowClosed(
@@ -391,11 +396,20 @@ class NetworkAdapter:
                 closed_at=closes_at,
             )
 
-    def send_reply(self, message, text, kind, idempotency_key, last_customer_at=None):
+    def send_reply(
+        self,
+        message,
+        text,
+        kind,
+        idempotency_key,
+        last_customer_at=None,
+        automatic=False,
+    ):
         """Publish ``text`` in answer to the :class:`SocialMessage` ``message``.
 
         ``kind`` is PUBLIC (a reply on the thread) or PRIVATE (a direct
-        message). Returns a :class:`SentMessage`.
+        message); ``automatic``: no human wrote it (see
+        :meth:`window_closes_at`). Returns a :class:`SentMessage`.
         """
         raise ReplyNotAllowed("This network cannot send replies.")
 

@@ -214,7 +214,15 @@ class DemoAdapter(NetworkAdapter):
     def max_length(self, kind, message=None):
         return 1000 if kind == PRIVATE else 280
 
-    def send_reply(self, message, text, kind, idempotency_key, last_customer_at=None):
+    def send_reply(
+        self,
+        message,
+        text,
+        kind,
+        idempotency_key,
+        last_customer_at=None,
+        automatic=False,
+    ):
         """Publishing is simulated; the id derives from the idempotency key, so
         a retry yields the same reply, as a real network's dedup would."""
         return self.find_sent(message, idempotency_key)

@@ -31,6 +31,9 @@ from ..models.social_account import ADAPTERS
 
 _logger = logging.getLogger(__name__)
 
+# The Graph API version Meta built a webhook delivery with.
+API_VERSION_HEADER = "Facebook-API-Version"
+
 
 class SocialWebhookController(http.Controller):
     @http.route(
@@ -99,7 +102,10 @@ class SocialWebhookController(http.Controller):
             return self._reply(400, str(exc))
         try:
             stored, rejected = env["social.event"]._store_delivery(
-                network, target, events
+                network,
+                target,
+                events,
+                api_version=request.httprequest.headers.get(API_VERSION_HEADER),
             )
         except ForeignKeyViolation:
             # Deleted while this worker's cache still knew its URL.

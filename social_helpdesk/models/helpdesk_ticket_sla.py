@@ -377,15 +377,21 @@ class HelpdeskTicketSla(models.Model):
     @api.model
     def _window_query(self, scope):
         """When Meta stops accepting replies: 24 hours after the customer's
-        last private message (7 days with the Human Agent tag), 7 days after a
-        comment for a private reply to it."""
+        last private message (7 days with the Human Agent tag, or in a
+        conversation started from an ad), 7 days after a comment for a
+        private reply to it."""
         return SQL(
             """
             WITH win AS (
                 SELECT m.ticket_id,
                        MAX(m.message_date + CASE
                            WHEN m.kind = 'public' THEN %(comment)s
-                           WHEN a.meta_human_agent_tag THEN %(human_agent)s
+                           WHEN a.meta_human_agent_tag OR EXISTS (
+                               SELECT 1 FROM social_message ad
+                                WHERE ad.account_id = m.account_id
+                                  AND ad.thread_key = m.thread_key
+                                  AND ad.from_ad
+                           ) THEN %(human_agent)s
                            ELSE %(messaging)s
                        END) AS closes_at
                   FROM social_message m

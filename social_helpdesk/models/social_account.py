@@ -11,6 +11,8 @@ from odoo.exceptions import AccessError, UserError
 from ..adapters.base import AdapterError, AuthError, RateLimited
 from ..adapters.demo import DemoAdapter
 from ..adapters.meta import MetaAdapter
+from ..adapters.meta.client import CONNECTION_INSTAGRAM_LOGIN, CONNECTION_PAGE
+from ..adapters.meta.versions import DEFAULT_GRAPH_VERSION, version_warning
 from ..adapters.x import XAdapter
 from .access import ADMIN, MANAGER, require_group
 
@@ -49,6 +51,9 @@ ADAPTER_FIELDS = {
         "graph_version": "meta_graph_version",
         "graph_base_url": "api_base_url",
         "human_agent_tag": "meta_human_agent_tag",
+        "connection": "meta_connection",
+        "instagram_access_token": "meta_instagram_access_token",
+        "instagram_app_secret": "meta_instagram_app_secret",
     },
     "demo": {
         "batch_size": "demo_batch_size",
@@ -68,6 +73,8 @@ ADMIN_ONLY_FIELDS = {
     "meta_page_id",
     "meta_instagram_account_id",
     "meta_graph_version",
+    "meta_connection",
+    "meta_webhook_api_version",
     "webhook_token",
 }
 
@@ -90,6 +97,8 @@ class WebhookPeers(NamedTuple):
 
     owners: dict  # {recipient id: account id, or None when several own it}
     size: int
+    # {account id: the Facebook-API-Version its deliveries last carried}
+    api_versions: dict
 
 
 class WebhookTarget(NamedTuple):
@@ -126,7 +135,7 @@ class WebhookEndpoint(NamedTuple):
 
 def _webhook_target_fields():
     """The fields :meth:`SocialAccount._webhook_endpoint` is cached from."""
-    return {"active", "network", "webhook_token"}.union(
+    return {"active", "network", "webhook_token", "meta_webhook_api_version"}.union(
         *(settings.values() for settings in ADAPTER_FIELDS.values())
     )
 
@@ -330,7 +339,32 @@ class SocialAccount(models.Model):
     # Meta (Graph API)
     meta_page_id = fields.Char("Facebook page id")
     meta_instagram_account_id = fields.Char("Instagram business account id")
-    meta_graph_version = fields.Char("Graph API version", default="v23.0")
+    meta_connection = fields.Selection(
+        [
+            (CONNECTION_PAGE, "Facebook Page"),
+            (CONNECTION_INSTAGRAM_LOGIN, "Instagram Login (no page)"),
+        ],
+        "Connection",
+        default=CONNECTION_PAGE,
+        help="Facebook Page: the page, its Messenger and its linked Instagram "
+        "account, with a page token. Instagram Login: an Instagram professional "
+        "account alone, with an Instagram user token (graph.instagram.com).",
+    )
+    meta_graph_version = fields.Char(
+        "Graph API version",
+        default=DEFAULT_GRAPH_VERSION,
+        help="The version the helpdesk calls Meta with.",
+    )
+    meta_webhook_api_version = fields.Char(
+        "Webhook API version",
+        readonly=True,
+        copy=False,
+        help="The Facebook-API-Version header of the last webhook deliveries: "
+        "the version Meta builds them with (set per field in the app dashboard).",
+    )
+    meta_version_warning = fields.Char(
+        "Graph API version warning", compute="_compute_meta_version_warning"
+    )
     meta_human_agent_tag = fields.Boolean(
         "Human agent tag",
         help="The app may answer Messenger and Instagram conversations up to 7 days "
@@ -340,6 +374,12 @@ class SocialAccount(models.Model):
         "Page access token", groups="base.group_system"
     )
     meta_app_secret = fields.Char("App secret", groups="base.group_system")
+    meta_instagram_access_token = fields.Char(
+        "Instagram access token", groups="base.group_system"
+    )
+    meta_instagram_app_secret = fields.Char(
+        "Instagram app secret", groups="base.group_system"
+    )
     meta_verify_token = fields.Char("Verify token", groups="base.group_system")
 
     # Demo network
@@ -417,7 +457,11 @@ class SocialAccount(models.Model):
         one. Read-only: copy the settings before use."""
         accounts = self.sudo().search_fetch(
             [("network", "=", network), ("webhook_token", "!=", False)],
-            ["webhook_token", *self._adapter_field_names(network)],
+            [
+                "webhook_token",
+                "meta_webhook_api_version",
+                *self._adapter_field_names(network),
+            ],
         )
         max_body_bytes = (
             self.env["ir.config_parameter"]
@@ -439,12 +483,82 @@ class SocialAccount(models.Model):
                     owners[recipient_id] = (
                         None if recipient_id in owners else account.id
                     )
-            peers = WebhookPeers(owners, len(group))
+            versions = {
+                account.id: account.meta_webhook_api_version or None
+                for account, _settings, _ids in group
+            }
+            peers = WebhookPeers(owners, len(group), versions)
             for account, settings, recipient_ids in group:
                 targets[account.webhook_token] = WebhookTarget(
                     account.id, settings, recipient_ids, peers
                 )
         return WebhookEndpoint(int(max_body_bytes), targets)
+
+    @api.model
+    def _record_api_version(self, target, account_ids, version):
+        """Keep on each account the ``Facebook-API-Version`` its deliveries
+        carry. Compared with the cached endpoint, so only a change writes
+        (the write clears that cache for every worker)."""
+        version = (version or "").strip()[:16]
+        changed = [
+            account_id
+            for account_id in account_ids
+            if version and target.peers.api_versions.get(account_id) != version
+        ]
+        if changed:
+            self.browse(changed).sudo().write({"meta_webhook_api_version": version})
+
+    @api.depends("network", "meta_graph_version", "meta_webhook_api_version")
+    def _compute_meta_version_warning(self):
+        today = fields.Date.context_today(self)
+        for account in self:
+            account.meta_version_warning = False
+            if account.network != "meta":
+                continue
+            for webhook, version in (
+                (False, account.meta_graph_version),
+                (True, account.meta_webhook_api_version),
+            ):
+                warning = version_warning(version, today)
+                if warning:
+                    account.meta_version_warning = account._version_text(
+                        webhook, version, *warning
+                    )
+                    break
+
+    def _version_text(self, webhook, version, end, days_left):
+        """The warning of a Graph API version ending ``end`` (None: over),
+        for the calls, or for the webhook deliveries."""
+        values = {
+            "version": version,
+            "end": end,
+            "days": days_left,
+            "default": DEFAULT_GRAPH_VERSION,
+        }
+        if days_left <= 0 and webhook:
+            return _(
+                "Webhooks arrive in Graph API %(version)s, which Meta no longer "
+                "serves: choose %(default)s in the app dashboard.",
+                **values,
+            )
+        if days_left <= 0:
+            return _(
+                "This account calls Graph API %(version)s, which Meta no longer "
+                "serves: choose %(default)s.",
+                **values,
+            )
+        if webhook:
+            return _(
+                "Webhooks arrive in Graph API %(version)s, which Meta serves until "
+                "%(end)s (%(days)s days left): choose %(default)s in the app "
+                "dashboard.",
+                **values,
+            )
+        return _(
+            "This account calls Graph API %(version)s, which Meta serves until "
+            "%(end)s (%(days)s days left): move to %(default)s.",
+            **values,
+        )
 
     @api.depends("network")
     def _compute_is_demo(self):
@@ -626,7 +740,7 @@ class SocialAccount(models.Model):
         config.update(timeout=float(timeout), api_base_url=base_url)
         if network == "meta":
             config.update(
-                graph_version=values.get("meta_graph_version") or "v23.0",
+                graph_version=values.get("meta_graph_version") or DEFAULT_GRAPH_VERSION,
                 graph_base_url=base_url,
             )
         return {key: value for key, value in config.items() if value is not None}
@@ -689,6 +803,17 @@ class SocialAccount(models.Model):
     def _describe_connection(self, info):
         if self.network == "x":
             return _("Connected as @%(username)s (user id %(user_id)s).", **info)
+        if (
+            self.network == "meta"
+            and self.meta_connection == CONNECTION_INSTAGRAM_LOGIN
+        ):
+            return _(
+                "Instagram account %(account)s, with Instagram Login.\n"
+                "Webhook fields subscribed: %(fields)s.",
+                account=info.get("label"),
+                fields=", ".join(info.get("subscribed_fields") or [])
+                or _("none (use Subscribe)"),
+            )
         if self.network == "meta":
             return _(
                 "Page %(page)s.\nGranted permissions: %(granted)s.\n"
@@ -827,6 +952,20 @@ class SocialAccount(models.Model):
                     "poll_failures": 0,
                 }
             )
+
+    def _recover_missed(self, start, end):
+        """Read again what the network sent between ``start`` and ``end``
+        (aware UTC) while webhooks were not received, into the event store,
+        whose unique key keeps each event once. Returns the number of new
+        events; a network that cannot recover returns None."""
+        self.ensure_one()
+        adapter = self._get_adapter()
+        if not hasattr(adapter, "recover_window"):
+            return None
+        result = adapter.recover_window(start, end)
+        stored = self.env["social.event"]._store(self, result.events)
+        self._meter_reads(result.reads)
+        return stored
 
     def _poll_allowed(self):
         """Metered networks are not polled while webhooks deliver (nothing is

@@ -229,13 +229,15 @@ class SocialEvent(models.Model):
         return len(armed_flags)
 
     @api.model
-    def _store_delivery(self, network, target, events):
+    def _store_delivery(self, network, target, events, api_version=None):
         """Store a webhook delivery's ``events`` under the accounts they are
         addressed to among those its signature allows (see
         ``WebhookTarget.route``): one ``_store`` statement per account, so
         one in the common case, where all are for the URL's account. The
         others are kept apart, rejected under the URL's account, in one more
-        statement. Returns (new events stored, events rejected)."""
+        statement. ``api_version``: the delivery's Facebook-API-Version,
+        recorded on its accounts when it changed. Returns (new events
+        stored, events rejected)."""
         addressed, rejected = {}, []
         for event in events:
             account_id, why_not = target.route(event.recipient_id)
@@ -252,6 +254,8 @@ class SocialEvent(models.Model):
             )
         if rejected:
             self._store_rejected(Account.browse(target.account_id), rejected)
+        if api_version and addressed:
+            Account._record_api_version(target, list(addressed), api_version)
         return stored, len(rejected)
 
     @api.model

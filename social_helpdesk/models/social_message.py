@@ -82,6 +82,12 @@ class SocialMessage(models.Model):
     url = fields.Char()
     lang = fields.Char()
     message_date = fields.Datetime(index=True)
+    from_ad = fields.Boolean(
+        "From an ad",
+        readonly=True,
+        help="The customer came from an ad (Meta's referral): the conversation "
+        "keeps a 7-day reply window.",
+    )
     outcome = fields.Selection(
         [("ticket", "Ticket"), ("observed", "Observed"), ("lead", "CRM lead")],
         default="ticket",
@@ -339,6 +345,7 @@ class SocialMessage(models.Model):
             "url": self._safe_link(message.url) or False,
             "lang": message.lang or False,
             "message_date": _naive_utc(message.created_at),
+            "from_ad": message.from_ad,
             **self._media_values(message),
         }
 
@@ -710,6 +717,21 @@ class SocialMessage(models.Model):
             created_at=self.message_date
             and self.message_date.replace(tzinfo=timezone.utc),
             url=self.url or "",
+            from_ad=self._thread_from_ad(),
+        )
+
+    def _thread_from_ad(self):
+        """Whether this message's conversation was started from an ad."""
+        self.ensure_one()
+        return bool(
+            self.search_count(
+                [
+                    ("account_id", "=", self.account_id.id),
+                    ("thread_key", "=", self.thread_key),
+                    ("from_ad", "=", True),
+                ],
+                limit=1,
+            )
         )
 
     def _last_customer_date(self):

@@ -98,7 +98,7 @@ class SocialReply(models.Model):
         ``automatic``: a rule's acknowledgement, sent by no agent."""
         if not automatic:
             self._check_agent_may_answer(target)
-        self._check_sendable(target, kind, text)
+        self._check_sendable(target, kind, text, automatic=automatic)
         self._check_rate_limit(target.account_id)
         ticket = target.ticket_id
         reply = self.sudo().create(
@@ -136,12 +136,14 @@ class SocialReply(models.Model):
         ticket.check_access("write")
 
     @api.model
-    def _check_sendable(self, target, kind, text, reply=None):
+    def _check_sendable(self, target, kind, text, reply=None, automatic=False):
         """The network's and the account's rules, checked when a reply is
         queued and again when it is sent: the account is connected, is the
         ticket's own and in its company, the text fits, and the platform's
-        window is open. ``reply``: the reply being sent (not counted as an
-        earlier private reply)."""
+        window is open (an automatic reply's: no human-agent extension).
+        ``reply``: the reply being sent (not counted as an earlier private
+        reply)."""
+        automatic = reply.automatic if reply else automatic
         account = target.account_id
         ticket = target.ticket_id
         if account.state != "connected" or not account.active:
@@ -202,6 +204,7 @@ class SocialReply(models.Model):
                 kind,
                 fields.Datetime.now().replace(tzinfo=timezone.utc),
                 last_customer_at=target._last_customer_date(),
+                automatic=automatic,
             )
         except ReplyNotAllowed as exc:
             raise UserError(str(exc)) from exc
@@ -321,6 +324,7 @@ class SocialReply(models.Model):
                     self.kind,
                     self.idempotency_key,
                     last_customer_at=self.target_id._last_customer_date(),
+                    automatic=self.automatic,
                 )
         except UserError as exc:
             self._fail(exc.args[0])

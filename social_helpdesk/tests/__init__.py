@@ -8,6 +8,7 @@ from . import test_concurrency
 from . import test_security
 from . import test_x_connector
 from . import test_meta_connector
+from . import test_meta_current
 from . import test_replies
 from . import test_composer
 from . import test_tours

@@ -508,3 +508,46 @@ class TestMetaOnboarding(HttpCase):
         page = self.fake.app_subscriptions["page"]
         self.assertEqual(page["callback_url"], self.account.webhook_url)
         self.assertTrue(self.fake.subscribed_fields, "the app is installed on the page")
+
+
+@tagged("post_install", "-at_install")
+class TestInstagramLoginOnboarding(HttpCase):
+    """The wizard for an Instagram professional account without a page:
+    Instagram Login, against the fake's graph.instagram.com."""
+
+    def test_connect_and_subscribe_with_instagram_login(self):
+        fake = FakeMetaServer().start()
+        self.addCleanup(fake.stop)
+        team = self.env["helpdesk.ticket.team"].create({"name": "Acme care"})
+        wizard = self.env["social.account.setup.wizard"].create(
+            {"name": "Acme on Instagram", "network": "meta", "team_id": team.id}
+        )
+        wizard.action_next()
+        wizard.write(
+            {
+                "api_base_url": fake.base_url,
+                "meta_connection": "instagram_login",
+            }
+        )
+        wizard.action_test_connection()
+        self.assertFalse(wizard.connection_ok, "no Instagram credential given yet")
+        self.assertIn("Instagram access token", wizard.error)
+        wizard.write(
+            {
+                "meta_instagram_account_id": fake.instagram_account_id,
+                "meta_instagram_access_token": fake.instagram_token,
+                "meta_instagram_app_secret": fake.instagram_app_secret,
+            }
+        )
+        wizard.action_test_connection()
+        self.assertTrue(wizard.connection_ok, wizard.error)
+        self.assertIn("@acme", wizard.connection_report)
+        wizard.action_next()  # routing: the account is created
+        wizard.action_next()  # webhook
+        self.assertEqual(wizard.account_id.meta_connection, "instagram_login")
+        wizard.action_register_webhook()
+        self.assertFalse(wizard.error)
+        self.assertIn("Instagram, Webhooks", wizard.webhook_report)
+        self.assertEqual(fake.instagram_subscribed_fields, ["comments", "messages"])
+        self.assertFalse(fake.subscribed_fields, "no page is involved")
+        self.assertFalse(fake.requests_to("GET debug_token"))

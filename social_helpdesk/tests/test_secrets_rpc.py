@@ -29,6 +29,8 @@ SECRETS = {
     "meta_page_access_token": "leak-meta-page-token-9a0b6c",
     "meta_app_secret": "leak-meta-app-secret-2c5e88",
     "meta_verify_token": "leak-meta-verify-token-e71d04",
+    "meta_instagram_access_token": "leak-meta-instagram-token-4a8d21",
+    "meta_instagram_app_secret": "leak-meta-instagram-secret-b93e07",
     "demo_webhook_secret": "leak-demo-webhook-secret-6b3f52",
 }
 # Only in a raw event payload: a key no parser reads.

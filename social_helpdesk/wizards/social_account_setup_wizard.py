@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..adapters.base import AdapterError, NotSupported
+from ..adapters.meta.client import CONNECTION_INSTAGRAM_LOGIN, CONNECTION_PAGE
 from ..models.social_account import ADAPTERS
 
 STEPS = [
@@ -36,6 +37,9 @@ ACCOUNT_FIELDS = (
     "meta_instagram_account_id",
     "meta_page_access_token",
     "meta_app_secret",
+    "meta_connection",
+    "meta_instagram_access_token",
+    "meta_instagram_app_secret",
     "meta_verify_token",
     "api_base_url",
     "team_id",
@@ -43,7 +47,14 @@ ACCOUNT_FIELDS = (
     "poll_interval_minutes",
 )
 X_OAUTH1 = ("x_api_key", "x_api_secret", "x_access_token", "x_access_token_secret")
-META_REQUIRED = ("meta_page_id", "meta_page_access_token", "meta_app_secret")
+META_REQUIRED = {
+    CONNECTION_PAGE: ("meta_page_id", "meta_page_access_token", "meta_app_secret"),
+    CONNECTION_INSTAGRAM_LOGIN: (
+        "meta_instagram_account_id",
+        "meta_instagram_access_token",
+        "meta_instagram_app_secret",
+    ),
+}
 LOCAL_HOSTS = ("localhost", "localhost.localdomain")
 LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
@@ -135,6 +146,19 @@ class SocialAccountSetupWizard(models.TransientModel):
         "account it is.",
     )
     x_user_id = fields.Char(readonly=True)
+    meta_connection = fields.Selection(
+        # The account's list, repeated so that its labels are translated here.
+        [
+            (CONNECTION_PAGE, "Facebook Page"),
+            (CONNECTION_INSTAGRAM_LOGIN, "Instagram Login (no page)"),
+        ],
+        "Connection",
+        default=CONNECTION_PAGE,
+        groups=SYSTEM,
+        help="Facebook Page: the page, its Messenger and its linked Instagram "
+        "account, with a page token. Instagram Login: an Instagram professional "
+        "account alone, with an Instagram user token (graph.instagram.com).",
+    )
     meta_page_id = _credential(
         "Facebook page id",
         "The page's About section, Page transparency, or Meta Business "
@@ -155,6 +179,20 @@ class SocialAccountSetupWizard(models.TransientModel):
         "App secret",
         "Meta for Developers, your app, App settings, Basic: App secret. It "
         "signs Meta's webhook deliveries.",
+    )
+    meta_instagram_access_token = _credential(
+        "Instagram access token",
+        "Instagram Login: a user access token of the Instagram professional "
+        "account (Meta for Developers, your app, Instagram, API setup with "
+        "Instagram login: Generate token), with the instagram_business_basic, "
+        "instagram_business_manage_messages and "
+        "instagram_business_manage_comments permissions.",
+    )
+    meta_instagram_app_secret = _credential(
+        "Instagram app secret",
+        "Instagram Login: the Instagram app secret (your app, Instagram, API "
+        "setup with Instagram login, Business login settings). It signs the "
+        "webhook deliveries of Instagram Login.",
     )
     meta_verify_token = fields.Char(
         "Verify token",
@@ -363,7 +401,7 @@ class SocialAccountSetupWizard(models.TransientModel):
             ]
 
         if self.network == "meta":
-            return labels(META_REQUIRED)
+            return labels(META_REQUIRED[self.meta_connection or CONNECTION_PAGE])
         if self.network != "x" or self.x_oauth2_user_token:
             return []
         if self.x_bearer_token and not any(self[name] for name in X_OAUTH1):

@@ -31,6 +31,7 @@ from .readers import (
     _strings,
     _text,
 )
+from .versions import DEFAULT_GRAPH_VERSION
 
 PAGE_PERMISSIONS = (
     "pages_read_engagement",
@@ -44,7 +45,23 @@ INSTAGRAM_PERMISSIONS = (
     "instagram_manage_comments",
     "instagram_manage_messages",
 )
+# Instagram API with Instagram Login: a professional account without a page.
+INSTAGRAM_LOGIN_PERMISSIONS = (
+    "instagram_business_basic",
+    "instagram_business_manage_messages",
+    "instagram_business_manage_comments",
+)
 SUBSCRIBED_FIELDS = ("feed", "messages")
+INSTAGRAM_SUBSCRIBED_FIELDS = ("comments", "messages")
+
+# How the account is connected: through its Facebook page (Graph API, page
+# token), or the Instagram account alone with Instagram Login.
+CONNECTION_PAGE = "page"
+CONNECTION_INSTAGRAM_LOGIN = "instagram_login"
+GRAPH_HOSTS = {
+    CONNECTION_PAGE: "https://graph.facebook.com",
+    CONNECTION_INSTAGRAM_LOGIN: "https://graph.instagram.com",
+}
 
 # https://developers.facebook.com/docs/graph-api/guides/error-handling
 THROTTLING_CODES = frozenset({4, 17, 32, 341, 613, *range(80001, 80015)})
@@ -92,9 +109,26 @@ class MetaClient(NetworkAdapter):
         return bool(self.config.get("human_agent_tag"))
 
     @property
+    def connection(self):
+        """CONNECTION_PAGE, or CONNECTION_INSTAGRAM_LOGIN."""
+        if self.config.get("connection") == CONNECTION_INSTAGRAM_LOGIN:
+            return CONNECTION_INSTAGRAM_LOGIN
+        return CONNECTION_PAGE
+
+    @property
+    def instagram_login(self):
+        return self.connection == CONNECTION_INSTAGRAM_LOGIN
+
+    @property
+    def messaging_owner_id(self):
+        """Who sends and holds the conversations: the page, or with
+        Instagram Login the Instagram account itself."""
+        return self.instagram_account_id if self.instagram_login else self.page_id
+
+    @property
     def graph_url(self):
-        base = self.config.get("graph_base_url") or "https://graph.facebook.com"
-        version = self.config.get("graph_version") or "v23.0"
+        base = self.config.get("graph_base_url") or GRAPH_HOSTS[self.connection]
+        version = self.config.get("graph_version") or DEFAULT_GRAPH_VERSION
         return f"{base.rstrip('/')}/{version}"
 
     @property
@@ -102,7 +136,9 @@ class MetaClient(NetworkAdapter):
         return self.config.get("timeout") or 15
 
     def required_permissions(self):
-        """Permissions the page token needs for the channels configured."""
+        """Permissions the token needs for the channels configured."""
+        if self.instagram_login:
+            return INSTAGRAM_LOGIN_PERMISSIONS
         if self.instagram_account_id:
             return PAGE_PERMISSIONS + INSTAGRAM_PERMISSIONS
         return PAGE_PERMISSIONS
@@ -117,6 +153,8 @@ class MetaClient(NetworkAdapter):
         ``required``, ``scopes_known`` (True), ``app_id``,
         ``subscribed_fields``, ``subscribed`` and a plain-words ``detail``.
         """
+        if self.instagram_login:
+            return self._test_instagram_login()
         page = self._get("me", {"fields": "id,name"})
         if str(page.get("id")) != self.page_id:
             raise AuthError(
@@ -149,6 +187,40 @@ class MetaClient(NetworkAdapter):
             "subscribed_fields": fields,
             "subscribed": all(field in fields for field in SUBSCRIBED_FIELDS),
             "detail": detail,
+        }
+
+    def _test_instagram_login(self):
+        """The Instagram Login check: the token is the account's (``/me``
+        on graph.instagram.com) and the app gets its webhooks. That host
+        has no ``debug_token``: the scopes granted are not known."""
+        me = self._get("me", {"fields": "user_id,username"})
+        if str(me.get("user_id")) != self.instagram_account_id:
+            owner = me.get("username") or me.get("user_id")
+            raise AuthError(
+                f"The Instagram token is for {owner!r}, not for account "
+                f"{self.instagram_account_id}; log in with the right Instagram "
+                "account."
+            )
+        apps = _data(self._get(_path(self.instagram_account_id, "subscribed_apps")))
+        fields = sorted(
+            {name for app in apps for name in _strings(app.get("subscribed_fields"))}
+        )
+        username = _text(me.get("username"))
+        return {
+            "page_name": f"@{username}" if username else self.instagram_account_id,
+            "label": f"@{username}" if username else self.instagram_account_id,
+            "username": username,
+            "granted": [],
+            "missing": [],
+            "required": list(INSTAGRAM_LOGIN_PERMISSIONS),
+            "scopes_known": False,
+            "app_id": "",
+            "subscribed_fields": fields,
+            "subscribed": all(field in fields for field in INSTAGRAM_SUBSCRIBED_FIELDS),
+            "detail": (
+                "Instagram Login: the token works for this account. Make sure it "
+                f"was granted {', '.join(INSTAGRAM_LOGIN_PERMISSIONS)}."
+            ),
         }
 
     def _debug_token(self):
@@ -188,6 +260,13 @@ class MetaClient(NetworkAdapter):
 
     # -- HTTP -------------------------------------------------------------
     def _token(self):
+        if self.instagram_login:
+            token = self.config.get("instagram_access_token")
+            if not token:
+                raise AuthError(
+                    "The Instagram access token is missing; log in with Instagram."
+                )
+            return token
         token = self.config.get("page_access_token")
         if not token:
             raise AuthError("The page access token is missing; connect the page.")
@@ -206,7 +285,7 @@ class MetaClient(NetworkAdapter):
         secret is known."""
         token = token or self._token()
         query = dict(params or {})
-        if self.config.get("app_secret"):
+        if self.config.get("app_secret") and not self.instagram_login:
             proof = hmac_sha256(self.config["app_secret"], token).hex()
             query["appsecret_proof"] = proof
         try:

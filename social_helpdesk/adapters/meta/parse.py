@@ -55,7 +55,32 @@ ATTACHMENT_KINDS = {
     "ig_reel": "video",
     "audio": "audio",
     "file": "file",
+    "sticker": "image",
+    "story_mention": "image",
 }
+# Attachments that stand for the whole message: how it reads when it has no
+# text (a sticker since 30 Aug 2026, an Instagram post share, a story
+# mention) and the name of its link.
+STICKER = "sticker"
+SHARED_POSTS = ("ig_post", "share", "post")
+STORY_MENTION = "story_mention"
+MESSAGE_LABELS = {
+    STICKER: "[Sticker]",
+    "ig_post": "[Shared post]",
+    "share": "[Shared post]",
+    "post": "[Shared post]",
+    STORY_MENTION: "[Story mention]",
+}
+ATTACHMENT_NAMES = {
+    STICKER: "Sticker",
+    "ig_post": "Shared post",
+    "share": "Shared post",
+    "post": "Shared post",
+    STORY_MENTION: "Story",
+}
+# referral.source of a thread started from an ad (click to Messenger or
+# Instagram Direct): such threads keep a 7-day standard window.
+REFERRAL_FROM_AD = "ADS"
 
 
 class MetaParseMixin(NetworkAdapter):
@@ -139,13 +164,16 @@ class MetaParseMixin(NetworkAdapter):
         )
 
     def _parse_messaging(self, obj, item, entry_time, raw):
-        """A message, an echo of ours, an edit or an unsend. Receipts,
-        reactions and postbacks carry nothing for the helpdesk."""
+        """A message, an echo of ours, an edit or an unsend, and a thread
+        opened from an ad (``messaging_referrals``). Receipts, reactions,
+        postbacks and other referrals carry nothing for the helpdesk."""
         if isinstance(item.get("message_edit"), dict):
             body, verb = item["message_edit"], VERB_EDIT
         elif isinstance(item.get("message"), dict):
             body = item["message"]
             verb = VERB_REMOVE if body.get("is_deleted") is True else VERB_ADD
+        elif _from_ad(item.get("referral")):
+            body, verb = _referral_body(item), VERB_ADD
         else:
             return []
         sender = _expect_dict(item.get("sender"), "sender")
@@ -163,8 +191,13 @@ class MetaParseMixin(NetworkAdapter):
             author = _instagram_author(
                 sender_id, sender.get("username"), sender.get("name")
             )
-        reply_to = body.get("reply_to")
-        reply_to = reply_to if isinstance(reply_to, dict) else {}
+        reply_to = _dict_or_empty(body.get("reply_to"))
+        story = _dict_or_empty(reply_to.get("story"))
+        attachments, label, url = _messaging_attachments(body.get("attachments"))
+        if _text(story.get("url")):  # a reply to the account's story
+            url = _text(story["url"])
+            attachments += (Attachment(url=url, kind="image", name="Story"),)
+            label = label or "[Story reply]"
         created_at = _timestamp(item.get("timestamp")) or _timestamp(entry_time)
         message = SocialMessage(
             channel=CHANNEL_MESSENGER if obj == OBJECT_PAGE else CHANNEL_INSTAGRAM,
@@ -172,12 +205,18 @@ class MetaParseMixin(NetworkAdapter):
             message_id=_identifier(body.get("mid"), "message mid"),
             conversation_id=customer_id,
             author=author,
-            text=_text(body.get("text")),
+            text=_text(body.get("text")) or label,
             created_at=created_at,
             parent_id=_optional_identifier(reply_to.get("mid")),
-            attachments=_messaging_attachments(body.get("attachments")),
+            url=url,
+            attachments=attachments,
+            links=(url,) if url else (),
             verb=verb,
             is_own=is_own,
+            from_ad=any(
+                _from_ad(node.get("referral"))
+                for node in (item, body, _dict_or_empty(item.get("postback")))
+            ),
             raw=raw,
         )
         return [message]
@@ -228,12 +267,52 @@ def _feed_media(item, value):
 
 
 def _messaging_attachments(raw):
-    """Attachments that have a URL; a fallback without payload is dropped."""
-    attachments = []
-    for node in raw if isinstance(raw, list) else ():
-        node = _dict_or_empty(node)
-        url = _text(_dict_or_empty(node.get("payload")).get("url"))
-        if url:
-            kind = ATTACHMENT_KINDS.get(_text(node.get("type")), "link")
-            attachments.append(Attachment(url=url, kind=kind))
-    return tuple(attachments)
+    """(attachments, label, url) of a message's attachments: those that have
+    a URL (a fallback without payload is dropped), how the message reads
+    without text, and the URL of what it shares or mentions. During Meta's
+    sticker transition a sticker also came as an image of the same URL:
+    that copy is dropped."""
+    nodes = [_dict_or_empty(node) for node in raw] if isinstance(raw, list) else []
+    typed = [
+        (_text(node.get("type")), _text(_dict_or_empty(node.get("payload")).get("url")))
+        for node in nodes
+    ]
+    stickers = {url for kind, url in typed if kind == STICKER}
+    attachments, labels, url = [], [], ""
+    for kind, link in typed:
+        if kind in MESSAGE_LABELS:
+            labels.append(MESSAGE_LABELS[kind])
+            if kind != STICKER and link and not url:
+                url = link
+        if not link or (kind == "image" and link in stickers):
+            continue
+        attachments.append(
+            Attachment(
+                url=link,
+                kind=ATTACHMENT_KINDS.get(kind, "link"),
+                name=ATTACHMENT_NAMES.get(kind, ""),
+            )
+        )
+    label = " ".join(dict.fromkeys(labels))
+    if label and url:
+        label = f"{label} {url}"
+    return tuple(attachments), label, url
+
+
+def _from_ad(referral):
+    """Whether a ``referral`` object says the thread came from an ad."""
+    return _dict_or_empty(referral).get("source") == REFERRAL_FROM_AD
+
+
+def _referral_body(item):
+    """A message body for a ``messaging_referrals`` event from an ad: the
+    customer opened the thread from it, which agents see as a message
+    naming the ad; its id is the referral's (customer and time)."""
+    referral = item["referral"]
+    sender = _dict_or_empty(item.get("sender")).get("id")
+    title = _text(_dict_or_empty(referral.get("ads_context_data")).get("ad_title"))
+    return {
+        "mid": f"referral:{sender}:{item.get('timestamp')}",
+        "text": f"[Opened from an ad] {title}".strip(),
+        "referral": referral,
+    }

@@ -26,6 +26,8 @@ from .readers import (
 )
 
 FIRST_POLL_LOOKBACK = timedelta(days=1)
+# A recovery reads a source to the start of its window, within this bound.
+RECOVERY_MAX_PAGES = 200
 FEED_FIELDS = (
     "id,message,created_time,from,"
     "comments.filter(stream).order(reverse_chronological)"
@@ -75,7 +77,23 @@ class MetaReadsMixin(NetworkAdapter):
             events += self._poll_source(source, new_cursors, first_since)
         return PollResult(events=events, cursors=new_cursors)
 
-    def _poll_source(self, source, cursors, first_since):
+    def recover_window(self, start, end):
+        """What webhooks may have missed while the account was down or its
+        webhook silent, from ``start`` to ``end`` (aware UTC): every source
+        read from ``start``, all pages, as :meth:`poll` returns them (the
+        cursors it returns are for the window only: keep the account's
+        own). Items after ``end`` are left to the next poll; what webhooks
+        did deliver is stored once, by its event id."""
+        since = int(aware_utc(start).timestamp())
+        until = int(aware_utc(end).timestamp())
+        events, cursors = [], {}
+        for source in self._poll_sources():
+            cursors[source.cursor] = since
+            read = self._poll_source(source, cursors, since, RECOVERY_MAX_PAGES)
+            events += [event for event in read if _event_time(event) <= until]
+        return PollResult(events=events, cursors=cursors)
+
+    def _poll_source(self, source, cursors, first_since, max_pages=None):
         """The fresh events of one source, updating ``cursors`` in place.
 
         Pages come newest first, so the cursor may only move once the pass
@@ -88,7 +106,7 @@ class MetaReadsMixin(NetworkAdapter):
         if resume.get("after"):
             params["after"] = str(resume["after"])
         events, after = [], None
-        for _page in range(self.poll_max_pages):
+        for _page in range(max_pages or self.poll_max_pages):
             body = self._get(source.path, params)
             fresh = _fresh(source, _data(body), since)
             for created, item in fresh:
@@ -150,27 +168,31 @@ class MetaReadsMixin(NetworkAdapter):
 
     def _poll_sources(self):
         page, instagram = self.page_id, self.instagram_account_id
-        conversations = _path(page, "conversations")
-        sources = [
-            PollSource(
-                cursor="feed",
-                path=_path(page, "feed"),
-                params={"fields": FEED_FIELDS},
-                obj=OBJECT_PAGE,
-                owner_id=page,
-                field="feed",
-                read=_polled_feed_values,
-            ),
-            PollSource(
-                cursor="messenger",
-                path=conversations,
-                params={"platform": "messenger", "fields": CONVERSATION_FIELDS},
-                obj=OBJECT_PAGE,
-                owner_id=page,
-                field=None,
-                read=partial(_polled_messaging_items, own_id=page),
-            ),
-        ]
+        conversations = _path(self.messaging_owner_id, "conversations")
+        sources = (
+            []
+            if self.instagram_login
+            else [
+                PollSource(
+                    cursor="feed",
+                    path=_path(page, "feed"),
+                    params={"fields": FEED_FIELDS},
+                    obj=OBJECT_PAGE,
+                    owner_id=page,
+                    field="feed",
+                    read=_polled_feed_values,
+                ),
+                PollSource(
+                    cursor="messenger",
+                    path=conversations,
+                    params={"platform": "messenger", "fields": CONVERSATION_FIELDS},
+                    obj=OBJECT_PAGE,
+                    owner_id=page,
+                    field=None,
+                    read=partial(_polled_messaging_items, own_id=page),
+                ),
+            ]
+        )
         if instagram:
             sources.append(
                 PollSource(
@@ -300,6 +322,11 @@ def _polled_instagram_comments(media):
             if parent_id:
                 value["parent_id"] = str(parent_id)
             yield created, value
+
+
+def _event_time(event):
+    """Epoch seconds of a polled event: its item's creation."""
+    return event.payload["entry_time"]
 
 
 def _fresh(source, nodes, since):

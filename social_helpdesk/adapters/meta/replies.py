@@ -18,6 +18,8 @@ from .parse import CHANNEL_FACEBOOK, CHANNEL_INSTAGRAM, CHANNEL_MESSENGER
 from .readers import _data, _dict_or_empty, _graph_time, _is_identifier, _path, _text
 
 MESSAGING_WINDOW = timedelta(hours=24)
+# The standard window of a thread started from an ad (referral source ADS).
+AD_THREAD_WINDOW = timedelta(days=7)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
 
@@ -41,7 +43,7 @@ class MetaRepliesMixin(NetworkAdapter):
         """Without ``message``, the strictest limit of this account's channels."""
         if message is not None:
             return REPLY_LIMITS.get((message.channel, kind), 0)
-        channels = [CHANNEL_FACEBOOK, CHANNEL_MESSENGER]
+        channels = [] if self.instagram_login else [CHANNEL_FACEBOOK, CHANNEL_MESSENGER]
         if self.instagram_account_id:
             channels.append(CHANNEL_INSTAGRAM)
         return min(
@@ -59,10 +61,12 @@ class MetaRepliesMixin(NetworkAdapter):
         )
         return len(text.encode()) if is_instagram_dm else len(text)
 
-    def window_closes_at(self, message, kind, last_customer_at=None):
+    def window_closes_at(self, message, kind, last_customer_at=None, automatic=False):
         """Public replies have no window. A private reply to a comment or post
-        goes within 7 days of it; an answer to a DM within 24 hours of the
-        customer's last message, 7 days with the Human Agent tag."""
+        goes within 7 days of it; an answer to a DM within the standard
+        window of the customer's last message (24 hours, 7 days in a thread
+        started from an ad), or 7 days with the Human Agent tag, which
+        covers human-written replies only (never an ``automatic`` one)."""
         if kind == PUBLIC:
             return None
         if message.kind == PUBLIC:
@@ -72,11 +76,12 @@ class MetaRepliesMixin(NetworkAdapter):
         since = last_customer_at or message.created_at
         if since is None:
             return None
-        return since + (
-            HUMAN_AGENT_WINDOW if self.human_agent_tag else MESSAGING_WINDOW
-        )
+        window = _standard_window(message)
+        if self.human_agent_tag and not automatic:
+            window = max(window, HUMAN_AGENT_WINDOW)
+        return since + window
 
-    def check_reply(self, message, kind, now, last_customer_at=None):
+    def check_reply(self, message, kind, now, last_customer_at=None, automatic=False):
         if kind not in (PUBLIC, PRIVATE):
             raise ValueError(f"Unknown reply kind {kind!r}.")
         if kind == PUBLIC and message.kind == PRIVATE:
@@ -84,7 +89,9 @@ class MetaRepliesMixin(NetworkAdapter):
                 "A direct message can only be answered privately.",
                 alternative=PRIVATE,
             )
-        closes_at = self.window_closes_at(message, kind, last_customer_at)
+        closes_at = self.window_closes_at(
+            message, kind, last_customer_at, automatic=automatic
+        )
         if closes_at is None or now < closes_at:
             return
         closed = f"that window closed at {closes_at:%Y-%m-%d %H:%M} UTC"
@@ -95,9 +102,19 @@ class MetaRepliesMixin(NetworkAdapter):
                 closed_at=closes_at,
                 alternative=PUBLIC,
             )
-        if self.human_agent_tag:
+        if message.from_ad:
+            reason = (
+                "Meta accepts replies in a conversation started from an ad only "
+                f"within 7 days of the customer's last message; {closed}."
+            )
+        elif self.human_agent_tag and not automatic:
             reason = (
                 "Meta accepts Human Agent replies only within 7 days of the "
+                f"customer's last message; {closed}."
+            )
+        elif automatic:
+            reason = (
+                "Meta accepts automatic replies only within 24 hours of the "
                 f"customer's last message; {closed}."
             )
         else:
@@ -108,11 +125,21 @@ class MetaRepliesMixin(NetworkAdapter):
             )
         raise WindowClosed(reason, closed_at=closes_at)
 
-    def send_reply(self, message, text, kind, idempotency_key, last_customer_at=None):
+    def send_reply(
+        self,
+        message,
+        text,
+        kind,
+        idempotency_key,
+        last_customer_at=None,
+        automatic=False,
+    ):
         """The Graph API takes no idempotency key: after a timeout,
-        :meth:`find_sent` looks for the reply by its text instead."""
+        :meth:`find_sent` looks for the reply by its text instead. Past the
+        standard window, only a human-written reply goes, with the
+        HUMAN_AGENT tag (``check_reply`` refuses an automatic one)."""
         now = self.clock()
-        self.check_reply(message, kind, now, last_customer_at)
+        self.check_reply(message, kind, now, last_customer_at, automatic=automatic)
         limit = self.max_length(kind, message)
         if self.text_length(text, message, kind) > limit:
             raise ReplyNotAllowed(f"Meta accepts at most {limit} characters here.")
@@ -121,12 +148,12 @@ class MetaRepliesMixin(NetworkAdapter):
         if message.kind == PUBLIC:
             return self._reply_privately_to_comment(message, text)
         since = last_customer_at or message.created_at
-        if since is None or now < since + MESSAGING_WINDOW:
+        if since is None or now < since + _standard_window(message):
             routing = {"messaging_type": "RESPONSE"}
-        else:  # past 24 hours, check_reply only lets Human Agent replies by
+        else:  # check_reply let by a human reply of the Human Agent window
             routing = {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
         answer = self._post(
-            _path(self.page_id, "messages"),
+            _path(self.messaging_owner_id, "messages"),
             json_body={
                 "recipient": {"id": message.conversation_id},
                 "message": {"text": text},
@@ -158,7 +185,7 @@ class MetaRepliesMixin(NetworkAdapter):
         )
         recipient = {"post_id" if is_post else "comment_id": message.message_id}
         answer = self._post(
-            _path(self.page_id, "messages"),
+            _path(self.messaging_owner_id, "messages"),
             json_body={"recipient": recipient, "message": {"text": text}},
         )
         return SentMessage(_answer_id(answer, "message_id"))
@@ -215,12 +242,19 @@ class MetaRepliesMixin(NetworkAdapter):
             "user_id": message.conversation_id,
             "fields": "messages.limit(20){id,message,from,created_time}",
         }
-        conversations = _data(self._get(_path(self.page_id, "conversations"), params))
+        conversations = _data(
+            self._get(_path(self.messaging_owner_id, "conversations"), params)
+        )
         for conversation in conversations:
             for sent in _data(conversation.get("messages")):
                 if _sent_by(sent, own_id, "message", text, "created_time", since):
                     return SentMessage(str(sent["id"]))
         return None
+
+
+def _standard_window(message):
+    """24 hours; 7 days in a conversation started from an ad."""
+    return AD_THREAD_WINDOW if message.from_ad else MESSAGING_WINDOW
 
 
 def _sent_by(node, own_id, text_key, text, time_key, since):

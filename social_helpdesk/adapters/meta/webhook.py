@@ -21,7 +21,11 @@ from ..base import (
     hmac_sha256,
     signatures_match,
 )
-from .client import SUBSCRIBED_FIELDS
+from .client import (
+    CONNECTION_INSTAGRAM_LOGIN,
+    INSTAGRAM_SUBSCRIBED_FIELDS,
+    SUBSCRIBED_FIELDS,
+)
 from .parse import FEED_POST_ITEMS, INSTAGRAM_COMMENT_FIELDS, _feed_verb
 from .readers import (
     OBJECT_INSTAGRAM,
@@ -49,8 +53,28 @@ INVALID_PARAMETER = 100
 class MetaWebhookMixin(NetworkAdapter):
     """Webhook registration and the webhook protocol."""
 
+    @classmethod
+    def webhook_identity(cls, config):
+        """With Instagram Login, the Instagram app's secret signs the
+        deliveries, addressed to the Instagram account; else the Meta app's
+        secret, addressed to the page or its Instagram account."""
+        if config.get("connection") != CONNECTION_INSTAGRAM_LOGIN:
+            return super().webhook_identity(config)
+        account_id = config.get("instagram_account_id")
+        return (
+            config.get("instagram_app_secret") or None,
+            frozenset({str(account_id)} if account_id else ()),
+        )
+
     def subscribe_app(self):
-        """Install the app on the page for the webhook fields we parse."""
+        """Install the app on the page (with Instagram Login, on the
+        Instagram account) for the webhook fields we parse."""
+        if self.instagram_login:
+            answer = self._post(
+                _path(self.instagram_account_id, "subscribed_apps"),
+                data={"subscribed_fields": ",".join(INSTAGRAM_SUBSCRIBED_FIELDS)},
+            )
+            return answer.get("success") is True
         answer = self._post(
             _path(self.page_id, "subscribed_apps"),
             data={"subscribed_fields": ",".join(SUBSCRIBED_FIELDS)},
@@ -74,6 +98,17 @@ class MetaWebhookMixin(NetworkAdapter):
             raise AdapterError(
                 "The account has no verify token: set one before registering the "
                 "webhook, since Meta sends it back to prove the URL is ours."
+            )
+        if self.instagram_login:
+            if not self.subscribe_app():
+                raise AdapterError(
+                    "Meta did not confirm the Instagram account's subscription; "
+                    "try again."
+                )
+            raise NotSupported(
+                "Subscribed the Instagram account to the app. With Instagram "
+                f"Login the webhook URL is set in the app dashboard: enter {url} "
+                "and the verify token under Instagram, Webhooks."
             )
         secret = self.config.get("app_secret")
         app_id = str(self.config.get("app_id") or "")
@@ -160,7 +195,7 @@ class MetaWebhookMixin(NetworkAdapter):
     def verify_signature(self, raw_body, headers):
         """Meta signs the exact bytes it sends. Re-serialized JSON would not
         match (escaping of non-ASCII text differs), so only raw bytes count."""
-        secret = self.config.get("app_secret")
+        secret, _recipients = self.webhook_identity(self.config)
         if not secret:
             raise SignatureError("No app secret is configured for this account.")
         wanted = self.signature_header.lower()

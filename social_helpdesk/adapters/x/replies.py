@@ -67,7 +67,15 @@ class XRepliesMixin(NetworkAdapter):
             position = match.end()
         return length + _plain_weight(text[position:])
 
-    def send_reply(self, message, text, kind, idempotency_key, last_customer_at=None):
+    def send_reply(
+        self,
+        message,
+        text,
+        kind,
+        idempotency_key,
+        last_customer_at=None,
+        automatic=False,
+    ):
         """Reply on the thread (PUBLIC) or by DM to the author (PRIVATE).
 
         X has no idempotency header, so ``idempotency_key`` is not sent;

@@ -21,6 +21,15 @@ settings, with the app access token ``{app-id}|{app-secret}`` only). With
 ``verify_callbacks`` set, ``POST subscriptions`` verifies the callback URL
 over HTTP as Meta does (``hub.mode``, ``hub.challenge``,
 ``hub.verify_token``).
+
+The same server is graph.instagram.com for the Instagram API with Instagram
+Login: a request with the Instagram user token (``instagram_token``, or a
+``Host: graph.instagram.com`` header) gets that host's shapes: ``GET me``
+answers ``user_id`` and ``username``, ``GET|POST subscribed_apps``,
+``POST messages`` and ``GET conversations`` are the Instagram account's
+(``/{ig-id}/...``), page edges are refused, and no appsecret_proof is
+asked. :meth:`FakeMetaServer.instagram_login_config` points an adapter at
+it that way.
 """
 
 import contextlib
@@ -36,6 +45,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ...adapters.base import hmac_sha256
 from ...adapters.meta.client import INSTAGRAM_PERMISSIONS, PAGE_PERMISSIONS
+from ...adapters.meta.versions import DEFAULT_GRAPH_VERSION
 from .fake_meta_api import MetaEndpoints, _edge, _parse_body, graph_error
 
 
@@ -98,7 +108,9 @@ class FakeMetaServer(MetaEndpoints):
         app_name="Acme Helpdesk",
         access_token="fake-page-token",
         app_secret="fake-app-secret",
-        graph_version="v23.0",
+        graph_version=DEFAULT_GRAPH_VERSION,
+        instagram_token="fake-instagram-token",
+        instagram_app_secret="fake-instagram-app-secret",
     ):
         self.page_id = page_id
         self.page_name = page_name
@@ -109,6 +121,10 @@ class FakeMetaServer(MetaEndpoints):
         self.access_token = access_token
         self.app_secret = app_secret
         self.graph_version = graph_version
+        self.instagram_token = instagram_token
+        self.instagram_app_secret = instagram_app_secret
+        self.instagram_subscribed_fields = []
+        self.instagram_host = False  # the request being answered is Instagram's
         self.token_valid = True
         self.granted_scopes = list(PAGE_PERMISSIONS + INSTAGRAM_PERMISSIONS)
         self.subscribed_fields = []  # the app is not installed on the page yet
@@ -187,6 +203,20 @@ class FakeMetaServer(MetaEndpoints):
             "graph_base_url": self.base_url,
             "timeout": 2,
             "human_agent_tag": False,
+            **overrides,
+        }
+
+    def instagram_login_config(self, **overrides):
+        """A MetaAdapter config of an Instagram Login account on this server."""
+        return {
+            "connection": "instagram_login",
+            "instagram_account_id": self.instagram_account_id,
+            "instagram_access_token": self.instagram_token,
+            "instagram_app_secret": self.instagram_app_secret,
+            "verify_token": "fake-verify-token",
+            "graph_version": self.graph_version,
+            "graph_base_url": self.base_url,
+            "timeout": 2,
             **overrides,
         }
 
@@ -301,7 +331,13 @@ class FakeMetaServer(MetaEndpoints):
     def _answer(self, route, segments, query, body, headers):
         if segments[0] != self.graph_version:
             return 400, {"error": graph_error(2500, "Unknown path components")}
-        denied = self._check_credentials(query, headers, route, body)
+        instagram = _token(query, headers, body) == self.instagram_token or (
+            headers.get("Host", "").startswith("graph.instagram.com")
+        )
+        if instagram:
+            denied = self._check_instagram_credentials(query, headers, route, body)
+        else:
+            denied = self._check_credentials(query, headers, route, body)
         if denied:
             return denied
         answer = self._routes.get(route)
@@ -309,18 +345,22 @@ class FakeMetaServer(MetaEndpoints):
             return 400, {"error": graph_error(100, f"Unsupported request {route}")}
         params = {**query, **(body if isinstance(body, dict) else {})}
         with self._lock:
+            self.instagram_host = instagram
             return answer(segments[1:], params)
+
+    def _check_instagram_credentials(self, query, headers, route, body):
+        """graph.instagram.com: the Instagram user token, on the account's
+        edges (no page edge there)."""
+        if _token(query, headers, body) != self.instagram_token:
+            return 400, {"error": graph_error(190, subcode=460)}
+        if route in INSTAGRAM_HOST_ROUTES:
+            return None
+        return 400, {"error": graph_error(100, f"Unsupported request {route}")}
 
     def _check_credentials(self, query, headers, route="", body=None):
         """The page token everywhere but on the app's own edges, which take
         the app access token only; from the header, query or form body."""
-        authorization = headers.get("Authorization", "")
-        form = body if isinstance(body, dict) else {}
-        token = (
-            authorization.removeprefix("Bearer ")
-            or query.get("access_token")
-            or form.get("access_token")
-        )
+        token = _token(query, headers, body)
         if not token:
             message = "An active access token must be used to query information."
             return 400, {"error": graph_error(2500, message)}
@@ -352,6 +392,31 @@ class FakeMetaServer(MetaEndpoints):
             handler.send_header("Content-Length", str(len(payload)))
             handler.end_headers()
             handler.wfile.write(payload)
+
+
+# What graph.instagram.com serves an Instagram Login account.
+INSTAGRAM_HOST_ROUTES = frozenset(
+    {
+        "GET me",
+        "GET subscribed_apps",
+        "POST subscribed_apps",
+        "GET conversations",
+        "GET media",
+        "GET replies",
+        "POST replies",
+        "POST messages",
+    }
+)
+
+
+def _token(query, headers, body):
+    """The access token of a request: header, query or form body."""
+    form = body if isinstance(body, dict) else {}
+    return (
+        headers.get("Authorization", "").removeprefix("Bearer ")
+        or query.get("access_token")
+        or form.get("access_token")
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -58,6 +58,12 @@ class MetaEndpoints:
 
     # -- endpoints --------------------------------------------------------
     def _get_me(self, _ids, _params):
+        if self.instagram_host:
+            return 200, {
+                "id": f"app-scoped-{self.instagram_account_id}",
+                "user_id": self.instagram_account_id,
+                "username": self.instagram_username,
+            }
         return 200, {"id": self.page_id, "name": self.page_name}
 
     def _get_permissions(self, _ids, _params):
@@ -91,16 +97,17 @@ class MetaEndpoints:
         return _unknown_object(node_id)
 
     def _get_subscribed_apps(self, ids, _params):
-        if ids[0] != self.page_id:
+        owner, subscribed = self._subscriber()
+        if ids[0] != owner:
             return _unknown_object(ids[0])
-        if not self.subscribed_fields:
+        if not subscribed:
             return 200, {"data": []}
         app = {
             "category": "Business",
             "link": "https://helpdesk.example.com/",
             "name": self.app_name,
             "id": self.app_id,
-            "subscribed_fields": list(self.subscribed_fields),
+            "subscribed_fields": list(subscribed),
         }
         return 200, {"data": [app]}
 
@@ -108,12 +115,24 @@ class MetaEndpoints:
         fields = [
             name for name in params.get("subscribed_fields", "").split(",") if name
         ]
-        if ids[0] != self.page_id or not fields:
+        owner, subscribed = self._subscriber()
+        if ids[0] != owner or not fields:
             return 400, {
                 "error": graph_error(100, "(#100) subscribed_fields is required")
             }
-        self.subscribed_fields = sorted(set(self.subscribed_fields) | set(fields))
+        fields = sorted(set(subscribed) | set(fields))
+        if self.instagram_host:
+            self.instagram_subscribed_fields = fields
+        else:
+            self.subscribed_fields = fields
         return 200, {"success": True}
+
+    def _subscriber(self):
+        """(id, subscribed fields) of who installs the app: the page, or on
+        graph.instagram.com the Instagram account."""
+        if self.instagram_host:
+            return self.instagram_account_id, self.instagram_subscribed_fields
+        return self.page_id, self.subscribed_fields
 
     def _get_app_subscriptions(self, ids, _params):
         if ids[0] != self.app_id:
@@ -155,6 +174,8 @@ class MetaEndpoints:
         return 200, self._collection(rendered, params, ids)
 
     def _get_conversations(self, ids, params):
+        if self.instagram_host and ids[0] != self.instagram_account_id:
+            return _unknown_object(ids[0])
         platform = params.get("platform", "messenger")
         conversations = [
             conversation
@@ -232,7 +253,8 @@ class MetaEndpoints:
         or a private reply (``recipient.comment_id``/``post_id``), once."""
         recipient = _json_param(params, "recipient")
         message = _json_param(params, "message")
-        if ids[0] not in (self.page_id, "me") or not recipient or not message:
+        sender = self.instagram_account_id if self.instagram_host else self.page_id
+        if ids[0] not in (sender, "me") or not recipient or not message:
             return 400, {
                 "error": graph_error(100, "(#100) Invalid recipient or message")
             }
