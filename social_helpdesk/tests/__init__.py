@@ -23,3 +23,4 @@ from . import test_security_matrix
 from . import test_threads
 from . import test_email_channel
 from . import test_ticket_ui
+from . import test_avatars_posts
