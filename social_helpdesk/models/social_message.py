@@ -996,7 +996,7 @@ class SocialMessage(models.Model):
         if self.parent_post_image_id:
             image = Markup(
                 '<img src="/web/image/%s" alt="%s" class="o_social_parent_image '
-                'd-block mt-1 rounded" style="max-height: 160px; max-width: 100%%;"/>'
+                'd-block mt-1 rounded" style="max-width: 100%%;"/>'
             ) % (self.parent_post_image_id.id, self.env._("Image"))
             if url:
                 image = link % (url, image)
