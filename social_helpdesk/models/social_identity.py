@@ -54,8 +54,12 @@ class SocialIdentity(models.Model):
         help="Where the network serves the customer's picture: downloaded once "
         "onto the contact, never shown from the network.",
     )
-    avatar_pending = fields.Boolean(readonly=True, copy=False, index="btree_not_null")
-    avatar_attempts = fields.Integer(readonly=True, copy=False)
+    avatar_pending = fields.Boolean(
+        "Picture to download", readonly=True, copy=False, index="btree_not_null"
+    )
+    avatar_attempts = fields.Integer(
+        "Picture downloads tried", readonly=True, copy=False
+    )
     blocked = fields.Boolean(
         readonly=True,
         help="Messages from a blocked identity are stored as ignored and open no "

@@ -109,11 +109,11 @@ class SocialMessage(models.Model):
     parent_post_external_id = fields.Char(
         "Answers the post (network id)", readonly=True
     )
-    parent_post_text = fields.Text(readonly=True)
-    parent_post_url = fields.Char(readonly=True)
-    parent_post_image_url = fields.Char(readonly=True)
+    parent_post_text = fields.Text("Quoted post text", readonly=True)
+    parent_post_url = fields.Char("Quoted post URL", readonly=True)
+    parent_post_image_url = fields.Char("Quoted post image URL", readonly=True)
     parent_post_image_id = fields.Many2one(
-        "ir.attachment", readonly=True, ondelete="set null"
+        "ir.attachment", "Quoted post image", readonly=True, ondelete="set null"
     )
     parent_post_state = fields.Selection(
         [
@@ -122,11 +122,14 @@ class SocialMessage(models.Model):
             ("done", "Quoted"),
             ("failed", "Not found"),
         ],
+        "Quoted post",
         readonly=True,
         copy=False,
         index="btree_not_null",
     )
-    parent_post_attempts = fields.Integer(readonly=True, copy=False)
+    parent_post_attempts = fields.Integer(
+        "Quoted post lookups", readonly=True, copy=False
+    )
     state = fields.Selection(
         [
             ("received", "Received"),
