@@ -181,6 +181,9 @@ class Author:
     name: str = ""
     profile_url: str = ""
     followers_count: int | None = None
+    # The picture the network serves for the user, downloaded once onto the
+    # contact (never shown from the network: it would learn who reads).
+    avatar_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,19 @@ class Attachment:
     url: str
     kind: str = "file"  # image, video, audio, file, link
     name: str = ""
+
+
+@dataclass(frozen=True)
+class ParentPost:
+    """The post a comment answers (the brand's post), quoted above it.
+    ``text`` None: the payload did not carry the post, which
+    :meth:`NetworkAdapter.fetch_post` then reads."""
+
+    post_id: str
+    text: str | None = None
+    url: str = ""
+    image_url: str = ""
+    reads: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass
@@ -217,6 +233,7 @@ class SocialMessage:
     # The thread was started from an ad (Meta's referral, source ADS): the
     # network keeps a longer standard reply window for it.
     from_ad: bool = False
+    parent_post: ParentPost | None = None
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -365,6 +382,19 @@ class NetworkAdapter:
     def should_slow_down(self):
         """Whether the network's usage headers say we near its rate limit."""
         return False
+
+    # -- profiles and posts -----------------------------------------------
+    def profile_picture_url(self, channel, user_id):
+        """The address of the picture of the user ``user_id`` of ``channel``,
+        read from the network's profile API; "" when it gives none. Called
+        once per new customer by a cron, never in a webhook request."""
+        return ""
+
+    def fetch_post(self, channel, post_id):
+        """The post ``post_id`` that comments answer, as a :class:`ParentPost`
+        whose ``reads`` are the billable reads it cost (as
+        :attr:`PollResult.reads`). Called once per post by a cron."""
+        raise NotSupported("This network cannot look up a post.")
 
     # -- replies ----------------------------------------------------------
     def max_length(self, kind, message=None):

@@ -26,6 +26,15 @@ class MediaTooLarge(AdapterError):
     """The file is larger than the limit: it stays a link."""
 
 
+# What makes an image: its first bytes, whatever the server says it is.
+IMAGE_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
 @dataclass(frozen=True)
 class Media:
     content: bytes
@@ -69,3 +78,14 @@ def _file_name(url):
     """The last part of the address' path, made safe as a file name."""
     name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     return FILE_NAME.sub("_", name).strip("._ ")[:100] or "media"
+
+
+def image_mimetype(content):
+    """The type of a JPEG, PNG, GIF or WebP image from its first bytes, else
+    "": a page or an SVG (script inside) never passes for a picture."""
+    for signature, mimetype in IMAGE_SIGNATURES:
+        if content.startswith(signature):
+            return mimetype
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    return ""

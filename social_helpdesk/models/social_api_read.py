@@ -4,7 +4,12 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 # A poll reports resources as "<type>:<id>"; the type names its price.
-PRICE_OF_RESOURCE = {"post": "owned_post", "dm_event": "dm_event", "user": "user"}
+PRICE_OF_RESOURCE = {
+    "post": "owned_post",  # the account's own posts (mentions, its posts quoted)
+    "tweet": "post",  # others' posts
+    "dm_event": "dm_event",
+    "user": "user",
+}
 
 
 class SocialApiRead(models.Model):

@@ -1,16 +1,26 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import base64
+import logging
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
+from ..adapters.base import AdapterError
+from ..adapters.media import MediaTooLarge, fetch_media, image_mimetype
 from .access import ALL_TICKETS, MANAGER, require_group
+
+_logger = logging.getLogger(__name__)
 
 IDENTITY_NETWORKS = [("x", "X"), ("facebook", "Facebook"), ("instagram", "Instagram")]
 # Messenger ids are scoped to the Facebook page, like its comment authors'.
 IDENTITY_NETWORK_OF_CHANNEL = {"messenger": "facebook"}
+# A profile picture is tried this many times (the network down, say), then
+# the contact keeps Odoo's default avatar.
+AVATAR_ATTEMPTS = 3
 
 
 def identity_network(channel):
@@ -38,6 +48,18 @@ class SocialIdentity(models.Model):
     display_label = fields.Char("Display name")
     profile_url = fields.Char("Profile URL")
     followers_count = fields.Integer()
+    avatar_url = fields.Char(
+        "Picture URL",
+        readonly=True,
+        help="Where the network serves the customer's picture: downloaded once "
+        "onto the contact, never shown from the network.",
+    )
+    avatar_pending = fields.Boolean(
+        "Picture to download", readonly=True, copy=False, index="btree_not_null"
+    )
+    avatar_attempts = fields.Integer(
+        "Picture downloads tried", readonly=True, copy=False
+    )
     blocked = fields.Boolean(
         readonly=True,
         help="Messages from a blocked identity are stored as ignored and open no "
@@ -198,6 +220,8 @@ class SocialIdentity(models.Model):
                     for name, value in values.items()
                     if identity[name] != value
                 }
+                if "avatar_url" in changed and not identity.partner_id.image_1920:
+                    changed.update(avatar_pending=True, avatar_attempts=0)
                 if changed:
                     identity.write(changed)
             else:
@@ -222,6 +246,9 @@ class SocialIdentity(models.Model):
                             network=key[0],
                             external_id=key[1],
                             partner_id=partner.id,
+                            # The picture: in the payload, or from the
+                            # network's profile API (see _fetch_avatars).
+                            avatar_pending=True,
                         )
                         for (key, values, _author), partner in zip(
                             missing, partners, strict=True
@@ -232,6 +259,61 @@ class SocialIdentity(models.Model):
                 zip((key for key, _values, _author in missing), created, strict=True)
             )
         return [found[key] for key in keys]
+
+    def _fetch_avatars(self, max_bytes, timeout):
+        """Download these customers' pictures onto their contacts, once: the
+        chatter shows a message author's avatar from Odoo, so the network
+        never learns who reads the ticket. A contact that has a picture
+        keeps it. The profile API is asked through the account of the
+        customer's latest message, when the payload gave no address."""
+        latest = {
+            identity.id: self.env["social.message"].browse(last_id)
+            for identity, last_id in self.env["social.message"]._read_group(
+                [("identity_id", "in", self.ids)], ["identity_id"], ["id:max"]
+            )
+        }
+        adapters = {}
+        for identity in self:
+            identity._fetch_avatar(
+                latest.get(identity.id), adapters, max_bytes, timeout
+            )
+
+    def _fetch_avatar(self, message, adapters, max_bytes, timeout):
+        self.ensure_one()
+        partner = self.partner_id.sudo()
+        if partner.image_1920 or not message:
+            self.avatar_pending = False
+            return
+        account = message.account_id
+        try:
+            url = self.avatar_url
+            if not url:
+                if account not in adapters:
+                    adapters[account] = account._get_adapter()
+                url = adapters[account].profile_picture_url(
+                    message.channel_code, self.external_id
+                )
+                self.avatar_url = url or False
+            if url:
+                media = fetch_media(url, max_bytes, timeout)
+                if image_mimetype(media.content):
+                    with self.env.cr.savepoint():
+                        partner.image_1920 = base64.b64encode(media.content)
+                else:
+                    _logger.info("Picture of social identity %s: no image", self.id)
+        except (MediaTooLarge, UserError) as exc:  # too large, or undecodable
+            _logger.info("No picture for social identity %s: %s", self.id, exc)
+        except AdapterError as exc:
+            _logger.info("Picture of social identity %s not taken: %s", self.id, exc)
+            attempts = self.avatar_attempts + 1
+            self.write(
+                {
+                    "avatar_attempts": attempts,
+                    "avatar_pending": attempts < AVATAR_ATTEMPTS,
+                }
+            )
+            return
+        self.avatar_pending = False
 
 
 def _profile_values(author):
@@ -244,6 +326,7 @@ def _profile_values(author):
             ("handle", author.handle),
             ("display_label", author.name),
             ("profile_url", author.profile_url),
+            ("avatar_url", author.avatar_url),
         )
         if value
     }

@@ -3,6 +3,7 @@
 import logging
 import re
 import textwrap
+from collections import defaultdict
 from datetime import timezone
 
 from markupsafe import Markup, escape
@@ -20,7 +21,7 @@ from ..adapters.base import (
     Author,
 )
 from ..adapters.base import SocialMessage as AdapterMessage
-from ..adapters.media import DOWNLOADED_KINDS, fetch_media
+from ..adapters.media import DOWNLOADED_KINDS, fetch_media, image_mimetype
 from ..rules.acknowledgement import render_template
 from .social_account import DEFAULT_API_TIMEOUT_SECONDS
 
@@ -30,6 +31,12 @@ _logger = logging.getLogger(__name__)
 # social_helpdesk.media_max_bytes); larger ones stay links.
 DEFAULT_MEDIA_MAX_BYTES = 10 * 1024 * 1024
 MEDIA_BATCH = 10
+# A customer's picture (system parameter social_helpdesk.avatar_max_bytes):
+# X takes profile pictures of 2 MB at most.
+DEFAULT_AVATAR_MAX_BYTES = 2 * 1024 * 1024
+# The post a comment answers is looked up this many times at most.
+PARENT_POST_ATTEMPTS = 3
+PARENT_POST_PENDING = ("lookup", "download")
 
 # The @handles a reply starts with, which X puts before the customer's words.
 LEADING_MENTIONS = re.compile(r"^(?:\s*@[\w.]+[\s,:]*)+")
@@ -104,6 +111,31 @@ class SocialMessage(models.Model):
         help="The photos, videos and files attached on the network, to download.",
     )
     media_pending = fields.Boolean(readonly=True, copy=False, index="btree_not_null")
+    # The brand's post a comment answers, quoted above it in the chatter.
+    parent_post_external_id = fields.Char(
+        "Answers the post (network id)", readonly=True
+    )
+    parent_post_text = fields.Text("Quoted post text", readonly=True)
+    parent_post_url = fields.Char("Quoted post URL", readonly=True)
+    parent_post_image_url = fields.Char("Quoted post image URL", readonly=True)
+    parent_post_image_id = fields.Many2one(
+        "ir.attachment", "Quoted post image", readonly=True, ondelete="set null"
+    )
+    parent_post_state = fields.Selection(
+        [
+            ("lookup", "To read from the network"),
+            ("download", "Image to download"),
+            ("done", "Quoted"),
+            ("failed", "Not found"),
+        ],
+        "Quoted post",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+    parent_post_attempts = fields.Integer(
+        "Quoted post lookups", readonly=True, copy=False
+    )
     state = fields.Selection(
         [
             ("received", "Received"),
@@ -209,6 +241,8 @@ class SocialMessage(models.Model):
                 (values["account_id"], message.parent_id), self.browse()
             ).id
             parent = answered[values["account_id"], message.parent_id]
+            if message.parent_post and not parent:
+                values.update(self._parent_post_values(message.parent_post))
             partner = self.env["res.partner"].browse(values["partner_id"])
             if lead:
                 post = lead.message_post(
@@ -229,7 +263,11 @@ class SocialMessage(models.Model):
         records = self.create([values for _index, _message, values in filed])
         records._link_parents_received_together()
         self.env["helpdesk.ticket"]._social_customer_wrote(records)
-        if any(records.mapped("media_pending")):
+        if (
+            any(records.mapped("media_pending"))
+            or any(records.mapped("parent_post_state"))
+            or any(records.identity_id.mapped("avatar_pending"))
+        ):
             self.env.ref("social_helpdesk.ir_cron_fetch_social_media")._trigger()
         for (index, _message, _values), record in zip(filed, records, strict=True):
             results[index] = record
@@ -359,6 +397,23 @@ class SocialMessage(models.Model):
             if attachment.kind in DOWNLOADED_KINDS and self._safe_link(attachment.url)
         ]
         return {"media": media or False, "media_pending": bool(media)}
+
+    @api.model
+    def _parent_post_values(self, post):
+        """The values of the post a new message answers: all of it when the
+        payload carried it, else its id, to look up."""
+        values = {
+            "parent_post_external_id": post.post_id,
+            "parent_post_state": "lookup",
+        }
+        if post.text is not None:
+            values.update(
+                parent_post_text=post.text,
+                parent_post_url=self._safe_link(post.url) or False,
+                parent_post_image_url=self._safe_link(post.image_url) or False,
+                parent_post_state="download",
+            )
+        return values
 
     def _link_parents_received_together(self):
         """Answers whose parent arrived in the same batch: their parent did not
@@ -661,9 +716,25 @@ class SocialMessage(models.Model):
         messages = self.search([("media_pending", "=", True)], order="id", limit=limit)
         for message in messages:
             message._fetch_media(max_bytes, timeout)
+        avatar_max_bytes = int(
+            params.get_param(
+                "social_helpdesk.avatar_max_bytes", DEFAULT_AVATAR_MAX_BYTES
+            )
+        )
+        Identity = self.env["social.identity"]
+        identities = Identity.search(
+            [("avatar_pending", "=", True)], order="id", limit=limit
+        )
+        identities._fetch_avatars(avatar_max_bytes, timeout)
+        quoting = self.search(
+            [("parent_post_state", "in", PARENT_POST_PENDING)], order="id", limit=limit
+        )
+        quoting._fetch_parent_posts(max_bytes, timeout)
         self.env["ir.cron"]._notify_progress(
-            done=len(messages),
-            remaining=self.search_count([("media_pending", "=", True)]),
+            done=len(messages) + len(identities) + len(quoting),
+            remaining=self.search_count([("media_pending", "=", True)])
+            + Identity.search_count([("avatar_pending", "=", True)])
+            + self.search_count([("parent_post_state", "in", PARENT_POST_PENDING)]),
         )
 
     def _fetch_media(self, max_bytes, timeout):
@@ -694,6 +765,132 @@ class SocialMessage(models.Model):
         if attachments:
             post.attachment_ids = [Command.link(a.id) for a in attachments]
         self.media_pending = False
+
+    def _fetch_parent_posts(self, max_bytes, timeout):
+        """Quote the posts these comments answer: each post is read once per
+        account (many comments share one), from an earlier message that
+        quoted it, else from the network, its reads metered; its image is
+        downloaded as customers' media are."""
+        groups = defaultdict(self.browse)
+        for message in self:
+            groups[message.account_id, message.parent_post_external_id] |= message
+        quoted = {
+            (message.account_id, message.parent_post_external_id): message
+            for message in self.search(
+                [
+                    ("account_id", "in", self.account_id.ids),
+                    ("parent_post_external_id", "in", [key[1] for key in groups]),
+                    ("parent_post_state", "=", "done"),
+                ],
+                order="id",
+            )
+        }
+        for (account, post_id), messages in groups.items():
+            source = quoted.get((account, post_id)) or messages[0]
+            if source.parent_post_state == "lookup" and not source._look_up_post():
+                if source.parent_post_state == "failed":
+                    (messages - source).parent_post_state = "failed"
+                continue
+            if source.parent_post_state == "download":
+                source._download_parent_post_image(max_bytes, timeout)
+            for message in messages - source:
+                message._copy_parent_post(source)
+            messages._quote_parent_post()
+
+    def _look_up_post(self):
+        """Read the post from the network; False when it is not known (yet)."""
+        self.ensure_one()
+        account = self.account_id
+        try:
+            post = account._get_adapter().fetch_post(
+                self.channel_code, self.parent_post_external_id
+            )
+        except AdapterError as exc:
+            account._meter_reads(exc.reads)
+            _logger.info("Post quoted by social message %s not read: %s", self.id, exc)
+            attempts = self.parent_post_attempts + 1
+            self.write(
+                {
+                    "parent_post_attempts": attempts,
+                    "parent_post_state": "lookup"
+                    if attempts < PARENT_POST_ATTEMPTS
+                    else "failed",
+                }
+            )
+            return False
+        account._meter_reads(post.reads)
+        self.write(self._parent_post_values(post))
+        return True
+
+    def _download_parent_post_image(self, max_bytes, timeout):
+        """The post's image as an attachment of the message's record: shown
+        from Odoo, like customers' media. Anything but an image is dropped."""
+        self.ensure_one()
+        post = self.mail_message_id
+        url = self.parent_post_image_url
+        if post and url:
+            try:
+                media = fetch_media(url, max_bytes, timeout)
+            except AdapterError as exc:
+                _logger.info("Image of a quoted post not downloaded: %s", exc)
+            else:
+                if image_mimetype(media.content):
+                    self.parent_post_image_id = (
+                        self.env["ir.attachment"]
+                        .with_context(attachments_mime_plainxml=True)
+                        .create(
+                            {
+                                "name": media.name,
+                                "raw": media.content,
+                                "res_model": post.model,
+                                "res_id": post.res_id,
+                            }
+                        )
+                    )
+        self.parent_post_state = "done"
+
+    def _copy_parent_post(self, source):
+        """The post ``source`` quotes, quoted by this message too; its image
+        attached once per record (the file itself is stored once)."""
+        self.ensure_one()
+        image = source.parent_post_image_id
+        post = self.mail_message_id
+        if (
+            image
+            and post
+            and (image.res_model, image.res_id)
+            != (
+                post.model,
+                post.res_id,
+            )
+        ):
+            image = image.copy({"res_model": post.model, "res_id": post.res_id})
+        self.write(
+            {
+                "parent_post_text": source.parent_post_text,
+                "parent_post_url": source.parent_post_url,
+                "parent_post_image_url": source.parent_post_image_url,
+                "parent_post_image_id": image.id if post else False,
+                "parent_post_state": source.parent_post_state,
+            }
+        )
+
+    def _quote_parent_post(self):
+        """Put the quoted post in each message's chatter entry, after the line
+        that names the network and the author."""
+        for message in self.filtered(lambda m: m.parent_post_state == "done"):
+            entry = message.mail_message_id.sudo()
+            if not entry:
+                continue
+            quote = message._render_parent_post()
+            body = str(entry.body or "")
+            # The header is the body's first paragraph (_render_inbound_body).
+            head, end, rest = body.partition("</p>")
+            if end and "o_social_header" in head:
+                body = Markup(head + end) + quote + Markup(rest)
+            else:
+                body = quote + Markup(body)
+            entry.body = body
 
     # ------------------------------------------------------------------
     # Replies
@@ -820,6 +1017,29 @@ class SocialMessage(models.Model):
             '<div class="o_social_parent small text-muted border-start ps-2">'
             '%s<br/><span dir="auto">%s</span></div>'
         ) % (label, quoted)
+
+    def _render_parent_post(self):
+        """The brand's post this comment answers, quoted: its text and image,
+        linked to the post; every part escaped."""
+        self.ensure_one()
+        label = escape(self.env._("In reply to %s", self.account_id.name))
+        url = self._safe_link(self.parent_post_url)
+        link = Markup('<a href="%s" target="_blank" rel="noreferrer noopener">%s</a>')
+        if url:
+            label = link % (url, label)
+        quoted = textwrap.shorten(self.parent_post_text or "", 280, placeholder="…")
+        image = Markup()
+        if self.parent_post_image_id:
+            image = Markup(
+                '<img src="/web/image/%s" alt="%s" class="o_social_parent_image '
+                'd-block mt-1 rounded" style="max-width: 100%%;"/>'
+            ) % (self.parent_post_image_id.id, self.env._("Image"))
+            if url:
+                image = link % (url, image)
+        return Markup(
+            '<div class="o_social_parent o_social_parent_post small text-muted '
+            'border-start ps-2">%s<br/><span dir="auto">%s</span>%s</div>'
+        ) % (label, quoted, image)
 
     @api.model
     def _media_label(self, attachment):

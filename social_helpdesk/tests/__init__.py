@@ -26,3 +26,4 @@ from . import test_email_channel
 from . import test_ticket_ui
 from . import test_demo
 from . import test_retention
+from . import test_avatars_posts

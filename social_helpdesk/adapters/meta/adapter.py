@@ -1,6 +1,7 @@
 """The Meta adapter: one class made of the package's parts."""
 
 from .client import MetaClient
+from .lookups import MetaLookupsMixin
 from .parse import MetaParseMixin
 from .reads import MetaReadsMixin
 from .replies import MetaRepliesMixin
@@ -8,7 +9,12 @@ from .webhook import MetaWebhookMixin
 
 
 class MetaAdapter(
-    MetaWebhookMixin, MetaParseMixin, MetaReadsMixin, MetaRepliesMixin, MetaClient
+    MetaWebhookMixin,
+    MetaParseMixin,
+    MetaReadsMixin,
+    MetaRepliesMixin,
+    MetaLookupsMixin,
+    MetaClient,
 ):
     """Webhooks, polling and replies for one Facebook page and, optionally,
     the Instagram professional account linked to it.

@@ -15,6 +15,7 @@ from ..base import (
     Author,
     MalformedPayload,
     NetworkAdapter,
+    ParentPost,
     SocialMessage,
 )
 from .readers import (
@@ -136,6 +137,10 @@ class MetaParseMixin(NetworkAdapter):
             links=links,
             verb=verb,
             is_own=_is_own(author, self.page_id),
+            # A comment on the post (not an answer to a comment) quotes it.
+            parent_post=ParentPost(post_id)
+            if parent_id == post_id != message_id
+            else None,
             raw=raw,
         )
         return [message]
@@ -160,6 +165,7 @@ class MetaParseMixin(NetworkAdapter):
             created_at=_timestamp(entry_time),
             parent_id=parent_id,
             is_own=_is_own(author, self.instagram_account_id),
+            parent_post=ParentPost(media_id) if media_id and not parent_id else None,
             raw=raw,
         )
 

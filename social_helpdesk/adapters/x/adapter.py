@@ -1,13 +1,21 @@
 """The X adapter: one class made of the package's parts."""
 
 from .client import XClient
+from .lookups import XLookupsMixin
 from .parse import XParseMixin
 from .reads import XReadsMixin
 from .replies import XRepliesMixin
 from .webhook import SIGNATURE_HEADER, XWebhookMixin
 
 
-class XAdapter(XWebhookMixin, XParseMixin, XReadsMixin, XRepliesMixin, XClient):
+class XAdapter(
+    XWebhookMixin,
+    XParseMixin,
+    XReadsMixin,
+    XRepliesMixin,
+    XLookupsMixin,
+    XClient,
+):
     """The X network.
 
     Config keys: ``user_id`` and ``username`` of the connected account;

@@ -21,6 +21,7 @@ from ..base import (
     InboundEvent,
     MalformedPayload,
     NetworkAdapter,
+    ParentPost,
     SocialMessage,
 )
 
@@ -76,6 +77,7 @@ def _tweet_event(tweet, includes, for_user_id, event_type=None):
     """A v2 post with the users and media it refers to."""
     post_id = _id(tweet["id"])
     user_ids = {tweet.get("author_id"), tweet.get("in_reply_to_user_id")} - {None}
+    referenced = _referenced_posts(includes, tweet)
     payload = {
         "source": SOURCE_V2_TWEET,
         "for_user_id": for_user_id,
@@ -85,6 +87,10 @@ def _tweet_event(tweet, includes, for_user_id, event_type=None):
             "media": _attached_media(includes, tweet),
         },
     }
+    if referenced:  # the post it answers, and that post's media
+        payload["includes"]["tweets"] = referenced
+        for post in referenced:
+            payload["includes"]["media"] += _attached_media(includes, post)
     if event_type:
         payload["event_type"] = event_type
     return _event(f"tweet:{post_id}", payload)
@@ -166,6 +172,7 @@ def _parse_v2_tweet(payload, own_id):
         ref["type"]: _id(ref["id"]) for ref in tweet.get("referenced_tweets") or []
     }
     parent_id = references.get("replied_to") or tweet.get("in_reply_to_tweet_id") or ""
+    answers_us = own_id and str(tweet.get("in_reply_to_user_id") or "") == own_id
     return [
         SocialMessage(
             channel=CHANNEL,
@@ -178,10 +185,13 @@ def _parse_v2_tweet(payload, own_id):
             parent_id=_id(parent_id),
             url=_post_url(author.handle, post_id),
             lang=_lang(tweet.get("lang")),
-            attachments=_v2_attachments(includes),
+            attachments=_v2_attachments(_attached_media(includes, tweet)),
             links=_links(entities),
             is_own=author.external_id == own_id,
             is_repost="retweeted" in references,
+            parent_post=_v2_parent_post(includes, _id(parent_id))
+            if answers_us
+            else None,
             raw=payload,
         )
     ]
@@ -204,7 +214,7 @@ def _parse_v2_dm(payload, own_id):
             text=_text(dm.get("text")),
             created_at=_iso_datetime(dm.get("created_at")),
             url=_dm_url(conversation_id),
-            attachments=_v2_attachments(includes),
+            attachments=_v2_attachments(includes.get("media") or []),
             links=_links(dm.get("entities") or {}),
             is_own=sender_id == own_id,
             raw=payload,
@@ -242,6 +252,10 @@ def _parse_v1_tweet(payload, own_id):
             links=_links(extended.get("entities") or tweet.get("entities") or {}),
             is_own=author.external_id == own_id,
             is_repost="retweeted_status" in tweet,
+            # v1.1 never embeds the post a reply answers: it is looked up.
+            parent_post=ParentPost(parent_id)
+            if parent_id and own_id and _v1_reply_user(tweet) == own_id
+            else None,
             raw=payload,
         )
     ]
@@ -365,6 +379,7 @@ def _author(user, fallback_id):
         name=_text(user.get("name")),
         profile_url=f"{WEB_URL}/{username}" if username else "",
         followers_count=int(followers) if followers is not None else None,
+        avatar_url=_avatar_url(user),
     )
 
 
@@ -377,13 +392,13 @@ def _links(entities):
     )
 
 
-def _v2_attachments(includes):
+def _v2_attachments(media_items):
     return tuple(
         Attachment(
             url=media.get("url") or media.get("preview_image_url") or "",
             kind=MEDIA_KINDS.get(media.get("type"), "file"),
         )
-        for media in includes.get("media") or []
+        for media in media_items
     )
 
 
@@ -437,3 +452,50 @@ def _post_url(username, post_id):
 
 def _dm_url(conversation_id):
     return f"{WEB_URL}/messages/{conversation_id}"
+
+
+def _referenced_posts(includes, tweet):
+    """The includes.tweets entries that ``tweet`` references."""
+    ids = {str(ref.get("id")) for ref in tweet.get("referenced_tweets") or []}
+    return [post for post in includes.get("tweets") or [] if post.get("id") in ids]
+
+
+def _v2_parent_post(includes, post_id):
+    """The brand's post a reply answers, from includes.tweets when X sent it
+    (expansion ``referenced_tweets.id``); else only its id, to look up."""
+    post = next(
+        (p for p in includes.get("tweets") or [] if _id(p.get("id", "")) == post_id),
+        None,
+    )
+    if post is None:
+        return ParentPost(post_id)
+    return parent_post_of(post, includes)
+
+
+def parent_post_of(post, includes):
+    """A :class:`ParentPost` of a v2 post and the media it has attached."""
+    note = post.get("note_tweet") or {}
+    images = [
+        media.get("url") or media.get("preview_image_url") or ""
+        for media in _attached_media(includes, post)
+    ]
+    return ParentPost(
+        post_id=_id(post["id"]),
+        text=_text(note.get("text") or post.get("text")),
+        url=_post_url("", _id(post["id"])),
+        image_url=next((url for url in images if url), ""),
+    )
+
+
+def _v1_reply_user(tweet):
+    return str(tweet.get("in_reply_to_user_id_str") or "")
+
+
+def _avatar_url(user):
+    """The user's picture at its original size: X's addresses end in
+    ``_normal`` (48 pixels); without the suffix they serve the original."""
+    url = _text(user.get("profile_image_url") or user.get("profile_image_url_https"))
+    if not url.startswith(("https://", "http://")):
+        return ""
+    path, _, name = url.rpartition("/")
+    return f"{path}/{name.replace('_normal.', '.')}"

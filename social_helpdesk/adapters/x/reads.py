@@ -34,7 +34,13 @@ TWEET_FIELDS = [
     "attachments",
     "note_tweet",
 ]
-TWEET_EXPANSIONS = ["author_id", "attachments.media_keys"]
+TWEET_EXPANSIONS = [
+    "author_id",
+    "attachments.media_keys",
+    # The post a reply answers, with its media: quoted above the reply.
+    "referenced_tweets.id",
+    "referenced_tweets.id.attachments.media_keys",
+]
 DM_EVENT_FIELDS = [
     "id",
     "text",
@@ -47,7 +53,7 @@ DM_EVENT_FIELDS = [
     "entities",
 ]
 DM_EXPANSIONS = ["sender_id", "attachments.media_keys"]
-USER_FIELDS = ["username", "name", "public_metrics"]
+USER_FIELDS = ["username", "name", "public_metrics", "profile_image_url"]
 MEDIA_FIELDS = ["type", "url", "preview_image_url"]
 
 # Backfill sources.
@@ -130,6 +136,7 @@ class XReadsMixin(NetworkAdapter):
         )
         includes = page.get("includes") or {}
         _count_users(reads, includes)
+        count_referenced_posts(reads, includes, self._own_id)
         found = []
         for tweet in page.get("data") or []:
             _count(reads, "owned_post", "post", tweet["id"])
@@ -264,6 +271,7 @@ class XReadsMixin(NetworkAdapter):
         ):
             includes = page.get("includes") or {}
             _count_users(reads, includes)
+            count_referenced_posts(reads, includes, self._own_id)
             for tweet in page.get("data") or []:
                 _count(reads, "owned_post", "post", tweet["id"])
                 found.append(
@@ -370,6 +378,17 @@ def _count(reads, category, resource, resource_id):
 def _count_users(reads, includes):
     for user in _users(includes):
         _count(reads, "user", "user", user["id"])
+
+
+def count_referenced_posts(reads, includes, own_id):
+    """Posts in includes.tweets (the posts replies answer) are billed as
+    reads too: the account's own as owned reads, others' as post reads."""
+    for post in includes.get("tweets") or []:
+        if str(post.get("author_id")) == str(own_id):
+            _count(reads, "owned_post", "post", post["id"])
+        else:  # a category of its own, only when there are some
+            reads.setdefault("post", 0)
+            _count(reads, "post", "tweet", post["id"])
 
 
 def _now():

@@ -135,6 +135,7 @@ class FakeMetaServer(MetaEndpoints):
         self.conversations = {}  # (platform, user id) -> _Conversation
         self.media = {}
         self.instagram_comments = {}
+        self.profiles = {}  # PSID or IGSID -> User Profile API fields
         self.private_replies = {}  # comment or post id -> message id
         self.app_subscriptions = {}  # object -> the app's webhook settings
         self.verify_callbacks = False  # True: check callback URLs over HTTP
@@ -235,15 +236,23 @@ class FakeMetaServer(MetaEndpoints):
         """The app access token Meta accepts: ``{app-id}|{app-secret}``."""
         return f"{self.app_id}|{self.app_secret}"
 
-    def add_post(self, post_id, message, created_time, author=None):
-        """A post on the page feed, by the page unless ``author`` is given."""
+    def add_post(self, post_id, message, created_time, author=None, **extra):
+        """A post on the page feed, by the page unless ``author`` is given;
+        ``extra`` adds Graph fields such as ``full_picture``."""
         with self._lock:
             self.posts[post_id] = {
                 "id": post_id,
                 "message": message,
                 "created_time": created_time,
                 "from": author or {"id": self.page_id, "name": self.page_name},
+                **extra,
             }
+
+    def add_profile(self, user_id, **fields):
+        """What the User Profile API answers for a PSID or an IGSID
+        (``name``, ``username``, ``profile_pic``)."""
+        with self._lock:
+            self.profiles[user_id] = {"id": user_id, **fields}
 
     def add_comment(
         self, comment_id, post_id, message, created_time, author, parent_id=None
@@ -279,12 +288,14 @@ class FakeMetaServer(MetaEndpoints):
                 }
             )
 
-    def add_media(self, media_id, timestamp, product_type="FEED"):
+    def add_media(self, media_id, timestamp, product_type="FEED", **extra):
+        """An Instagram media; ``extra`` adds fields such as ``caption``."""
         with self._lock:
             self.media[media_id] = {
                 "id": media_id,
                 "timestamp": timestamp,
                 "media_product_type": product_type,
+                **extra,
             }
 
     def add_instagram_comment(

@@ -86,7 +86,7 @@ class MetaEndpoints:
             }
         }
 
-    def _get_node(self, ids, _params):
+    def _get_node(self, ids, params):
         node_id = ids[0]
         if node_id == self.page_id:
             return 200, {"id": self.page_id, "name": self.page_name}
@@ -94,6 +94,10 @@ class MetaEndpoints:
             return 200, self._render_comment(self.comments[node_id])
         if node_id in self.posts:
             return 200, self._render_post(self.posts[node_id])
+        if node_id in self.profiles:
+            return 200, _fields(self.profiles[node_id], params)
+        if node_id in self.media:
+            return 200, _fields(self.media[node_id], params)
         return _unknown_object(node_id)
 
     def _get_subscribed_apps(self, ids, _params):
@@ -332,6 +336,11 @@ class MetaEndpoints:
             "created_time": _graph_time(post["created_time"]),
             "from": post["from"],
             "comments": {"data": [self._render_comment(c) for c in comments]},
+            **{
+                key: post[key]
+                for key in ("full_picture", "permalink_url")
+                if key in post
+            },
         }
 
     def _render_comment(self, comment):
@@ -416,6 +425,12 @@ class MetaEndpoints:
                 "username": self.instagram_username,
             }
         return {"id": self.page_id, "name": self.page_name}
+
+
+def _fields(node, params):
+    """The node's ``fields`` asked for, with its id, as Graph answers."""
+    wanted = {"id", *params.get("fields", "").split(",")}
+    return {key: value for key, value in node.items() if key in wanted}
 
 
 def _edge(segments):

@@ -46,6 +46,7 @@ from .fake_x_api import (
     ME,
     MENTION,
     MENTIONS,
+    POST_LOOKUP,
     RATE_LIMIT,
     SEND_DM,
     SHUTDOWN_POLL_SECONDS,
@@ -98,6 +99,7 @@ class FakeXServer(XEndpoints):
         self.users = {}
         self.tweets = {}
         self.dm_events = []
+        self.media = {}  # media_key -> X media object
         self.requests = []
         self.summoned_replies_only = True
         # Onboarding: the token's permission reported in x-access-level (None
@@ -128,6 +130,7 @@ class FakeXServer(XEndpoints):
             (MENTIONS, re.compile(r"/2/users/(\d+)/mentions"), self._get_mentions),
             (USER_POSTS, re.compile(r"/2/users/(\d+)/tweets"), self._get_user_posts),
             (CREATE_POST, re.compile(r"/2/tweets"), self._create_post),
+            (POST_LOOKUP, re.compile(r"/2/tweets/(\d+)"), self._get_post),
             (DM_EVENTS, re.compile(r"/2/dm_events"), self._get_dm_events),
             (
                 CONVERSATION_DM_EVENTS,
@@ -198,7 +201,9 @@ class FakeXServer(XEndpoints):
         return f"http://{host}:{port}"
 
     # -- state ----------------------------------------------------------------
-    def add_user(self, user_id, username, name=None, followers_count=0):
+    def add_user(
+        self, user_id, username, name=None, followers_count=0, profile_image_url=None
+    ):
         user = {
             "id": str(user_id),
             "username": username,
@@ -211,13 +216,23 @@ class FakeXServer(XEndpoints):
                 "like_count": 0,
             },
         }
+        if profile_image_url:
+            user["profile_image_url"] = profile_image_url
         self.users[user["id"]] = user
         return user
 
     def add_post(
-        self, author_id, text, *, post_id=None, reply_to=None, created_at=None
+        self,
+        author_id,
+        text,
+        *,
+        post_id=None,
+        reply_to=None,
+        created_at=None,
+        image_url=None,
     ):
-        """Store a post; @usernames of known users become mention entities."""
+        """Store a post; @usernames of known users become mention entities;
+        ``image_url`` attaches a photo."""
         post_id = self._take_id(post_id)
         post = {
             "id": post_id,
@@ -252,6 +267,10 @@ class FakeXServer(XEndpoints):
             post["conversation_id"] = parent["conversation_id"]
             post["in_reply_to_user_id"] = parent["author_id"]
             post["referenced_tweets"] = [{"type": "replied_to", "id": parent["id"]}]
+        if image_url:
+            key = f"3_{post_id}"
+            self.media[key] = {"media_key": key, "type": "photo", "url": image_url}
+            post["attachments"] = {"media_keys": [key]}
         self.tweets[post_id] = post
         return post
 

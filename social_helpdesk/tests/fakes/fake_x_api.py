@@ -19,6 +19,7 @@ ME = "GET /2/users/me"
 MENTIONS = "GET /2/users/:id/mentions"
 USER_POSTS = "GET /2/users/:id/tweets"
 CREATE_POST = "POST /2/tweets"
+POST_LOOKUP = "GET /2/tweets/:id"
 DM_EVENTS = "GET /2/dm_events"
 CONVERSATION_DM_EVENTS = "GET /2/dm_conversations/with/:id/dm_events"
 SEND_DM = "POST /2/dm_conversations/with/:id/messages"
@@ -130,6 +131,18 @@ class XEndpoints:
             )
         ]
         return 200, self._posts_page(posts, request)
+
+    def _get_post(self, request, post_id):
+        """One post, with its media when ``attachments.media_keys`` is asked."""
+        post = self.tweets.get(post_id)
+        if post is None:
+            raise _Problem(404, f"Could not find tweet with id: [{post_id}].")
+        body = {"data": _shape(post, TWEET_DEFAULT_FIELDS, request, "tweet.fields")}
+        if "attachments.media_keys" in _csv(request, "expansions"):
+            media = self._media_of([post])
+            if media:
+                body["includes"] = {"media": media}
+        return 200, body
 
     def _create_post(self, request, _):
         body = request.json if isinstance(request.json, dict) else {}
@@ -369,7 +382,39 @@ class XEndpoints:
         data = [
             _shape(post, TWEET_DEFAULT_FIELDS, request, "tweet.fields") for post in page
         ]
-        return self._page_body(data, request, user_ids, meta, next_token)
+        body = self._page_body(data, request, user_ids, meta, next_token)
+        self._expand_posts(body, page, request)
+        return body
+
+    def _expand_posts(self, body, page, request):
+        """includes.tweets (``referenced_tweets.id``) and includes.media of
+        the posts and of those they reference, as asked."""
+        expansions = _csv(request, "expansions")
+        referenced = []
+        if "referenced_tweets.id" in expansions:
+            ids = {r["id"] for post in page for r in post.get("referenced_tweets", [])}
+            referenced = [self.tweets[i] for i in sorted(ids) if i in self.tweets]
+        media = []
+        if "attachments.media_keys" in expansions:
+            media += self._media_of(page)
+        if "referenced_tweets.id.attachments.media_keys" in expansions:
+            media += self._media_of(referenced)
+        includes = body.setdefault("includes", {})
+        if referenced:
+            includes["tweets"] = [
+                _shape(post, TWEET_DEFAULT_FIELDS, request, "tweet.fields")
+                for post in referenced
+            ]
+        if media:
+            includes["media"] = media
+        if not includes:
+            del body["includes"]
+
+    def _media_of(self, posts):
+        keys = [
+            k for p in posts for k in p.get("attachments", {}).get("media_keys", [])
+        ]
+        return [self.media[key] for key in keys if key in self.media]
 
     def _dm_page(self, events, request):
         wanted_types = _csv(request, "event_types")
