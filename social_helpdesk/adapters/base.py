@@ -214,6 +214,9 @@ class SocialMessage:
     verb: str = VERB_ADD
     is_own: bool = False  # written by the connected account itself (or an echo)
     is_repost: bool = False
+    # Its content is end-to-end encrypted (X's XChat): the helpdesk shows a
+    # notice and the link to read it on the network instead of a text.
+    encrypted: bool = False
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
