@@ -350,6 +350,7 @@ class SocialReply(models.Model):
 
     def _mark_sent(self, sent):
         now = fields.Datetime.now()
+        self.account_id._meter_write(self.kind, self.text, f"reply-{self.id}")
         self.write(
             {
                 "state": "sent",
