@@ -13,7 +13,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, HttpCase, get_db_name, tagged
 from odoo.tools import mute_logger
 
-from .fakes.fake_x import FakeXServer
+from .fakes.fake_x import MENTIONS, FakeXServer
 from .fakes.fake_x_activity import OAUTH2_TOKEN, REPLAY
 
 OWN_ID = "1111111111111111111"
@@ -186,6 +186,38 @@ class TestXActivityApi(HttpCase):
         self.Event.invalidate_model()
         self.env["social.account"]._cron_recover()
         self.assertEqual(self.fake.requests_to(REPLAY), [])
+
+    def test_a_token_x_refuses_is_refreshed_before_the_next_poll(self):
+        account = self.account.copy(
+            {
+                "name": "Cafe on X, OAuth 2.0",
+                "x_access_token": False,
+                "x_access_token_secret": False,
+                "x_oauth2_user_token": "user-token-0",
+                "x_oauth2_refresh_token": self.fake.add_refresh_token(),
+                "x_oauth2_client_id": self.fake.oauth2_client_id,
+                "x_oauth2_token_expires_at": fields.Datetime.now() + timedelta(hours=1),
+                "state": "connected",
+                "poll_enabled": True,
+            }
+        )
+        self.fake.fail_next(MENTIONS, status=401, detail="Unauthorized")
+        with mute_logger("odoo.addons.social_helpdesk.models.social_account"):
+            account._poll()
+        self.assertEqual(account.state, "connected", "refreshed, not in error")
+        self.assertFalse(account.x_oauth2_token_expires_at)
+        self.assertEqual(self.fake.oauth2_refreshes, 0, "not under the poll's lock")
+        account.next_poll_date = fields.Datetime.now() - timedelta(minutes=1)
+        self.env["social.account"].search(
+            [("id", "!=", account.id)]
+        ).poll_enabled = False
+        self.env["social.account"]._cron_poll()
+        self.assertEqual(self.fake.oauth2_refreshes, 1)
+        self.assertEqual(
+            self.fake.requests_to(MENTIONS)[-1].headers["authorization"],
+            "Bearer user-token-1",
+        )
+        self.assertFalse(account.last_error)
 
     def test_replies_are_metered_as_writes(self):
         Read = self.env["social.api.read"]
