@@ -96,8 +96,10 @@ class SocialAccount(models.Model):
         copy=False,
         help="The end of the last window asked again.",
     )
-    recovery_requested_date = fields.Datetime(readonly=True, copy=False)
-    recovery_window_start = fields.Datetime(readonly=True, copy=False)
+    recovery_requested_date = fields.Datetime(
+        "Replay requested", readonly=True, copy=False
+    )
+    recovery_window_start = fields.Datetime("Replayed from", readonly=True, copy=False)
     recovery_job = fields.Char("Replay job", readonly=True, copy=False)
 
     # ------------------------------------------------------------------

@@ -22,3 +22,4 @@ from . import test_security_matrix
 from . import test_threads
 from . import test_email_channel
 from . import test_x_current
+from . import test_recovery
