@@ -272,8 +272,8 @@ class TestXOnboarding(SocialCase):
         self.assertEqual({s["webhook_id"] for s in subscriptions}, {webhook["id"]})
 
     def test_legacy_account_activity_webhook_subscribes_the_account(self):
-        self.account.x_webhook_product = "aaa"
         self.wizard.action_test_connection()
+        self.wizard.account_id.x_webhook_product = "aaa"
         self.fake.allow_insecure_urls = True
         self.wizard.action_register_webhook()
         self.assertFalse(self.wizard.error)
