@@ -236,6 +236,7 @@ class SocialAccount(models.Model):
         snapshot predates a refresh sees the new pair and does not refresh.
         Returns whether the account has a fresh token."""
         self.ensure_one()
+        self.flush_recordset()  # under tests, the side cursor is this one
         with self.env.registry.cursor() as cr:
             if not self.env.registry.in_test_mode():
                 cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")

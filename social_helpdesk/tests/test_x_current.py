@@ -13,7 +13,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, HttpCase, get_db_name, tagged
 from odoo.tools import mute_logger
 
-from .fakes.fake_x import MENTIONS, FakeXServer
+from .fakes.fake_x import CREATE_POST, MENTIONS, FakeXServer
 from .fakes.fake_x_activity import OAUTH2_TOKEN, REPLAY
 
 OWN_ID = "1111111111111111111"
@@ -218,6 +218,42 @@ class TestXActivityApi(HttpCase):
             "Bearer user-token-1",
         )
         self.assertFalse(account.last_error)
+
+    def test_a_reply_refused_for_its_token_goes_out_with_a_fresh_one(self):
+        self.subscribe()
+        mention = self.fake.emit_mention(self.customer["id"], "my grinder broke")
+        self.Event._cron_process()
+        target = self.env["social.message"].search(
+            [("external_id", "=", mention["data"]["payload"]["id"])]
+        )
+        self.account.write(
+            {
+                "x_access_token": False,
+                "x_access_token_secret": False,
+                "x_oauth2_user_token": "user-token-0",
+                "x_oauth2_refresh_token": self.fake.add_refresh_token(),
+                "x_oauth2_client_id": self.fake.oauth2_client_id,
+                "x_oauth2_token_expires_at": fields.Datetime.now() + timedelta(hours=1),
+            }
+        )
+        self.fake.fail_next(CREATE_POST, status=401, detail="Unauthorized")
+        reply = self.env["social.reply"]._queue(target, "public", "@customer On it!")
+        reply._deliver()
+        self.assertEqual(reply.state, "queued", reply.error)
+        self.assertFalse(self.account.x_oauth2_token_expires_at)
+        reply.next_attempt_date = fields.Datetime.now() - timedelta(hours=1)
+        self.env["social.reply"]._cron_send()
+        self.assertEqual(reply.state, "sent", reply.error)
+        self.assertEqual(self.fake.oauth2_refreshes, 1)
+        self.assertEqual(
+            self.fake.requests_to(CREATE_POST)[-1].headers["authorization"],
+            "Bearer user-token-1",
+        )
+        # The reply posted is a billed write.
+        writes = self.env["social.api.read"].search(
+            [("account_id", "=", self.account.id)]
+        )
+        self.assertEqual(writes.mapped("resource_type"), ["content_create"])
 
     def test_replies_are_metered_as_writes(self):
         Read = self.env["social.api.read"]
