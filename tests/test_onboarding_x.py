@@ -61,6 +61,7 @@ def make_adapter(fake, **overrides):
         "access_token_secret": ACCESS_SECRET,
         "api_base_url": fake.base_url,
         "timeout": 2,
+        "webhook_product": "aaa",  # these tests are the legacy flow's
         **overrides,
     }
     return XAdapter({key: value for key, value in config.items() if value})

@@ -185,11 +185,53 @@ def test_activity_post_delete_removes_the_stored_copy():
     assert message.is_own
 
 
-def test_activity_encrypted_chat_is_stored_but_ignored():
+def test_activity_encrypted_chat_is_a_message_with_a_link():
     adapter = make_adapter()
     [event] = adapter.split_delivery(load("xaa_chat_received"))
-    assert event.event_id == "chat.received:8511582263942905822"
-    assert adapter.parse_event(event.payload) == []
+    assert event.event_id == "chat:e4f4d3fc-8bbf-4928-92eb-e5058d6bb6f6"
+    assert event.recipient_id == OWN_ID
+    assert event.payload["chat"]["encoded_event"].startswith("CwAB")
+    [message] = adapter.parse_event(event.payload)
+    assert message.encrypted and message.kind == PRIVATE
+    assert message.text == ""  # the helpdesk shows its notice instead
+    assert message.author.external_id == "2222222222222222222"
+    assert message.conversation_id == "2222222222222222222:1111111111111111111"
+    assert message.url == (
+        "https://x.com/i/chat/2222222222222222222%3A1111111111111111111"
+    )
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert message.created_at == epoch + timedelta(milliseconds=1784841183370)
+    assert not message.is_own
+
+
+def test_activity_chat_sent_and_a_redelivery_are_ours_and_the_same():
+    adapter = make_adapter()
+    delivery = load("xaa_chat_received")
+    [first] = adapter.split_delivery(delivery)
+    [again] = adapter.split_delivery(load("xaa_chat_received"))
+    assert first.event_id == again.event_id
+    delivery["data"]["event_type"] = "chat.sent"
+    delivery["data"]["payload"]["sender_id"] = OWN_ID
+    [sent] = adapter.split_delivery(delivery)
+    [message] = adapter.parse_event(sent.payload)
+    assert message.is_own
+
+
+def test_activity_chat_without_sender_is_malformed():
+    delivery = load("xaa_chat_received")
+    del delivery["data"]["payload"]["sender_id"]
+    with pytest.raises(MalformedPayload):
+        make_adapter().split_delivery(delivery)
+
+
+def test_activity_dm_sent_is_own_even_without_the_user_id():
+    # Routed by filter.user_id before the account's id is known: the event
+    # type alone says it is the brand's.
+    adapter = make_adapter(user_id=None)
+    [event] = adapter.split_delivery(load("xaa_dm_sent"))
+    event.payload["for_user_id"] = None
+    [message] = adapter.parse_event(event.payload)
+    assert message.is_own
 
 
 # -- Account Activity API webhooks (v1.1 objects) -----------------------------

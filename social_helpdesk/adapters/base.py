@@ -234,6 +234,9 @@ class SocialMessage:
     # network keeps a longer standard reply window for it.
     from_ad: bool = False
     parent_post: ParentPost | None = None
+    # Its content is end-to-end encrypted (X's XChat): the helpdesk shows a
+    # notice and the link to read it on the network instead of a text.
+    encrypted: bool = False
     raw: dict = field(default_factory=dict, repr=False)
 
     @property

@@ -3,6 +3,7 @@ from . import helpdesk_ticket_channel
 from . import helpdesk_sentiment_term
 from . import helpdesk_ticket_rule
 from . import social_account
+from . import social_account_connectors
 from . import social_api_price
 from . import social_api_read
 from . import social_event

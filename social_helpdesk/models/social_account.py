@@ -40,7 +40,11 @@ ADAPTER_FIELDS = {
         "access_token": "x_access_token",
         "access_token_secret": "x_access_token_secret",
         "oauth2_user_token": "x_oauth2_user_token",
+        "oauth2_refresh_token": "x_oauth2_refresh_token",
+        "oauth2_client_id": "x_oauth2_client_id",
+        "oauth2_client_secret": "x_oauth2_client_secret",
         "bearer_token": "x_bearer_token",
+        "webhook_product": "x_webhook_product",
     },
     "meta": {
         "page_id": "meta_page_id",
@@ -70,6 +74,7 @@ ADMIN_ONLY_FIELDS = {
     "state",
     "x_user_id",
     "x_username",
+    "x_webhook_product",
     "meta_page_id",
     "meta_instagram_account_id",
     "meta_graph_version",
@@ -896,7 +901,12 @@ class SocialAccount(models.Model):
             ]
         )
         for account_id in due.ids:
-            account = self.browse(account_id)._lock_for_poll()
+            account = self.browse(account_id)
+            if account._x_token_due():
+                # In a transaction of its own, before this one locks the row.
+                account._x_refresh_token()
+                self.env["social.event"]._commit()
+            account = account._lock_for_poll()
             if account:
                 account._poll()
                 self.env["social.event"]._commit()
@@ -930,8 +940,10 @@ class SocialAccount(models.Model):
                 account._meter_reads(exc.reads)
                 if isinstance(exc, RateLimited):
                     account._set_rate_limited(exc.reset_at)
-                elif isinstance(exc, AuthError):
+                elif isinstance(exc, AuthError) and not account._x_token_refused():
                     account._set_error(str(exc))
+                elif isinstance(exc, AuthError):
+                    account._poll_failed(str(exc))  # again, with the new token
                 else:
                     account._poll_failed(str(exc))
                 continue

@@ -14,7 +14,9 @@ PRICE_OF_RESOURCE = {
 
 class SocialApiRead(models.Model):
     """One billable resource read per account and UTC day: the network bills a
-    resource once a day, so the unique key deduplicates exactly as it does."""
+    resource once a day, so the unique key deduplicates exactly as it does.
+    Writes are recorded here too, one per request (``<type>:reply-<id>``):
+    each reply posted is billed."""
 
     _name = "social.api.read"
     _description = "Social API Billable Read"

@@ -1,5 +1,6 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import dataclasses
 import logging
 import threading
 from datetime import timedelta
@@ -419,7 +420,9 @@ class SocialEvent(models.Model):
             try:
                 if account not in adapters:
                     adapters[account] = account._get_adapter()
-                messages = adapters[account].parse_event(event.payload)
+                messages = _with_notices(
+                    self.env, adapters[account].parse_event(event.payload)
+                )
             except Exception as exc:  # noqa: BLE001 - any failure is retried
                 event._record_failure(exc)
                 handled |= event
@@ -679,3 +682,17 @@ def _waves(items, keys_of):
         waves[position].append(item)
         last.update(dict.fromkeys(keys, position))
     return waves
+
+
+def _with_notices(env, messages):
+    """Encrypted messages get a notice in the reader's language as their
+    text: they are shown, with their link, never dropped as empty."""
+    return [
+        dataclasses.replace(
+            message,
+            text=env._("[Encrypted XChat message — open X to read it]"),
+        )
+        if message.encrypted
+        else message
+        for message in messages
+    ]

@@ -13,6 +13,7 @@ from ..adapters.base import (
     PRIVATE,
     PUBLIC,
     AdapterError,
+    AuthError,
     RateLimited,
     ReplyNotAllowed,
     TransientError,
@@ -333,6 +334,12 @@ class SocialReply(models.Model):
         except TransientError as exc:
             self.may_be_published = True
             self._retry_later(str(exc))
+        except AuthError as exc:
+            # An OAuth 2.0 user token X refused: the next attempt refreshes it.
+            if self.account_id._x_token_refused():
+                self._retry_later(str(exc))
+            else:
+                self._fail(str(exc))
         except AdapterError as exc:
             self._fail(str(exc))
         else:
@@ -366,6 +373,7 @@ class SocialReply(models.Model):
 
     def _mark_sent(self, sent):
         now = fields.Datetime.now()
+        self.account_id._meter_write(self.kind, self.text, f"reply-{self.id}")
         self.write(
             {
                 "state": "sent",

@@ -27,3 +27,5 @@ from . import test_ticket_ui
 from . import test_demo
 from . import test_retention
 from . import test_avatars_posts
+from . import test_x_current
+from . import test_recovery

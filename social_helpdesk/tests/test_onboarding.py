@@ -420,7 +420,28 @@ class TestXOnboarding(SocialCase):
         self.assertTrue(self.wizard.webhook_report)
         [webhook] = self.fake.webhooks.values()
         self.assertEqual(webhook["url"], self.account.webhook_url)
+        subscriptions = self.fake.activity_subscriptions.values()
+        self.assertEqual(
+            {s["event_type"] for s in subscriptions},
+            {
+                "post.mention.create",
+                "post.reply.create",
+                "dm.received",
+                "dm.sent",
+                "chat.received",
+            },
+        )
+        self.assertEqual({s["webhook_id"] for s in subscriptions}, {webhook["id"]})
+
+    def test_legacy_account_activity_webhook_subscribes_the_account(self):
+        self.connect()
+        self.account.x_webhook_product = "aaa"
+        self.fake.allow_insecure_urls = True
+        self.wizard.action_register_webhook()
+        self.assertFalse(self.wizard.error)
+        [webhook] = self.fake.webhooks.values()
         self.assertIn("1111111111111111111", self.fake.subscriptions[webhook["id"]])
+        self.assertEqual(self.fake.activity_subscriptions, {})
 
     def test_webhook_refusal_is_explained(self):
         self.connect()

@@ -29,6 +29,9 @@ RPC_ACTIONS = {
         "test_admin_only_account_actions"
     ),
     ("social.account", "action_sync_now"): "test_poll_on_demand",
+    ("social.account", "action_x_check_subscriptions"): "test_x_subscription_actions",
+    ("social.account", "action_x_subscribe"): "test_x_subscription_actions",
+    ("social.account", "action_x_unsubscribe"): "test_x_subscription_actions",
     ("social.account", "action_view_events"): "test_admin_only_account_actions",
     ("social.event", "action_retry"): "test_raw_events_are_admin_only",
     ("social.reply", "action_retry"): "test_retry_a_reply",
@@ -392,6 +395,38 @@ class TestSecurityMatrix(HttpCase):
         # Opening the events list is harmless; the events themselves are not.
         self.allowed("manager_a", "social.account", "action_view_events", [account])
         self.denied("manager_a", "social.event", "search_read", [], ["payload"])
+
+    def test_x_subscription_actions(self):
+        """Checking, creating and deleting an account's X subscriptions are
+        the administrators' (they change what X delivers)."""
+        account = self.account_a1.id
+        methods = (
+            "action_x_check_subscriptions",
+            "action_x_subscribe",
+            "action_x_unsubscribe",
+        )
+        for method in methods:
+            for who in ("all_a", "manager_a", "manager_b"):
+                self.denied(who, "social.account", method, [account])
+            # A demo account has no X subscriptions: allowed, and nothing to do.
+            self.allowed("admin_a", "social.account", method, [account])
+        for who in ("manager_a", "all_a"):
+            for field in ("x_oauth2_refresh_token", "x_oauth2_client_secret"):
+                self.denied(who, "social.account", "read", [account], [field])
+        self.denied(
+            "manager_a",
+            "social.account",
+            "write",
+            [account],
+            {"x_webhook_product": "aaa"},
+        )
+        self.allowed(
+            "manager_a",
+            "social.account",
+            "write",
+            [account],
+            {"recovery_after_minutes": 45},
+        )
 
     def test_account_fields(self):
         account = self.account_a1.id

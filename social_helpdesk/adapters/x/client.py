@@ -27,6 +27,8 @@ from .parse import _expect_shape, _post_url
 
 # tweepy.Client hard-codes this host; _XSession routes requests to it.
 TWEEPY_HOST = "https://api.twitter.com"
+# X's current host, for the calls made without tweepy.
+X_HOST = "https://api.x.com"
 DEFAULT_TIMEOUT = 15
 
 NO_CREDENTIALS = (
@@ -78,7 +80,7 @@ REPLY_RESTRICTED_MESSAGE = (
 class _XSession(requests.Session):
     """tweepy's session, with the account's timeout on every request (tweepy
     sets none) and, when ``api_base_url`` is configured, tweepy's hard-coded
-    host replaced before the request is prepared and signed."""
+    host (and X's current one) replaced before the request is prepared and signed."""
 
     def __init__(self, timeout, base_url=None):
         super().__init__()
@@ -87,8 +89,10 @@ class _XSession(requests.Session):
 
     def request(self, method, url, *args, **kwargs):
         kwargs["timeout"] = self.timeout
-        if self.base_url and url.startswith(TWEEPY_HOST):
-            url = self.base_url + url[len(TWEEPY_HOST) :]
+        if self.base_url:
+            for host in (TWEEPY_HOST, X_HOST):
+                if url.startswith(host):
+                    url = self.base_url + url[len(host) :]
         return super().request(method, url, *args, **kwargs)
 
 
@@ -237,6 +241,12 @@ class XClient(NetworkAdapter):
     @property
     def _has_user_context(self):
         return self._uses_oauth1 or bool(self.config.get("oauth2_user_token"))
+
+    @property
+    def _uses_account_activity(self):
+        """Whether the account's webhook is the legacy Account Activity API
+        rather than the X Activity API."""
+        return self.config.get("webhook_product") == "aaa"
 
     @property
     def _timeout(self):

@@ -11,6 +11,7 @@ import hashlib
 import json
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 from ..base import (
     PRIVATE,
@@ -34,7 +35,11 @@ SOURCE_V2_DM = "x_v2_dm_event"
 SOURCE_V1_TWEET = "x_v1_tweet"
 SOURCE_V1_DM = "x_v1_dm_event"
 SOURCE_DELETE = "x_tweet_delete"
+SOURCE_CHAT = "x_chat"
 SOURCE_OTHER = "x_other"
+
+# X Activity API events sent by the account itself: echoes of its own.
+OWN_EVENT_TYPES = {"dm.sent", "chat.sent"}
 
 MEDIA_KINDS = {"photo": "image", "video": "video", "animated_gif": "video"}
 
@@ -131,6 +136,34 @@ def _v1_dm_event(dm, users, for_user_id, event_type=None):
     if event_type:
         payload["event_type"] = event_type
     return _event(f"dm:{_id(dm['id'])}", payload)
+
+
+def _chat_event(data, for_user_id, event_type):
+    """An X Activity API ``chat.*`` event: XChat's ciphertext
+    (``payload.encoded_event``) and what X tells in clear: the message id,
+    its sender, conversation and time. Named by the message id (else the
+    event's, else a digest of the ciphertext): a redelivery dedups."""
+    body = data["payload"]
+    sender = body.get("sender_id")
+    if sender is None:
+        raise MalformedPayload("An XChat event needs its sender_id.")
+    chat_id = body.get("id") or data.get("event_uuid")
+    if chat_id is None:
+        ciphertext = json.dumps(body.get("encoded_event"), sort_keys=True)
+        chat_id = hashlib.sha256(ciphertext.encode()).hexdigest()[:24]
+    payload = {
+        "source": SOURCE_CHAT,
+        "for_user_id": for_user_id,
+        "event_type": event_type,
+        "chat_id": _id(chat_id),
+        "chat": {
+            "sender_id": _id(sender),
+            "conversation_id": body.get("conversation_id"),
+            "created_at_msec": body.get("created_at_msec"),
+            "encoded_event": body.get("encoded_event"),
+        },
+    }
+    return _event(f"chat:{payload['chat_id']}", payload)
 
 
 def _delete_event(post_id, author_id, for_user_id):
@@ -284,7 +317,29 @@ def _parse_v1_dm(payload, own_id):
             url=_dm_url(conversation_id),
             attachments=(_v1_attachment(attachment),) if attachment else (),
             links=_links(data.get("entities") or {}),
-            is_own=sender_id == own_id,
+            is_own=sender_id == own_id or payload.get("event_type") in OWN_EVENT_TYPES,
+            raw=payload,
+        )
+    ]
+
+
+def _parse_chat(payload, own_id):
+    """An XChat message: end-to-end encrypted, so stored with its ciphertext
+    and shown as a notice with the link to the conversation on X."""
+    chat = payload["chat"]
+    sender_id = _id(chat["sender_id"])
+    conversation_id = _id(chat.get("conversation_id") or _pair(sender_id, own_id))
+    return [
+        SocialMessage(
+            channel=CHANNEL,
+            kind=PRIVATE,
+            message_id=payload["chat_id"],
+            conversation_id=conversation_id,
+            author=_author(None, sender_id),
+            created_at=_ms_datetime(chat.get("created_at_msec")),
+            url=f"{WEB_URL}/i/chat/{quote(conversation_id, safe='')}",
+            is_own=sender_id == own_id or payload.get("event_type") in OWN_EVENT_TYPES,
+            encrypted=True,
             raw=payload,
         )
     ]
@@ -318,6 +373,7 @@ PARSERS = {
     SOURCE_V1_TWEET: _parse_v1_tweet,
     SOURCE_V1_DM: _parse_v1_dm,
     SOURCE_DELETE: _parse_delete,
+    SOURCE_CHAT: _parse_chat,
     SOURCE_OTHER: _parse_other,
 }
 

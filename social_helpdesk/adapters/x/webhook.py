@@ -28,6 +28,7 @@ from ..base import (
 )
 from .client import _data
 from .parse import (
+    _chat_event,
     _delete_event,
     _expect_shape,
     _id,
@@ -66,6 +67,7 @@ ACTIVITY_POST_EVENTS = {
     "post.repost.create",
 }
 ACTIVITY_DM_EVENTS = {"dm.received", "dm.sent"}
+ACTIVITY_CHAT_EVENTS = {"chat.received", "chat.sent"}
 
 
 class XWebhookMixin(NetworkAdapter):
@@ -73,7 +75,9 @@ class XWebhookMixin(NetworkAdapter):
 
     # -- webhook registration ----------------------------------------------
     def register_webhook(self, url):
-        """Register ``url`` as the app's webhook and subscribe the account.
+        """Register ``url`` as the app's webhook and subscribe the account:
+        to the X Activity API events it needs (see :mod:`.activity`), or,
+        with ``webhook_product`` "aaa", to the legacy Account Activity API.
 
         X API v2 webhooks: ``GET /2/webhooks`` finds one already registered
         for ``url`` (re-checked with ``PUT /2/webhooks/:id`` if X marked it
@@ -91,14 +95,18 @@ class XWebhookMixin(NetworkAdapter):
             )
         own = self._handle
         webhook_id, reused = self._webhook_for(url)
-        subscribed = self._subscribe(webhook_id)
         if reused:
             done = f"The app's webhook for {url} was already registered with X"
         else:
             done = f"Registered {url} as the app's webhook with X"
-        if subscribed:
-            return f"{done}; {own} was already subscribed to it."
-        return f"{done}, and subscribed {own} to it."
+        if self._uses_account_activity:
+            if self._subscribe(webhook_id):
+                return f"{done}; {own} was already subscribed to it."
+            return f"{done}, and subscribed {own} to it."
+        created = self.create_activity_subscriptions(webhook_id)
+        if not created:
+            return f"{done}; {own} was already subscribed to its X Activity events."
+        return f"{done}, and subscribed {own} to: {', '.join(created)}."
 
     def _webhook_for(self, url):
         """(id, reused) of the app's webhook for ``url``, registered if need be."""
@@ -238,6 +246,8 @@ class XWebhookMixin(NetworkAdapter):
                 _v1_dm_event(dm, users, for_user_id, event_type=event_type)
                 for dm in _items(body, "direct_message_events")
             ]
+        if event_type in ACTIVITY_CHAT_EVENTS:
+            return [_chat_event(data, for_user_id, event_type)]
         return [_other_event(event_type, data, for_user_id, data.get("event_uuid"))]
 
     def _split_account_activity(self, payload):

@@ -18,7 +18,8 @@ mention the account unless ``summoned_replies_only`` is turned off.
 Onboarding endpoints are served too: X API v2 webhooks (``GET``/``POST
 /2/webhooks``, ``PUT /2/webhooks/:id``), Account Activity subscriptions
 (``GET``/``POST .../subscriptions/all``), ``GET /2/tweets/counts/recent``,
-``GET /2/users/by/username/:username`` and ``POST /oauth2/token``. Answers
+``GET /2/users/by/username/:username`` and ``POST /oauth2/token``; the X
+Activity API, replay and OAuth 2.0 refresh are :mod:`.fake_x_activity`'s. Answers
 to OAuth 1.0a calls carry ``x-access-level`` (``access_level``); a bearer
 token equal to ``app_bearer_token`` is app-only, refused where X wants a
 user, and the only one accepted where X wants the app. ``POST /2/webhooks``
@@ -34,6 +35,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from .fake_x_activity import OPEN_ROUTES, XActivityEndpoints
 from .fake_x_api import (
     APP_ONLY_FORBIDDEN,
     APP_ONLY_REQUIRED,
@@ -92,7 +94,7 @@ class _Script:
     act_first: bool = False  # do the work (publish, say) before the delay
 
 
-class FakeXServer(XEndpoints):
+class FakeXServer(XActivityEndpoints, XEndpoints):
     """A fake X API v2 on 127.0.0.1; use it as a context manager."""
 
     def __init__(self, me_id="1111111111111111111", me_username="HelpdeskBrand"):
@@ -124,6 +126,7 @@ class FakeXServer(XEndpoints):
         self._stopping = threading.Event()
         self._httpd = None
         self._thread = None
+        self._init_activity()
         self.me = self.add_user(me_id, me_username, "Helpdesk Brand")
         self._routes = [
             (ME, re.compile(r"/2/users/me"), self._get_me),
@@ -166,6 +169,7 @@ class FakeXServer(XEndpoints):
             ),
             (COUNTS, re.compile(r"/2/tweets/counts/recent"), self._get_counts),
             (TOKEN, re.compile(r"/oauth2/token"), self._token),
+            *self.activity_routes(re.compile),
         ]
 
     # -- lifecycle ----------------------------------------------------------
@@ -397,7 +401,9 @@ class FakeXServer(XEndpoints):
         try:
             if handler is None:
                 raise _Problem(404, "Sorry, that page does not exist.")
-            if not request.headers.get("authorization"):
+            if request.route not in OPEN_ROUTES and not request.headers.get(
+                "authorization"
+            ):
                 raise _Problem(401)
             with self._lock:
                 status, body = handler(request, path_id)
@@ -416,9 +422,13 @@ class FakeXServer(XEndpoints):
         return headers
 
     def _require_user(self, request):
-        """Refuse an app-only token, as X's user-context endpoints do."""
+        """Refuse an app-only token, as X's user-context endpoints do, and
+        an OAuth 2.0 user token that expired."""
         if _auth_kind(request, self.app_bearer_token) == "app":
             raise _Problem(403, body=_unsupported_auth(APP_ONLY_FORBIDDEN))
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if bearer in self.oauth2_expired_tokens:
+            raise _Problem(401, "Unauthorized")
 
     def _require_app(self, request):
         """Refuse user tokens, as X's app-only endpoints do."""
@@ -438,6 +448,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond()
 
     def do_PUT(self):
+        self._respond()
+
+    def do_DELETE(self):
         self._respond()
 
     def _respond(self):
