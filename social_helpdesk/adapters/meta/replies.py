@@ -2,6 +2,7 @@
 by an attempt that timed out.
 """
 
+import json
 from datetime import datetime, timedelta, timezone
 
 from ..base import (
@@ -33,6 +34,16 @@ REPLY_LIMITS = {
     (CHANNEL_INSTAGRAM, PUBLIC): 2200,
     (CHANNEL_INSTAGRAM, PRIVATE): 1000,
 }
+# Replies that may carry one image, and its largest size: Messenger and
+# Instagram messages, Facebook comment replies; Instagram comments are text.
+IMAGE_MAX_BYTES = 8 * 1024 * 1024
+IMAGE_REPLIES = frozenset(
+    {
+        (CHANNEL_FACEBOOK, PUBLIC, PUBLIC),
+        (CHANNEL_MESSENGER, PRIVATE, PRIVATE),
+        (CHANNEL_INSTAGRAM, PRIVATE, PRIVATE),
+    }
+)
 
 
 class MetaRepliesMixin(NetworkAdapter):
@@ -60,6 +71,13 @@ class MetaRepliesMixin(NetworkAdapter):
             and message.channel == CHANNEL_INSTAGRAM
         )
         return len(text.encode()) if is_instagram_dm else len(text)
+
+    def image_limit(self, message, kind):
+        """By (channel, kind of the message, kind of the reply): a private
+        reply to a comment is text only."""
+        if (message.channel, message.kind, kind) in IMAGE_REPLIES:
+            return IMAGE_MAX_BYTES
+        return 0
 
     def window_closes_at(self, message, kind, last_customer_at=None, automatic=False):
         """Public replies have no window. A private reply to a comment or post
@@ -133,18 +151,24 @@ class MetaRepliesMixin(NetworkAdapter):
         idempotency_key,
         last_customer_at=None,
         automatic=False,
+        image=None,
     ):
         """The Graph API takes no idempotency key: after a timeout,
         :meth:`find_sent` looks for the reply by its text instead. Past the
         standard window, only a human-written reply goes, with the
-        HUMAN_AGENT tag (``check_reply`` refuses an automatic one)."""
+        HUMAN_AGENT tag (``check_reply`` refuses an automatic one).
+        ``image`` (a :class:`~..media.Media`) goes in the Facebook comment,
+        or as a second message after the text (a Send API message is text
+        or an attachment, never both)."""
         now = self.clock()
         self.check_reply(message, kind, now, last_customer_at, automatic=automatic)
         limit = self.max_length(kind, message)
         if self.text_length(text, message, kind) > limit:
             raise ReplyNotAllowed(f"Meta accepts at most {limit} characters here.")
+        if image and len(image.content) > self.image_limit(message, kind):
+            raise ReplyNotAllowed("Meta does not accept this image here.")
         if kind == PUBLIC:
-            return self._reply_publicly(message, text)
+            return self._reply_publicly(message, text, image)
         if message.kind == PUBLIC:
             return self._reply_privately_to_comment(message, text)
         since = last_customer_at or message.created_at
@@ -152,24 +176,37 @@ class MetaRepliesMixin(NetworkAdapter):
             routing = {"messaging_type": "RESPONSE"}
         else:  # check_reply let by a human reply of the Human Agent window
             routing = {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+        path = _path(self.messaging_owner_id, "messages")
+        recipient = {"id": message.conversation_id}
         answer = self._post(
-            _path(self.messaging_owner_id, "messages"),
-            json_body={
-                "recipient": {"id": message.conversation_id},
-                "message": {"text": text},
-                **routing,
-            },
+            path,
+            json_body={"recipient": recipient, "message": {"text": text}, **routing},
         )
-        return SentMessage(_answer_id(answer, "message_id"))
+        sent = SentMessage(_answer_id(answer, "message_id"))
+        if image:
+            attachment = {"type": "image", "payload": {"is_reusable": False}}
+            self._post(
+                path,
+                data={
+                    "recipient": json.dumps(recipient),
+                    "message": json.dumps({"attachment": attachment}),
+                    **routing,
+                },
+                files={"filedata": (image.name, image.content, image.mimetype)},
+            )
+        return sent
 
-    def _reply_publicly(self, message, text):
+    def _reply_publicly(self, message, text, image=None):
         if message.channel == CHANNEL_INSTAGRAM:
             # Instagram threads are one level deep: answer the top comment.
             target = message.parent_id or message.message_id
             answer = self._post(_path(target, "replies"), data={"message": text})
             return SentMessage(_answer_id(answer, "id"))
+        files = image and {"source": (image.name, image.content, image.mimetype)}
         answer = self._post(
-            _path(message.message_id, "comments"), data={"message": text}
+            _path(message.message_id, "comments"),
+            data={"message": text},
+            files=files or None,
         )
         comment_id = _answer_id(answer, "id")
         return SentMessage(comment_id, url=f"https://www.facebook.com/{comment_id}")
