@@ -428,6 +428,13 @@ class NetworkAdapter:
         :func:`sent_since`)."""
         return None
 
+    def complete_sent(self, message, sent, image, last_customer_at=None):
+        """After :meth:`find_sent` found the text ``sent``, send ``image`` (a
+        :class:`~.media.Media`) where the network sends it as a message of
+        its own and it is not there yet. Where the image goes in the same
+        post as the text, there is nothing to do."""
+        return None
+
 
 def handshake_token(value, name):
     """``value`` when it is shaped like a network's handshake token (see

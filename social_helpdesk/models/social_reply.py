@@ -369,6 +369,13 @@ class SocialReply(models.Model):
                     kind=self.kind,
                     since=self.first_attempt_date.replace(tzinfo=timezone.utc),
                 )
+                if sent and self.image_id:
+                    adapter.complete_sent(
+                        message,
+                        sent,
+                        self._image_to_send()["image"],
+                        last_customer_at=self.target_id._last_customer_date(),
+                    )
             if not sent:
                 self._check_sendable(self.target_id, self.kind, self.text, reply=self)
                 sent = adapter.send_reply(

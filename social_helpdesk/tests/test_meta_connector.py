@@ -301,6 +301,41 @@ class TestMetaConnector(HttpCase):
         self.assertEqual(image.files["filedata"], ("label.jpg", "image/jpeg", jpeg))
         self.assertEqual(list(self.fake.images.values()), [jpeg])
 
+    def test_messenger_image_follows_a_text_that_timed_out(self):
+        """The text went but its answer was lost: the retry finds the text,
+        sends the image it lacks, and never the text again; a further retry
+        finds both and sends nothing."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "social_helpdesk.api_timeout_seconds", "1"
+        )
+        self.fake.add_message(
+            "messenger", CUSTOMER, "m_to", "Photo?", datetime.now(timezone.utc)
+        )
+        self.deliver(self.messenger_entry("m_to", "Photo?"))
+        self.Event._cron_process()
+        target = self.messages()
+        self.fake.fail_next("POST messages", Fault.timeout(10.5, publish=True))
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+        reply = self.env["social.reply"]._queue(
+            target, "private", "Like this", image=(png, "label.png")
+        )
+        reply._deliver()
+        self.assertEqual((reply.state, reply.may_be_published), ("queued", True))
+        reply._deliver()
+        self.assertEqual(reply.state, "sent", reply.error)
+        ours = [
+            message
+            for conversation in self.fake.conversations.values()
+            for message in conversation.messages
+            if message["from"]["id"] == self.page_id
+        ]
+        self.assertEqual([m["message"] for m in ours], ["Like this", ""])
+        self.assertEqual(list(self.fake.images.values()), [png])
+        self.assertEqual(reply.external_id, ours[0]["id"])
+        reply.write({"state": "queued", "may_be_published": True})
+        reply._deliver()
+        self.assertEqual(len(self.fake.requests_to("POST messages")), 2)
+
     def test_facebook_comment_reply_with_an_image(self):
         now = datetime.now(timezone.utc)
         self.fake.add_post(POST_ID, "New grinder!", now)

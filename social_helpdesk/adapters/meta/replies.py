@@ -171,30 +171,45 @@ class MetaRepliesMixin(NetworkAdapter):
             return self._reply_publicly(message, text, image)
         if message.kind == PUBLIC:
             return self._reply_privately_to_comment(message, text)
-        since = last_customer_at or message.created_at
-        if since is None or now < since + _standard_window(message):
-            routing = {"messaging_type": "RESPONSE"}
-        else:  # check_reply let by a human reply of the Human Agent window
-            routing = {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
-        path = _path(self.messaging_owner_id, "messages")
-        recipient = {"id": message.conversation_id}
+        routing = _routing(message, last_customer_at, now)
         answer = self._post(
-            path,
-            json_body={"recipient": recipient, "message": {"text": text}, **routing},
+            _path(self.messaging_owner_id, "messages"),
+            json_body={
+                "recipient": {"id": message.conversation_id},
+                "message": {"text": text},
+                **routing,
+            },
         )
         sent = SentMessage(_answer_id(answer, "message_id"))
         if image:
-            attachment = {"type": "image", "payload": {"is_reusable": False}}
-            self._post(
-                path,
-                data={
-                    "recipient": json.dumps(recipient),
-                    "message": json.dumps({"attachment": attachment}),
-                    **routing,
-                },
-                files={"filedata": (image.name, image.content, image.mimetype)},
-            )
+            self._send_image(message, image, routing)
         return sent
+
+    def _send_image(self, message, image, routing):
+        """The image as a message of its own, uploaded with it (filedata)."""
+        attachment = {"type": "image", "payload": {"is_reusable": False}}
+        self._post(
+            _path(self.messaging_owner_id, "messages"),
+            data={
+                "recipient": json.dumps({"id": message.conversation_id}),
+                "message": json.dumps({"attachment": attachment}),
+                **routing,
+            },
+            files={"filedata": (image.name, image.content, image.mimetype)},
+        )
+
+    def complete_sent(self, message, sent, image, last_customer_at=None):
+        """A DM's image follows its text: when an attempt timed out after the
+        text went, send the image unless one of ours came after the text."""
+        if message.kind != PRIVATE:
+            return
+        for node in self._conversation_messages(message):
+            if node.get("id") == sent.external_id:
+                break
+            if _sent_by_us(node, self._own_id(message)) and node.get("attachments"):
+                return
+        now = self.clock()
+        self._send_image(message, image, _routing(message, last_customer_at, now))
 
     def _reply_publicly(self, message, text, image=None):
         if message.channel == CHANNEL_INSTAGRAM:
@@ -270,28 +285,51 @@ class MetaRepliesMixin(NetworkAdapter):
         return None
 
     def _find_direct_message(self, message, text, since):
+        own_id = self._own_id(message)
+        for sent in self._conversation_messages(message):
+            if _sent_by(sent, own_id, "message", text, "created_time", since):
+                return SentMessage(str(sent["id"]))
+        return None
+
+    def _own_id(self, message):
         if message.channel == CHANNEL_INSTAGRAM:
-            platform, own_id = "instagram", self.instagram_account_id
-        else:
-            platform, own_id = "messenger", self.page_id
+            return self.instagram_account_id
+        return self.page_id
+
+    def _conversation_messages(self, message):
+        """The latest messages of the DM conversation, newest first."""
+        platform = "instagram" if message.channel == CHANNEL_INSTAGRAM else "messenger"
         params = {
             "platform": platform,
             "user_id": message.conversation_id,
-            "fields": "messages.limit(20){id,message,from,created_time}",
+            "fields": "messages.limit(20){id,message,from,created_time,attachments}",
         }
         conversations = _data(
             self._get(_path(self.messaging_owner_id, "conversations"), params)
         )
-        for conversation in conversations:
-            for sent in _data(conversation.get("messages")):
-                if _sent_by(sent, own_id, "message", text, "created_time", since):
-                    return SentMessage(str(sent["id"]))
-        return None
+        return [
+            node
+            for conversation in conversations
+            for node in _data(conversation.get("messages"))
+        ]
 
 
 def _standard_window(message):
     """24 hours; 7 days in a conversation started from an ad."""
     return AD_THREAD_WINDOW if message.from_ad else MESSAGING_WINDOW
+
+
+def _routing(message, last_customer_at, now):
+    """Within the standard window a RESPONSE; past it (``check_reply`` let
+    a human reply through in the Human Agent window) the HUMAN_AGENT tag."""
+    since = last_customer_at or message.created_at
+    if since is None or now < since + _standard_window(message):
+        return {"messaging_type": "RESPONSE"}
+    return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+
+
+def _sent_by_us(node, own_id):
+    return str(_dict_or_empty(node.get("from")).get("id") or "") == own_id
 
 
 def _sent_by(node, own_id, text_key, text, time_key, since):

@@ -311,6 +311,9 @@ class MetaEndpoints:
             if message["attachment"].get("type") != "image" or not filedata:
                 return None
             self.images[message_id] = filedata[2]
+            extra = {"attachments": {"data": [{"id": f"a_{message_id}"}]}}
+        else:
+            extra = {}
         conversation.messages.append(
             {
                 "id": message_id,
@@ -318,6 +321,7 @@ class MetaEndpoints:
                 "created_time": _now(),
                 "from": self._own_profile(conversation.platform),
                 "to": {"data": [conversation.user]},
+                **extra,
             }
         )
         return {"recipient_id": conversation.user["id"], "message_id": message_id}
