@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from social_helpdesk.adapters.base import AdapterError
-from social_helpdesk.adapters.media import MediaTooLarge, fetch_media
+from social_helpdesk.adapters.media import MediaTooLarge, fetch_media, sniff_image
 from social_helpdesk.tests.fakes.media_server import MediaServer
 
 
@@ -69,3 +69,21 @@ def test_a_missing_file_is_an_error(cdn):
 def test_only_web_addresses(url):
     with pytest.raises(AdapterError):
         fetch_media(url, max_bytes=100, timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("content", "mimetype"),
+    [
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "image/png"),
+        (b"GIF87a\x01\x00", "image/gif"),
+        (b"GIF89a\x01\x00", "image/gif"),
+        (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt ", None),
+        (b"%PDF-1.7", None),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", None),
+        (b"", None),
+    ],
+)
+def test_reply_images_are_known_by_their_content(content, mimetype):
+    assert sniff_image(content) == mimetype

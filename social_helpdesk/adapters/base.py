@@ -409,6 +409,11 @@ class NetworkAdapter:
         """Length of ``text`` as the network counts it."""
         return len(text)
 
+    def image_limit(self, message, kind):
+        """Largest image (bytes) a reply of ``kind`` to ``message`` may
+        carry; 0 where the network takes text only."""
+        return 0
+
     def window_closes_at(self, message, kind, last_customer_at=None, automatic=False):
         """When the platform stops accepting a reply of ``kind`` to ``message``
         (aware UTC datetime), or None when there is no window.
@@ -442,7 +447,9 @@ class NetworkAdapter:
 
         ``kind`` is PUBLIC (a reply on the thread) or PRIVATE (a direct
         message); ``automatic``: no human wrote it (see
-        :meth:`window_closes_at`). Returns a :class:`SentMessage`.
+        :meth:`window_closes_at`). Adapters whose :meth:`image_limit` allows
+        one also take ``image=``, a :class:`~.media.Media` sent with the text.
+        Returns a :class:`SentMessage`.
         """
         raise ReplyNotAllowed("This network cannot send replies.")
 
@@ -452,6 +459,13 @@ class NetworkAdapter:
         ``since`` (aware): the reply's first attempt; an older message with
         the same text is another answer, not this reply (see
         :func:`sent_since`)."""
+        return None
+
+    def complete_sent(self, message, sent, image, last_customer_at=None):
+        """After :meth:`find_sent` found the text ``sent``, send ``image`` (a
+        :class:`~.media.Media`) where the network sends it as a message of
+        its own and it is not there yet. Where the image goes in the same
+        post as the text, there is nothing to do."""
         return None
 
 

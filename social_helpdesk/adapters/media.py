@@ -42,6 +42,28 @@ class Media:
     name: str
 
 
+# Images an agent may attach to a reply, recognised by their first bytes:
+# a file name or a browser's declared type can say anything.
+IMAGE_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def sniff_image(content):
+    """The MIME type of a JPEG, PNG, GIF or WEBP image from its content, or
+    None for anything else."""
+    head = bytes(content[:16])
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return next(
+        (mimetype for magic, mimetype in IMAGE_SIGNATURES if head.startswith(magic)),
+        None,
+    )
+
+
 def fetch_media(url, max_bytes, timeout, session=None):
     """The file at ``url`` (http or https), read up to ``max_bytes``: a
     :class:`Media`. Raises :class:`MediaTooLarge` past the limit (announced

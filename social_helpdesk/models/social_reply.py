@@ -18,6 +18,7 @@ from ..adapters.base import (
     ReplyNotAllowed,
     TransientError,
 )
+from ..adapters.media import Media, sniff_image
 from .access import AGENT, require_group
 from .social_message import CHANNEL_LABELS, text_to_html
 
@@ -77,6 +78,13 @@ class SocialReply(models.Model):
     next_attempt_date = fields.Datetime(copy=False)
     sent_date = fields.Datetime(copy=False)
     mail_message_id = fields.Many2one("mail.message", ondelete="set null", copy=False)
+    image_id = fields.Many2one(
+        "ir.attachment",
+        copy=False,
+        ondelete="set null",
+        help="The image sent with the text, kept on the reply (readable as the "
+        "reply is) so that the send job can send it again.",
+    )
     automatic = fields.Boolean(
         readonly=True,
         help="A categorization rule's acknowledgement: it does not count as the "
@@ -91,15 +99,17 @@ class SocialReply(models.Model):
     # Queueing
     # ------------------------------------------------------------------
     @api.model
-    def _queue(self, target, kind, text, automatic=False):
+    def _queue(self, target, kind, text, automatic=False, image=None):
         """Check the reply against the caller's rights and the network's
         rules, then queue it and show it in the ticket. Refusals are
         UserErrors (AccessErrors for rights) with the reason. Users never
         create or write replies themselves: this is the only way in.
-        ``automatic``: a rule's acknowledgement, sent by no agent."""
+        ``automatic``: a rule's acknowledgement, sent by no agent;
+        ``image``: ``(content, file name)`` of one image sent with the text."""
         if not automatic:
             self._check_agent_may_answer(target)
         self._check_sendable(target, kind, text, automatic=automatic)
+        mimetype = image and self._check_image(target, kind, image[0])
         self._check_rate_limit(target.account_id)
         ticket = target.ticket_id
         reply = self.sudo().create(
@@ -113,6 +123,16 @@ class SocialReply(models.Model):
                 "user_id": False if automatic else self.env.user.id,
             }
         )
+        if image:
+            reply.image_id = reply.image_id.create(
+                {
+                    "name": image[1] or "image",
+                    "raw": image[0],
+                    "mimetype": mimetype,
+                    "res_model": self._name,
+                    "res_id": reply.id,
+                }
+            )
         # Logged, not posted: the reply reaches the customer on the network
         # alone (a posted comment would mail it to the ticket's followers, the
         # customer too), and an agent without an email address can answer.
@@ -120,6 +140,7 @@ class SocialReply(models.Model):
             body=reply._chatter_body(),
             author_id=self.env.user.partner_id.id,
             message_type="comment",
+            attachment_ids=reply.image_id.ids,
         )
         if not automatic:
             ticket._social_answered()
@@ -209,6 +230,38 @@ class SocialReply(models.Model):
             )
         except ReplyNotAllowed as exc:
             raise UserError(str(exc)) from exc
+
+    @api.model
+    def _check_image(self, target, kind, content):
+        """The image's type from its content (JPEG, PNG, GIF or WEBP; the
+        file name may lie), where the reply may carry one, within the
+        network's size limit."""
+        network = CHANNEL_LABELS.get(target.channel_code, target.channel_code)
+        limit = target.account_id._get_adapter().image_limit(
+            target._to_adapter_message(), kind
+        )
+        if not limit:
+            raise UserError(
+                self.env._(
+                    "This reply on %s cannot carry an image: send text only.",
+                    network,
+                )
+            )
+        mimetype = sniff_image(content or b"")
+        if not mimetype:
+            raise UserError(
+                self.env._("Only a JPEG, PNG, GIF or WEBP image can be sent.")
+            )
+        if len(content) > limit:
+            raise UserError(
+                self.env._(
+                    "The image is %(size).1f MB; %(network)s allows %(limit).0f MB.",
+                    size=len(content) / 2**20,
+                    network=network,
+                    limit=limit / 2**20,
+                )
+            )
+        return mimetype
 
     @api.model
     def _private_reply_used(self, target, reply=None):
@@ -317,6 +370,13 @@ class SocialReply(models.Model):
                     kind=self.kind,
                     since=self.first_attempt_date.replace(tzinfo=timezone.utc),
                 )
+                if sent and self.image_id:
+                    adapter.complete_sent(
+                        message,
+                        sent,
+                        self._image_to_send()["image"],
+                        last_customer_at=self.target_id._last_customer_date(),
+                    )
             if not sent:
                 self._check_sendable(self.target_id, self.kind, self.text, reply=self)
                 sent = adapter.send_reply(
@@ -326,6 +386,7 @@ class SocialReply(models.Model):
                     self.idempotency_key,
                     last_customer_at=self.target_id._last_customer_date(),
                     automatic=self.automatic,
+                    **self._image_to_send(),
                 )
         except UserError as exc:
             self._fail(exc.args[0])
@@ -344,6 +405,16 @@ class SocialReply(models.Model):
             self._fail(str(exc))
         else:
             self._mark_sent(sent)
+
+    def _image_to_send(self):
+        """``{"image": Media}`` for the adapter when the reply carries one,
+        checked again (an attachment could have been replaced)."""
+        image = self.image_id.sudo()
+        if not image:
+            return {}
+        content = image.raw or b""
+        mimetype = self._check_image(self.target_id, self.kind, content)
+        return {"image": Media(content=content, mimetype=mimetype, name=image.name)}
 
     def _mark_first_attempt(self):
         """Note when the reply first goes to the network (committed before

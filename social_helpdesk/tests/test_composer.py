@@ -4,6 +4,7 @@
 the kinds of reply the conversation allows with the window's closing time,
 canned responses, and the chatter line's language."""
 
+import base64
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -13,11 +14,12 @@ from odoo.tests import new_test_user, tagged
 
 from .common import SocialCase, demo_item
 from .fakes.fake_meta import FakeMetaServer
-from .fakes.fake_x import FakeXServer
+from .fakes.fake_x import CREATE_POST, MEDIA_UPLOAD, FakeXServer
 from .test_replies import BRAND_ID, CUSTOMER_ID, x_account
 
 CUSTOMER = {"id": "6001", "name": "Lucía Gómez"}
 POST_ID = "448242228374517_9001"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @tagged("post_install", "-at_install")
@@ -224,3 +226,76 @@ class TestComposer(SocialCase):
         body = str(reply.mail_message_id.body)
         self.assertIn("Respuesta pública en X", body)
         self.assertNotIn("Public reply", body)
+
+    # -- an image with the reply, where the network takes one ---------------
+
+    def x_target(self):
+        fake = FakeXServer(me_id=BRAND_ID, me_username="CafeBrand").start()
+        self.addCleanup(fake.stop)
+        fake.add_user(CUSTOMER_ID, "maria_r", "María Ruiz")
+        account = x_account(self.env, fake, self.team)
+        fake.add_mention(CUSTOMER_ID, "my grinder is broken")
+        account._poll()
+        self.Event._cron_process()
+        return fake, self.env["social.message"].search(
+            [("account_id", "=", account.id)]
+        )
+
+    def test_the_image_field_shows_where_the_network_takes_one(self):
+        _fake, target = self.x_target()
+        wizard = self.compose(target.ticket_id)
+        self.assertTrue(wizard.image_allowed)
+        self.assertEqual(wizard.image_info, "JPEG, PNG, GIF or WEBP, up to 5 MB")
+        wizard.kind = "private"
+        self.assertTrue(wizard.image_allowed, "X DMs take an image too")
+        comment, dm = self.meta_messages()
+        wizard = self.compose(comment.ticket_id, target_id=comment.id)
+        self.assertEqual(wizard.kind, "public")
+        self.assertTrue(wizard.image_allowed, "a Facebook comment reply")
+        self.assertEqual(wizard.image_info, "JPEG, PNG, GIF or WEBP, up to 8 MB")
+        wizard.image, wizard.image_name = base64.b64encode(PNG), "a.png"
+        wizard.kind = "private"
+        self.assertFalse(wizard.image_allowed, "a private reply to a comment")
+        self.assertFalse(wizard.image, "the image chosen for the comment is dropped")
+        wizard = self.compose(dm.ticket_id, target_id=dm.id)
+        self.assertTrue(wizard.image_allowed, "a Messenger message")
+        demo = demo_item("Where is my parcel?", author="u-77", handle="ana")
+        self.deliver(demo)
+        wizard = self.compose(self.message_of(demo).ticket_id)
+        self.assertFalse(wizard.image_allowed, "the demo network is text only")
+
+    def test_an_agent_sends_an_x_reply_with_an_image(self):
+        fake, target = self.x_target()
+        wizard = self.compose(target.ticket_id)
+        wizard.text = "@maria_r Here is the fix"
+        wizard.image, wizard.image_name = base64.b64encode(PNG), "fix.png"
+        wizard.action_send()
+        reply = target.ticket_id.social_reply_ids
+        self.assertEqual(reply.image_id.mimetype, "image/png")
+        self.assertEqual(reply.image_id.raw, PNG)
+        # The agent reads the image as they read the reply, in the chatter.
+        image = reply.image_id.with_user(self.agent)
+        self.assertEqual(image.raw, PNG)
+        self.assertEqual(reply.mail_message_id.attachment_ids, reply.image_id)
+        self.env["social.reply"]._cron_send()
+        self.assertEqual(reply.state, "sent", reply.error)
+        [upload] = fake.requests_to(MEDIA_UPLOAD)
+        self.assertEqual(upload.form["media_category"], "tweet_image")
+        self.assertEqual(upload.files["media"], ("fix.png", "image/png", PNG))
+        [post] = fake.requests_to(CREATE_POST)
+        [media_id] = fake.uploads
+        self.assertEqual(post.json["media"], {"media_ids": [media_id]})
+        self.assertEqual(post.json["reply"]["in_reply_to_tweet_id"], target.external_id)
+
+    def test_the_server_refuses_what_is_not_a_small_image(self):
+        _fake, target = self.x_target()
+        wizard = self.compose(target.ticket_id)
+        wizard.text = "@maria_r See attached"
+        wizard.image, wizard.image_name = base64.b64encode(b"%PDF-1.7 ..."), "a.png"
+        with self.assertRaisesRegex(UserError, "Only a JPEG, PNG, GIF or WEBP"):
+            wizard.action_send()
+        big = PNG + b"\x00" * (5 * 2**20)
+        wizard.image = base64.b64encode(big)
+        with self.assertRaisesRegex(UserError, "5.0 MB; X allows 5 MB"):
+            wizard.action_send()
+        self.assertFalse(target.ticket_id.social_reply_ids)

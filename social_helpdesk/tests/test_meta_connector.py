@@ -269,6 +269,95 @@ class TestMetaConnector(HttpCase):
         self.assertEqual(public.state, "sent")
         self.assertTrue(public.url)
 
+    def test_messenger_reply_with_an_image(self):
+        """The text, then the image as a second Send API message (one
+        message is text or an attachment), uploaded as multipart filedata."""
+        self.fake.add_message(
+            "messenger", CUSTOMER, "m_img", "Photo?", datetime.now(timezone.utc)
+        )
+        self.deliver(self.messenger_entry("m_img", "Photo?"))
+        self.Event._cron_process()
+        target = self.messages()
+        jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+        reply = self.env["social.reply"]._queue(
+            target, "private", "Like this", image=(jpeg, "label.jpg")
+        )
+        reply._deliver()
+        self.assertEqual(reply.state, "sent", reply.error)
+        text, image = self.fake.requests_to("POST messages")
+        self.assertEqual(text.body["message"], {"text": "Like this"})
+        [sent] = [
+            message
+            for conversation in self.fake.conversations.values()
+            for message in conversation.messages
+            if message["message"] == "Like this"
+        ]
+        self.assertEqual(reply.external_id, sent["id"])
+        self.assertEqual(
+            json.loads(image.body["message"]),
+            {"attachment": {"type": "image", "payload": {"is_reusable": False}}},
+        )
+        self.assertEqual(json.loads(image.body["recipient"]), {"id": CUSTOMER["id"]})
+        self.assertEqual(image.files["filedata"], ("label.jpg", "image/jpeg", jpeg))
+        self.assertEqual(list(self.fake.images.values()), [jpeg])
+
+    def test_messenger_image_follows_a_text_that_timed_out(self):
+        """The text went but its answer was lost: the retry finds the text,
+        sends the image it lacks, and never the text again; a further retry
+        finds both and sends nothing."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "social_helpdesk.api_timeout_seconds", "1"
+        )
+        self.fake.add_message(
+            "messenger", CUSTOMER, "m_to", "Photo?", datetime.now(timezone.utc)
+        )
+        self.deliver(self.messenger_entry("m_to", "Photo?"))
+        self.Event._cron_process()
+        target = self.messages()
+        self.fake.fail_next("POST messages", Fault.timeout(10.5, publish=True))
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+        reply = self.env["social.reply"]._queue(
+            target, "private", "Like this", image=(png, "label.png")
+        )
+        reply._deliver()
+        self.assertEqual((reply.state, reply.may_be_published), ("queued", True))
+        reply._deliver()
+        self.assertEqual(reply.state, "sent", reply.error)
+        ours = [
+            message
+            for conversation in self.fake.conversations.values()
+            for message in conversation.messages
+            if message["from"]["id"] == self.page_id
+        ]
+        self.assertEqual([m["message"] for m in ours], ["Like this", ""])
+        self.assertEqual(list(self.fake.images.values()), [png])
+        self.assertEqual(reply.external_id, ours[0]["id"])
+        reply.write({"state": "queued", "may_be_published": True})
+        reply._deliver()
+        self.assertEqual(len(self.fake.requests_to("POST messages")), 2)
+
+    def test_facebook_comment_reply_with_an_image(self):
+        now = datetime.now(timezone.utc)
+        self.fake.add_post(POST_ID, "New grinder!", now)
+        self.fake.add_comment("9001_50", POST_ID, "Which filter?", now, CUSTOMER)
+        self.deliver(self.feed_entry("9001_50", "Which filter?"))
+        self.Event._cron_process()
+        target = self.messages()
+        webp = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32
+        reply = self.env["social.reply"]._queue(
+            target, "public", "This one", image=(webp, "filter.webp")
+        )
+        reply._deliver()
+        self.assertEqual(reply.state, "sent", reply.error)
+        [request] = self.fake.requests_to("POST comments")
+        self.assertEqual(request.body["message"], "This one")
+        self.assertEqual(request.files["source"], ("filter.webp", "image/webp", webp))
+        self.assertEqual(self.fake.images[reply.external_id], webp)
+        with self.assertRaisesRegex(UserError, "cannot carry an image"):
+            self.env["social.reply"]._queue(
+                target, "private", "Inbox", image=(webp, "filter.webp")
+            )
+
     def test_first_poll_starts_at_the_connection(self):
         """Without a cursor, Meta is read from the connection, not a day
         back: older history is the history import's."""
@@ -329,3 +418,9 @@ class TestMetaConnector(HttpCase):
         self.assertEqual(reply.state, "sent", reply.error)
         [request] = self.fake.requests_to("POST messages")
         self.assertEqual(request.body["recipient"], {"comment_id": "ig_c_1"})
+        # Instagram comment replies are text only: the server refuses an image.
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+        with self.assertRaisesRegex(UserError, "on Instagram cannot carry an image"):
+            self.env["social.reply"]._queue(
+                target, "public", "Thanks", image=(png, "a.png")
+            )

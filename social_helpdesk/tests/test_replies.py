@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import SocialCase, demo_item, first_run_fails
-from .fakes.fake_x import CREATE_POST, SEND_DM, FakeXServer
+from .fakes.fake_x import CREATE_POST, MEDIA_UPLOAD, SEND_DM, FakeXServer
 
 BRAND_ID = "1111111111111111111"
 CUSTOMER_ID = "2222222222222222222"
@@ -379,6 +379,47 @@ class TestRepliesX(SocialCase):
         self.assertNotEqual(reply.external_id, old_answer["id"], "not the old DM")
         self.assertEqual(len(self.fake.requests_to(SEND_DM)), 2, "sent after all")
         self.assertEqual(reply.external_id, self.fake.dm_events[-1]["id"])
+
+    def test_an_image_reply_timing_out_is_published_once(self):
+        """The post carries the uploaded media; X appends the media's link to
+        its text, and the check after a timeout still recognises it. The
+        upload may be repeated, the post never."""
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+        self.fake.publish_then_time_out_next(CREATE_POST, HELD_ANSWER_SECONDS)
+        reply = self.env["social.reply"]._queue(
+            self.target, "public", "@maria_r The manual", image=(png, "manual.png")
+        )
+        reply._deliver()
+        self.assertEqual((reply.state, reply.may_be_published), ("queued", True))
+        self.run_due(reply)
+        self.assertEqual(reply.state, "sent", reply.error)
+        [post] = self.brand_replies()
+        self.assertEqual(reply.external_id, post["id"])
+        [upload] = self.fake.requests_to(MEDIA_UPLOAD)
+        self.assertEqual(upload.files["media"][2], png)
+        [media_id] = self.fake.uploads
+        [create] = self.fake.requests_to(CREATE_POST)
+        self.assertEqual(create.json["media"], {"media_ids": [media_id]})
+
+    def test_a_dm_with_an_image(self):
+        dm = self.fake.add_dm(CUSTOMER_ID, "Which cable?")
+        self.x_account._poll()
+        self.Event._cron_process()
+        target = self.env["social.message"].search(
+            [("account_id", "=", self.x_account.id), ("external_id", "=", dm["id"])]
+        )
+        gif = b"GIF89a" + b"\x00" * 32
+        reply = self.env["social.reply"]._queue(
+            target, "private", "This one", image=(gif, "cable.gif")
+        )
+        reply._deliver()
+        self.assertEqual(reply.state, "sent", reply.error)
+        [upload] = self.fake.requests_to(MEDIA_UPLOAD)
+        self.assertEqual(upload.form["media_category"], "dm_image")
+        self.assertEqual(upload.files["media"], ("cable.gif", "image/gif", gif))
+        [media_id] = self.fake.uploads
+        [send] = self.fake.requests_to(SEND_DM)
+        self.assertEqual(send.json["attachments"], [{"media_id": media_id}])
 
     def test_plain_timeout_is_retried_and_published_once(self):
         self.fake.time_out_next(CREATE_POST, HELD_ANSWER_SECONDS)

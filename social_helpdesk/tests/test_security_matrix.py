@@ -340,6 +340,27 @@ class TestSecurityMatrix(HttpCase):
             "portal", "social.reply.wizard", "create", {"ticket_id": ticket_a1.id}
         )
 
+    def test_a_reply_image_is_read_as_its_reply(self):
+        """The image kept for the send job is readable where its reply is:
+        by the team's agents, not another team's or company's, nor a portal
+        user; and nobody writes the reply to swap it."""
+        reply = self.replies["a1"]
+        image = self.env["ir.attachment"].create(
+            {
+                "name": "fix.png",
+                "raw": b"\x89PNG\r\n\x1a\n",
+                "res_model": "social.reply",
+                "res_id": reply.id,
+            }
+        )
+        reply.image_id = image
+        for who in ("own_a1", "team_a1", "all_a", "manager_a"):
+            [row] = self.allowed(who, "ir.attachment", "read", [image.id], ["name"])
+            self.assertEqual(row["name"], "fix.png")
+        for who in ("team_b1", "manager_b", "portal", "sales_a"):
+            self.denied(who, "ir.attachment", "read", [image.id], ["name"])
+        self.denied("own_a1", "social.reply", "write", [reply.id], {"image_id": False})
+
     def test_send_job_checks_again_at_delivery(self):
         reply = self.replies["a2"]
         self.assertEqual(reply.state, "queued")

@@ -1,5 +1,6 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import base64
 from datetime import timezone
 
 from odoo import api, fields, models
@@ -59,6 +60,12 @@ class SocialReplyWizard(models.TransientModel):
     channel_code = fields.Char(related="target_id.channel_code")
     warning = fields.Char(compute="_compute_checks")
     target_text = fields.Text(related="target_id.text", string="Customer wrote")
+    image = fields.Binary(
+        attachment=False, compute="_compute_image", store=True, readonly=False
+    )
+    image_name = fields.Char(compute="_compute_image", store=True, readonly=False)
+    image_allowed = fields.Boolean("Image possible", compute="_compute_image_allowed")
+    image_info = fields.Char(compute="_compute_image_allowed")
 
     @api.depends("ticket_id")
     def _compute_target_id(self):
@@ -111,6 +118,28 @@ class SocialReplyWizard(models.TransientModel):
                 wizard.window_info = self.env._(
                     "Private replies were possible until %s", until
                 )
+
+    @api.depends("target_id", "kind")
+    def _compute_image_allowed(self):
+        """Where the network takes an image with this reply, and how large."""
+        for wizard in self:
+            target = wizard.target_id
+            limit = target and target.account_id._get_adapter().image_limit(
+                target._to_adapter_message(), wizard.kind
+            )
+            wizard.image_allowed = bool(limit)
+            wizard.image_info = limit and self.env._(
+                "JPEG, PNG, GIF or WEBP, up to %s MB", limit // 2**20
+            )
+
+    @api.depends("target_id", "kind")
+    def _compute_image(self):
+        """A reply that takes no image drops the one chosen for another."""
+        for wizard in self:
+            if not wizard.image_allowed:
+                wizard.image = wizard.image_name = False
+            else:
+                wizard.image, wizard.image_name = wizard.image, wizard.image_name
 
     @api.depends("target_id", "kind")
     def _compute_text(self):
@@ -222,7 +251,10 @@ class SocialReplyWizard(models.TransientModel):
             raise UserError(
                 self.env._("Answer a message of this ticket, from this ticket.")
             )
-        self.env["social.reply"]._queue(self.target_id, self.kind, self.text)
+        image = self.image and (base64.b64decode(self.image), self.image_name)
+        self.env["social.reply"]._queue(
+            self.target_id, self.kind, self.text, image=image or None
+        )
         # sudo: agents may not read crons; this only wakes the send job.
         self.env.ref("social_helpdesk.ir_cron_send_social_replies").sudo()._trigger()
         return {"type": "ir.actions.act_window_close"}

@@ -275,10 +275,19 @@ class MetaClient(NetworkAdapter):
     def _get(self, path, params=None):
         return self._call("GET", path, params=params)
 
-    def _post(self, path, data=None, json_body=None):
-        return self._call("POST", path, data=data, json_body=json_body)
+    def _post(self, path, data=None, json_body=None, files=None):
+        return self._call("POST", path, data=data, json_body=json_body, files=files)
 
-    def _call(self, method, path, params=None, data=None, json_body=None, token=None):
+    def _call(
+        self,
+        method,
+        path,
+        params=None,
+        data=None,
+        json_body=None,
+        token=None,
+        files=None,
+    ):
         """One Graph call. The token (the page's unless ``token`` is given)
         goes in the Authorization header, not in the URL that ends up in
         logs, with the appsecret_proof Meta asks of server calls when the app
@@ -295,6 +304,7 @@ class MetaClient(NetworkAdapter):
                 params=query,
                 data=data,
                 json=json_body,
+                files=files,
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=self.timeout,
             )

@@ -2,6 +2,7 @@
 by an attempt that timed out.
 """
 
+import json
 from datetime import datetime, timedelta, timezone
 
 from ..base import (
@@ -33,6 +34,16 @@ REPLY_LIMITS = {
     (CHANNEL_INSTAGRAM, PUBLIC): 2200,
     (CHANNEL_INSTAGRAM, PRIVATE): 1000,
 }
+# Replies that may carry one image, and its largest size: Messenger and
+# Instagram messages, Facebook comment replies; Instagram comments are text.
+IMAGE_MAX_BYTES = 8 * 1024 * 1024
+IMAGE_REPLIES = frozenset(
+    {
+        (CHANNEL_FACEBOOK, PUBLIC, PUBLIC),
+        (CHANNEL_MESSENGER, PRIVATE, PRIVATE),
+        (CHANNEL_INSTAGRAM, PRIVATE, PRIVATE),
+    }
+)
 
 
 class MetaRepliesMixin(NetworkAdapter):
@@ -60,6 +71,13 @@ class MetaRepliesMixin(NetworkAdapter):
             and message.channel == CHANNEL_INSTAGRAM
         )
         return len(text.encode()) if is_instagram_dm else len(text)
+
+    def image_limit(self, message, kind):
+        """By (channel, kind of the message, kind of the reply): a private
+        reply to a comment is text only."""
+        if (message.channel, message.kind, kind) in IMAGE_REPLIES:
+            return IMAGE_MAX_BYTES
+        return 0
 
     def window_closes_at(self, message, kind, last_customer_at=None, automatic=False):
         """Public replies have no window. A private reply to a comment or post
@@ -133,25 +151,27 @@ class MetaRepliesMixin(NetworkAdapter):
         idempotency_key,
         last_customer_at=None,
         automatic=False,
+        image=None,
     ):
         """The Graph API takes no idempotency key: after a timeout,
         :meth:`find_sent` looks for the reply by its text instead. Past the
         standard window, only a human-written reply goes, with the
-        HUMAN_AGENT tag (``check_reply`` refuses an automatic one)."""
+        HUMAN_AGENT tag (``check_reply`` refuses an automatic one).
+        ``image`` (a :class:`~..media.Media`) goes in the Facebook comment,
+        or as a second message after the text (a Send API message is text
+        or an attachment, never both)."""
         now = self.clock()
         self.check_reply(message, kind, now, last_customer_at, automatic=automatic)
         limit = self.max_length(kind, message)
         if self.text_length(text, message, kind) > limit:
             raise ReplyNotAllowed(f"Meta accepts at most {limit} characters here.")
+        if image and len(image.content) > self.image_limit(message, kind):
+            raise ReplyNotAllowed("Meta does not accept this image here.")
         if kind == PUBLIC:
-            return self._reply_publicly(message, text)
+            return self._reply_publicly(message, text, image)
         if message.kind == PUBLIC:
             return self._reply_privately_to_comment(message, text)
-        since = last_customer_at or message.created_at
-        if since is None or now < since + _standard_window(message):
-            routing = {"messaging_type": "RESPONSE"}
-        else:  # check_reply let by a human reply of the Human Agent window
-            routing = {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+        routing = _routing(message, last_customer_at, now)
         answer = self._post(
             _path(self.messaging_owner_id, "messages"),
             json_body={
@@ -160,16 +180,48 @@ class MetaRepliesMixin(NetworkAdapter):
                 **routing,
             },
         )
-        return SentMessage(_answer_id(answer, "message_id"))
+        sent = SentMessage(_answer_id(answer, "message_id"))
+        if image:
+            self._send_image(message, image, routing)
+        return sent
 
-    def _reply_publicly(self, message, text):
+    def _send_image(self, message, image, routing):
+        """The image as a message of its own, uploaded with it (filedata)."""
+        attachment = {"type": "image", "payload": {"is_reusable": False}}
+        self._post(
+            _path(self.messaging_owner_id, "messages"),
+            data={
+                "recipient": json.dumps({"id": message.conversation_id}),
+                "message": json.dumps({"attachment": attachment}),
+                **routing,
+            },
+            files={"filedata": (image.name, image.content, image.mimetype)},
+        )
+
+    def complete_sent(self, message, sent, image, last_customer_at=None):
+        """A DM's image follows its text: when an attempt timed out after the
+        text went, send the image unless one of ours came after the text."""
+        if message.kind != PRIVATE:
+            return
+        for node in self._conversation_messages(message):
+            if node.get("id") == sent.external_id:
+                break
+            if _sent_by_us(node, self._own_id(message)) and node.get("attachments"):
+                return
+        now = self.clock()
+        self._send_image(message, image, _routing(message, last_customer_at, now))
+
+    def _reply_publicly(self, message, text, image=None):
         if message.channel == CHANNEL_INSTAGRAM:
             # Instagram threads are one level deep: answer the top comment.
             target = message.parent_id or message.message_id
             answer = self._post(_path(target, "replies"), data={"message": text})
             return SentMessage(_answer_id(answer, "id"))
+        files = image and {"source": (image.name, image.content, image.mimetype)}
         answer = self._post(
-            _path(message.message_id, "comments"), data={"message": text}
+            _path(message.message_id, "comments"),
+            data={"message": text},
+            files=files or None,
         )
         comment_id = _answer_id(answer, "id")
         return SentMessage(comment_id, url=f"https://www.facebook.com/{comment_id}")
@@ -233,28 +285,51 @@ class MetaRepliesMixin(NetworkAdapter):
         return None
 
     def _find_direct_message(self, message, text, since):
+        own_id = self._own_id(message)
+        for sent in self._conversation_messages(message):
+            if _sent_by(sent, own_id, "message", text, "created_time", since):
+                return SentMessage(str(sent["id"]))
+        return None
+
+    def _own_id(self, message):
         if message.channel == CHANNEL_INSTAGRAM:
-            platform, own_id = "instagram", self.instagram_account_id
-        else:
-            platform, own_id = "messenger", self.page_id
+            return self.instagram_account_id
+        return self.page_id
+
+    def _conversation_messages(self, message):
+        """The latest messages of the DM conversation, newest first."""
+        platform = "instagram" if message.channel == CHANNEL_INSTAGRAM else "messenger"
         params = {
             "platform": platform,
             "user_id": message.conversation_id,
-            "fields": "messages.limit(20){id,message,from,created_time}",
+            "fields": "messages.limit(20){id,message,from,created_time,attachments}",
         }
         conversations = _data(
             self._get(_path(self.messaging_owner_id, "conversations"), params)
         )
-        for conversation in conversations:
-            for sent in _data(conversation.get("messages")):
-                if _sent_by(sent, own_id, "message", text, "created_time", since):
-                    return SentMessage(str(sent["id"]))
-        return None
+        return [
+            node
+            for conversation in conversations
+            for node in _data(conversation.get("messages"))
+        ]
 
 
 def _standard_window(message):
     """24 hours; 7 days in a conversation started from an ad."""
     return AD_THREAD_WINDOW if message.from_ad else MESSAGING_WINDOW
+
+
+def _routing(message, last_customer_at, now):
+    """Within the standard window a RESPONSE; past it (``check_reply`` let
+    a human reply through in the Human Agent window) the HUMAN_AGENT tag."""
+    since = last_customer_at or message.created_at
+    if since is None or now < since + _standard_window(message):
+        return {"messaging_type": "RESPONSE"}
+    return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+
+
+def _sent_by_us(node, own_id):
+    return str(_dict_or_empty(node.get("from")).get("id") or "") == own_id
 
 
 def _sent_by(node, own_id, text_key, text, time_key, since):

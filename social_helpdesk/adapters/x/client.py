@@ -308,6 +308,39 @@ class XClient(NetworkAdapter):
                 raise TypeError("not a JSON object")
         return body, response.headers
 
+    def _upload_media(self, media, category):
+        """Upload ``media`` (a :class:`~..media.Media`) as multipart
+        ``POST /2/media/upload`` (tweepy sends JSON only): its media id. An
+        upload repeated by a retry is harmless, an unused media expires."""
+        action = "uploading the image"
+        client = self._client
+
+        def upload():
+            headers = {"User-Agent": client.user_agent}
+            auth = None
+            if self._uses_oauth1:
+                auth = tweepy.OAuth1UserHandler(
+                    client.consumer_key,
+                    client.consumer_secret,
+                    client.access_token,
+                    client.access_token_secret,
+                ).apply_auth()
+            else:
+                headers["Authorization"] = f"Bearer {client.bearer_token}"
+            response = client.session.post(
+                f"{TWEEPY_HOST}/2/media/upload",
+                data={"media_category": category},
+                files={"media": (media.name, media.content, media.mimetype)},
+                headers=headers,
+                auth=auth,
+            )
+            _raise_for_status(response)
+            return response
+
+        response = self._guard(action, upload)
+        with _expect_shape("X's answer"):
+            return str(_data(response.json(), action)["id"])
+
     def _guard(self, action, function, *args, **kwargs):
         """Run ``function``, turning tweepy's and requests' failures into
         typed errors."""
@@ -362,6 +395,28 @@ def _data(response, action):
             f"X returned no data while {action}: {problems or 'empty answer'}"
         )
     return data
+
+
+def _raise_for_status(response):
+    """tweepy's exception for a refusal, as ``tweepy.Client.request`` raises."""
+    status = response.status_code
+    if status == 429:
+        reset = response.headers.get("x-rate-limit-reset")
+        raise tweepy.TooManyRequests(
+            response, reset_time=int(reset) if reset and reset.isdigit() else None
+        )
+    errors = {
+        400: tweepy.BadRequest,
+        401: tweepy.Unauthorized,
+        403: tweepy.Forbidden,
+        404: tweepy.NotFound,
+    }
+    if status in errors:
+        raise errors[status](response)
+    if status >= 500:
+        raise tweepy.TwitterServerError(response)
+    if not 200 <= status < 300:
+        raise tweepy.HTTPException(response)
 
 
 def _problem(exc):

@@ -16,6 +16,8 @@ from .parse import _dm_url, _expect_shape, _id, _iso_datetime
 
 PUBLIC_MAX_LENGTH = 280
 PRIVATE_MAX_LENGTH = 10000
+# X's limit for an image in a post or a DM (media_category *_image).
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
 
 # How many of the account's latest posts or DMs find_sent looks through.
 FIND_SENT_WINDOW = 20
@@ -52,6 +54,9 @@ class XRepliesMixin(NetworkAdapter):
     def max_length(self, kind, message=None):
         return PUBLIC_MAX_LENGTH if kind == PUBLIC else PRIVATE_MAX_LENGTH
 
+    def image_limit(self, message, kind):
+        return IMAGE_MAX_BYTES
+
     def text_length(self, text, message=None, kind=None):
         """Length as X counts it (twitter-text v3): NFC code points weighing
         1 or 2, 23 per URL, 2 per emoji sequence.
@@ -75,29 +80,39 @@ class XRepliesMixin(NetworkAdapter):
         idempotency_key,
         last_customer_at=None,
         automatic=False,
+        image=None,
     ):
-        """Reply on the thread (PUBLIC) or by DM to the author (PRIVATE).
+        """Reply on the thread (PUBLIC) or by DM to the author (PRIVATE),
+        with ``image`` (a :class:`~..media.Media`) uploaded first.
 
         X has no idempotency header, so ``idempotency_key`` is not sent;
         :meth:`find_sent` recognises an earlier attempt by its target and text.
         """
         if kind == PUBLIC:
             action = "posting the reply"
+            media = {}
+            if image:
+                media["media_ids"] = [self._upload_media(image, "tweet_image")]
             response = self._call(
                 action,
                 self._client.create_tweet,
                 text=text,
                 in_reply_to_tweet_id=message.message_id,
+                **media,
             )
             with _expect_shape("X's answer"):
                 post_id = _id(_data(response, action)["id"])
                 return SentMessage(post_id, self._post_url(post_id))
         action = "sending the direct message"
+        media = {}
+        if image:
+            media["media_id"] = self._upload_media(image, "dm_image")
         response = self._call(
             action,
             self._client.create_direct_message,
             participant_id=message.author.external_id,
             text=text,
+            **media,
         )
         with _expect_shape("X's answer"):
             sent = _data(response, action)
@@ -185,7 +200,10 @@ def _replied_to(post):
 
 
 def _same_text(published, sent):
-    return _comparable(published) == _comparable(sent)
+    """X ends the text of a post or DM carrying media with the media's
+    link: our text, then one more link, is ours too."""
+    published, sent = _comparable(published), _comparable(sent)
+    return published in (sent, f"{sent} <url>".lstrip())
 
 
 def _comparable(text):

@@ -38,7 +38,7 @@ import json
 import sys
 import threading
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -47,6 +47,7 @@ from ...adapters.base import hmac_sha256
 from ...adapters.meta.client import INSTAGRAM_PERMISSIONS, PAGE_PERMISSIONS
 from ...adapters.meta.versions import DEFAULT_GRAPH_VERSION
 from .fake_meta_api import MetaEndpoints, _edge, _parse_body, graph_error
+from .multipart import parse_multipart
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class RecordedRequest:
     query: dict
     body: object  # JSON or form fields as a dict, other text as str, or None
     headers: dict
+    files: dict = field(default_factory=dict)  # multipart: name, type, bytes
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class FakeMetaServer(MetaEndpoints):
         self.instagram_comments = {}
         self.profiles = {}  # PSID or IGSID -> User Profile API fields
         self.private_replies = {}  # comment or post id -> message id
+        self.images = {}  # comment or message id -> the image bytes it carries
         self.app_subscriptions = {}  # object -> the app's webhook settings
         self.verify_callbacks = False  # True: check callback URLs over HTTP
         self._ids = itertools.count(1)
@@ -318,13 +321,21 @@ class FakeMetaServer(MetaEndpoints):
         url = urlsplit(handler.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
-        body = _parse_body(raw, handler.headers.get("Content-Type", ""))
+        content_type = handler.headers.get("Content-Type", "")
+        fields, files = parse_multipart(raw, content_type)
+        body = fields if files or fields else _parse_body(raw, content_type)
         segments = [unquote(part) for part in url.path.strip("/").split("/")]
         route = f"{method} {_edge(segments[1:])}"
         with self._lock:
             self.requests.append(
                 RecordedRequest(
-                    route, method, url.path, query, body, dict(handler.headers.items())
+                    route,
+                    method,
+                    url.path,
+                    query,
+                    body,
+                    dict(handler.headers.items()),
+                    files,
                 )
             )
             fault = self._faults[route].popleft() if self._faults[route] else None
@@ -334,12 +345,14 @@ class FakeMetaServer(MetaEndpoints):
             if fault.error is not None:
                 answer = {"error": fault.error}
             return self._send(handler, fault.status, answer)
-        status, answer = self._answer(route, segments, query, body, handler.headers)
+        status, answer = self._answer(
+            route, segments, query, body, handler.headers, files
+        )
         if fault is not None:
             self._closing.wait(fault.delay)
         return self._send(handler, status, answer)
 
-    def _answer(self, route, segments, query, body, headers):
+    def _answer(self, route, segments, query, body, headers, files=None):
         if segments[0] != self.graph_version:
             return 400, {"error": graph_error(2500, "Unknown path components")}
         instagram = _token(query, headers, body) == self.instagram_token or (
@@ -355,6 +368,7 @@ class FakeMetaServer(MetaEndpoints):
         if answer is None:
             return 400, {"error": graph_error(100, f"Unsupported request {route}")}
         params = {**query, **(body if isinstance(body, dict) else {})}
+        params.update({name: file for name, file in (files or {}).items()})
         with self._lock:
             self.instagram_host = instagram
             return answer(segments[1:], params)

@@ -217,6 +217,8 @@ class MetaEndpoints:
             return 400, {"error": graph_error(100, "(#100) message is required")}
         post_id = target.get("post_id", target["id"])
         comment_id = f"{post_id.rsplit('_', 1)[-1]}_{next(self._ids)}"
+        if isinstance(params.get("source"), tuple):
+            self.images[comment_id] = params["source"][2]
         self.add_comment(
             comment_id,
             post_id,
@@ -280,7 +282,12 @@ class MetaEndpoints:
         if conversation is None:
             message = "(#100) No matching user found"
             return 400, {"error": graph_error(100, message, subcode=2018001)}
-        return 200, self._deliver(conversation, message)
+        if "attachment" in message:
+            message = {**message, "filedata": params.get("filedata")}
+        answer = self._deliver(conversation, message)
+        if answer is None:
+            return 400, {"error": graph_error(100, "(#100) Invalid attachment")}
+        return 200, answer
 
     def _private_reply(self, target, message):
         if target in self.private_replies:
@@ -295,11 +302,22 @@ class MetaEndpoints:
             return _unknown_object(target)
         conversation = self._conversation(platform, node["from"])
         answer = self._deliver(conversation, message)
+        if answer is None:
+            return 400, {"error": graph_error(100, "(#100) Invalid attachment")}
         self.private_replies[target] = answer["message_id"]
         return 200, answer
 
     def _deliver(self, conversation, message):
         message_id = f"m_{next(self._ids)}"
+        if "attachment" in message:
+            # An upload with the message (multipart filedata) is its image.
+            filedata = message.get("filedata")
+            if message["attachment"].get("type") != "image" or not filedata:
+                return None
+            self.images[message_id] = filedata[2]
+            extra = {"attachments": {"data": [{"id": f"a_{message_id}"}]}}
+        else:
+            extra = {}
         conversation.messages.append(
             {
                 "id": message_id,
@@ -307,6 +325,7 @@ class MetaEndpoints:
                 "created_time": _now(),
                 "from": self._own_profile(conversation.platform),
                 "to": {"data": [conversation.user]},
+                **extra,
             }
         )
         return {"recipient_id": conversation.user["id"], "message_id": message_id}

@@ -46,6 +46,7 @@ from .fake_x_api import (
     DM_EVENTS,
     FIRST_ID,
     ME,
+    MEDIA_UPLOAD,
     MENTION,
     MENTIONS,
     POST_LOOKUP,
@@ -68,6 +69,7 @@ from .fake_x_api import (
     _rate_headers,
     _unsupported_auth,
 )
+from .multipart import parse_multipart
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ class RecordedRequest:
     query: dict
     json: object
     headers: dict  # names lower-cased
-    form: dict = field(default_factory=dict)  # a form-encoded body
+    form: dict = field(default_factory=dict)  # a form-encoded or multipart body
+    files: dict = field(default_factory=dict)  # multipart files: name, type, bytes
 
 
 @dataclass
@@ -102,6 +105,7 @@ class FakeXServer(XActivityEndpoints, XEndpoints):
         self.tweets = {}
         self.dm_events = []
         self.media = {}  # media_key -> X media object
+        self.uploads = {}  # uploaded media by id: category and content
         self.requests = []
         self.summoned_replies_only = True
         # Onboarding: the token's permission reported in x-access-level (None
@@ -134,6 +138,7 @@ class FakeXServer(XActivityEndpoints, XEndpoints):
             (USER_POSTS, re.compile(r"/2/users/(\d+)/tweets"), self._get_user_posts),
             (CREATE_POST, re.compile(r"/2/tweets"), self._create_post),
             (POST_LOOKUP, re.compile(r"/2/tweets/(\d+)"), self._get_post),
+            (MEDIA_UPLOAD, re.compile(r"/2/media/upload"), self._upload_media),
             (DM_EVENTS, re.compile(r"/2/dm_events"), self._get_dm_events),
             (
                 CONVERSATION_DM_EVENTS,
@@ -367,6 +372,8 @@ class FakeXServer(XActivityEndpoints, XEndpoints):
         form = {}
         if "x-www-form-urlencoded" in lowered.get("content-type", ""):
             form = dict(parse_qsl(raw_body.decode("utf-8", "replace")))
+        fields, files = parse_multipart(raw_body, lowered.get("content-type"))
+        form = form or fields
         request = RecordedRequest(
             method=method,
             path=parts.path,
@@ -375,6 +382,7 @@ class FakeXServer(XActivityEndpoints, XEndpoints):
             json=body,
             headers=lowered,
             form=form,
+            files=files,
         )
         with self._lock:
             self.requests.append(request)

@@ -31,6 +31,8 @@ SUBSCRIPTION = "GET /2/account_activity/webhooks/:id/subscriptions/all"
 SUBSCRIBE = "POST /2/account_activity/webhooks/:id/subscriptions/all"
 COUNTS = "GET /2/tweets/counts/recent"
 TOKEN = "POST /oauth2/token"
+MEDIA_UPLOAD = "POST /2/media/upload"
+MEDIA_CATEGORIES = ("tweet_image", "dm_image")
 
 APP_ONLY_FORBIDDEN = (
     "Authenticating with OAuth 2.0 Application-Only is forbidden for this "
@@ -144,11 +146,38 @@ class XEndpoints:
                 body["includes"] = {"media": media}
         return 200, body
 
+    def _upload_media(self, request, _):
+        """The one-shot image upload: multipart ``media`` and
+        ``media_category``; the media is kept, by id, in ``self.uploads``."""
+        self._require_user(request)
+        media = request.files.get("media")
+        category = request.form.get("media_category")
+        if media is None or category not in MEDIA_CATEGORIES:
+            raise _Problem(400, "media and a valid media_category are required.")
+        media_id = self._take_id()
+        self.uploads[media_id] = {"category": category, "content": media[2]}
+        return 200, {
+            "data": {
+                "id": media_id,
+                "media_key": f"3_{media_id}",
+                "size": len(media[2]),
+            }
+        }
+
+    def _media_link(self, media_ids):
+        """X ends the text of a post or DM with media with the media's link."""
+        for media_id in media_ids:
+            if str(media_id) not in self.uploads:
+                raise _Problem(400, f"Invalid media id {media_id}.")
+        return f" https://t.co/m{media_ids[0]}" if media_ids else ""
+
     def _create_post(self, request, _):
         body = request.json if isinstance(request.json, dict) else {}
         text = body.get("text")
         if not text:
             raise _Problem(400, "The text of the post is missing.")
+        media_ids = (body.get("media") or {}).get("media_ids") or []
+        text += self._media_link(media_ids)
         if any(post["text"] == text for post in self.posts_by(self.me["id"])):
             raise _Problem(403, DUPLICATE_CONTENT_DETAIL)
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
@@ -182,7 +211,9 @@ class XEndpoints:
             raise _Problem(400, "The text of the message is missing.")
         if participant_id not in self.users:
             raise _Problem(400, f"Could not find user with id [{participant_id}].")
-        event = self.add_dm(self.me["id"], body["text"], recipient_id=participant_id)
+        media_ids = [a.get("media_id") for a in body.get("attachments") or []]
+        text = body["text"] + self._media_link(media_ids)
+        event = self.add_dm(self.me["id"], text, recipient_id=participant_id)
         data = {
             "dm_conversation_id": event["dm_conversation_id"],
             "dm_event_id": event["id"],
