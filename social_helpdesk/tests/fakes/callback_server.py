@@ -9,48 +9,30 @@ fake networks' CRC and hub.challenge checks run over real HTTP in tests::
 exception it raises becomes a 403, as the webhook controller answers.
 """
 
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from .loopback import LoopbackServer
 
-class CallbackServer:
+
+class CallbackServer(LoopbackServer):
     """Serves GET requests on 127.0.0.1 with ``answer``; a context manager."""
 
     def __init__(self, answer, path="/webhook"):
         self.answer = answer
         self.path = path
         self.requests = []  # the query parameters of each GET received
-        self._httpd = None
-        self._thread = None
 
-    def start(self):
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.callback = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="fake-callback",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+    thread_name = "fake-callback"
 
-    def stop(self):
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
+    def _make_server(self):
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        httpd.callback = self
+        return httpd
 
     @property
     def url(self):
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}{self.path}"
+        return self.base_url + self.path
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -47,6 +47,7 @@ from ...adapters.base import hmac_sha256
 from ...adapters.meta.client import INSTAGRAM_PERMISSIONS, PAGE_PERMISSIONS
 from ...adapters.meta.versions import DEFAULT_GRAPH_VERSION
 from .fake_meta_api import MetaEndpoints, _edge, _parse_body, graph_error
+from .loopback import LoopbackServer
 from .multipart import parse_multipart
 
 
@@ -94,7 +95,7 @@ class Fault:
         return cls(status=504, delay=seconds, publish=publish)
 
 
-class FakeMetaServer(MetaEndpoints):
+class FakeMetaServer(LoopbackServer, MetaEndpoints):
     """A Graph API for one page and its Instagram account; a context manager.
 
     Times given to the ``add_*`` methods are aware datetimes.
@@ -146,8 +147,6 @@ class FakeMetaServer(MetaEndpoints):
         self._faults = defaultdict(deque)
         self._lock = threading.RLock()
         self._closing = threading.Event()
-        self._httpd = None
-        self._thread = None
         self._routes = {
             "GET me": self._get_me,
             "GET permissions": self._get_permissions,
@@ -168,32 +167,15 @@ class FakeMetaServer(MetaEndpoints):
         }
 
     # -- lifecycle --------------------------------------------------------
-    def start(self):
-        self._httpd = _Server(self)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-meta",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+    thread_name = "fake-meta"
+    poll_interval = 0.05
+
+    def _make_server(self):
+        return _Server(self)
 
     def stop(self):
         self._closing.set()  # wakes the handlers hanging on a delay fault
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    @property
-    def base_url(self):
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return super().stop()
 
     def config(self, **overrides):
         """A MetaAdapter config pointing at this server."""

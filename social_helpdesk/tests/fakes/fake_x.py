@@ -69,6 +69,7 @@ from .fake_x_api import (
     _rate_headers,
     _unsupported_auth,
 )
+from .loopback import LoopbackServer
 from .multipart import parse_multipart
 
 
@@ -97,7 +98,7 @@ class _Script:
     act_first: bool = False  # do the work (publish, say) before the delay
 
 
-class FakeXServer(XActivityEndpoints, XEndpoints):
+class FakeXServer(LoopbackServer, XActivityEndpoints, XEndpoints):
     """A fake X API v2 on 127.0.0.1; use it as a context manager."""
 
     def __init__(self, me_id="1111111111111111111", me_username="HelpdeskBrand"):
@@ -128,8 +129,6 @@ class FakeXServer(XActivityEndpoints, XEndpoints):
         self._scripts = defaultdict(deque)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._httpd = None
-        self._thread = None
         self._init_activity()
         self.me = self.add_user(me_id, me_username, "Helpdesk Brand")
         self._routes = [
@@ -178,36 +177,19 @@ class FakeXServer(XActivityEndpoints, XEndpoints):
         ]
 
     # -- lifecycle ----------------------------------------------------------
-    def start(self):
+    thread_name = "fake-x"
+    poll_interval = SHUTDOWN_POLL_SECONDS
+
+    def _make_server(self):
         self._stopping.clear()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.fake = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
-            name="fake-x",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        httpd.fake = self
+        return httpd
 
     def stop(self):
         """Stop serving; requests held by a scripted delay are let go."""
         self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    @property
-    def base_url(self):
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return super().stop()
 
     # -- state ----------------------------------------------------------------
     def add_user(

@@ -8,45 +8,27 @@ tests::
 Any other path is a 404; ``requests`` lists the paths asked for.
 """
 
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .loopback import LoopbackServer
 
-class MediaServer:
+
+class MediaServer(LoopbackServer):
     """Serves ``files`` ({path: (bytes, content type)}) on 127.0.0.1."""
 
     def __init__(self, files):
         self.files = files
         self.requests = []
-        self._httpd = None
-        self._thread = None
 
-    def start(self):
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.media = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="fake-media",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+    thread_name = "fake-media"
 
-    def stop(self):
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
+    def _make_server(self):
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        httpd.media = self
+        return httpd
 
     def url(self, path):
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return self.base_url + path
 
 
 class _Handler(BaseHTTPRequestHandler):
