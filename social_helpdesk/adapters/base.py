@@ -184,6 +184,9 @@ class Author:
     # The picture the network serves for the user, downloaded once onto the
     # contact (never shown from the network: it would learn who reads).
     avatar_url: str = ""
+    # The phone number in E.164 form (+ and digits), where the network
+    # identifies users by one (WhatsApp, when the user has not hidden it).
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,25 @@ class InboundEvent:
     event_id: str
     payload: dict
     recipient_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """What became of a message the helpdesk sent, as the network reports it
+    (WhatsApp's ``statuses``): ``message_id`` is the
+    :attr:`SentMessage.external_id` it is about, ``status`` one of sent,
+    delivered, read or failed, ``error`` the reason of a failure as an agent
+    reads it. ``pricing`` is the network's billing of the message (WhatsApp:
+    ``{"billable", "pricing_model", "category", "type"}``), None when unbilled
+    or unsaid; ``country`` the recipient's ISO country code, when known."""
+
+    message_id: str
+    status: str
+    at: datetime | None = None
+    recipient_id: str = ""
+    error: str = ""
+    pricing: dict | None = None
+    country: str = ""
 
 
 @dataclass
@@ -373,6 +395,11 @@ class NetworkAdapter:
         (a read receipt, say); it is stored as ignored.
         """
         raise NotImplementedError
+
+    def parse_statuses(self, payload):
+        """The :class:`DeliveryStatus` items one stored event payload carries
+        (WhatsApp's ``statuses``); empty on networks that report none."""
+        return []
 
     # -- polling ----------------------------------------------------------
     def poll(self, cursors, start=None):

@@ -2,7 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 
-SOCIAL_CHANNEL_CODES = ("x", "facebook", "messenger", "instagram")
+SOCIAL_CHANNEL_CODES = ("x", "facebook", "messenger", "instagram", "whatsapp")
 
 
 class HelpdeskTicketChannel(models.Model):

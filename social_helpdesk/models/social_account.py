@@ -13,12 +13,18 @@ from ..adapters.demo import DemoAdapter
 from ..adapters.meta import MetaAdapter
 from ..adapters.meta.client import CONNECTION_INSTAGRAM_LOGIN, CONNECTION_PAGE
 from ..adapters.meta.versions import DEFAULT_GRAPH_VERSION, version_warning
+from ..adapters.whatsapp import WhatsAppAdapter
 from ..adapters.x import XAdapter
 from .access import ADMIN, MANAGER, require_group
 
 _logger = logging.getLogger(__name__)
 
-ADAPTERS = {"x": XAdapter, "meta": MetaAdapter, "demo": DemoAdapter}
+ADAPTERS = {
+    "x": XAdapter,
+    "meta": MetaAdapter,
+    "whatsapp": WhatsAppAdapter,
+    "demo": DemoAdapter,
+}
 METERED_NETWORKS = ("x",)
 DEFAULT_API_TIMEOUT_SECONDS = 15
 DEFAULT_WEBHOOK_MAX_BYTES = 1024 * 1024
@@ -59,6 +65,15 @@ ADAPTER_FIELDS = {
         "instagram_access_token": "meta_instagram_access_token",
         "instagram_app_secret": "meta_instagram_app_secret",
     },
+    "whatsapp": {
+        "business_account_id": "whatsapp_business_account_id",
+        "phone_number_id": "whatsapp_phone_number_id",
+        "access_token": "whatsapp_access_token",
+        "app_secret": "meta_app_secret",
+        "verify_token": "meta_verify_token",
+        "graph_version": "meta_graph_version",
+        "graph_base_url": "api_base_url",
+    },
     "demo": {
         "batch_size": "demo_batch_size",
         "webhook_secret": "demo_webhook_secret",
@@ -80,6 +95,8 @@ ADMIN_ONLY_FIELDS = {
     "meta_graph_version",
     "meta_connection",
     "meta_webhook_api_version",
+    "whatsapp_business_account_id",
+    "whatsapp_phone_number_id",
     "webhook_token",
 }
 
@@ -159,6 +176,7 @@ class SocialAccount(models.Model):
         [
             ("x", "X (Twitter)"),
             ("meta", "Meta (Facebook, Messenger, Instagram)"),
+            ("whatsapp", "WhatsApp Business"),
             ("demo", "Demo (replayed sample data)"),
         ],
         required=True,
@@ -386,6 +404,19 @@ class SocialAccount(models.Model):
         "Instagram app secret", groups="base.group_system"
     )
     meta_verify_token = fields.Char("Verify token", groups="base.group_system")
+
+    # WhatsApp (Cloud API); the app secret, verify token and Graph API
+    # version are the Meta fields above: a WhatsApp number is served by a
+    # Meta app too.
+    whatsapp_business_account_id = fields.Char("WhatsApp Business Account id")
+    whatsapp_phone_number_id = fields.Char(
+        "Phone number id",
+        help="The Cloud API's id of the business phone number, not the number "
+        "itself: webhook deliveries name it.",
+    )
+    whatsapp_access_token = fields.Char(
+        "System user access token", groups="base.group_system"
+    )
 
     # Demo network
     demo_webhook_secret = fields.Char(

@@ -15,7 +15,12 @@ from .access import ALL_TICKETS, MANAGER, require_group
 
 _logger = logging.getLogger(__name__)
 
-IDENTITY_NETWORKS = [("x", "X"), ("facebook", "Facebook"), ("instagram", "Instagram")]
+IDENTITY_NETWORKS = [
+    ("x", "X"),
+    ("facebook", "Facebook"),
+    ("instagram", "Instagram"),
+    ("whatsapp", "WhatsApp"),
+]
 # Messenger ids are scoped to the Facebook page, like its comment authors'.
 IDENTITY_NETWORK_OF_CHANNEL = {"messenger": "facebook"}
 # A profile picture is tried this many times (the network down, say), then
