@@ -240,6 +240,9 @@ class SocialMessage:
     # Its content is end-to-end encrypted (X's XChat): the helpdesk shows a
     # notice and the link to read it on the network instead of a text.
     encrypted: bool = False
+    # A message type the adapter does not know (WhatsApp's "unsupported", or
+    # a type added after this code): kept and shown as such, never dropped.
+    unsupported_type: str = ""
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -278,7 +281,9 @@ class DeliveryStatus:
     (WhatsApp's ``statuses``): ``message_id`` is the
     :attr:`SentMessage.external_id` it is about, ``status`` one of sent,
     delivered, read or failed, ``error`` the reason of a failure as an agent
-    reads it. ``pricing`` is the network's billing of the message (WhatsApp:
+    reads it; ``reference`` the opaque reference the reply was sent with
+    (WhatsApp's ``biz_opaque_callback_data``: the reply's idempotency key),
+    which identifies a reply whose sending timed out. ``pricing`` is the network's billing of the message (WhatsApp:
     ``{"billable", "pricing_model", "category", "type"}``), None when unbilled
     or unsaid; ``country`` the recipient's ISO country code, when known."""
 
@@ -287,6 +292,7 @@ class DeliveryStatus:
     at: datetime | None = None
     recipient_id: str = ""
     error: str = ""
+    reference: str = ""
     pricing: dict | None = None
     country: str = ""
 
@@ -425,6 +431,14 @@ class NetworkAdapter:
         whose ``reads`` are the billable reads it cost (as
         :attr:`PollResult.reads`). Called once per post by a cron."""
         raise NotSupported("This network cannot look up a post.")
+
+    def download_media(self, url, max_bytes, timeout):
+        """The content of an attachment ``url`` a parsed message carries, as a
+        :class:`~.media.Media`; networks whose media need an authenticated
+        lookup first (WhatsApp's media ids) override it."""
+        from .media import fetch_media  # media imports this module
+
+        return fetch_media(url, max_bytes, timeout)
 
     # -- replies ----------------------------------------------------------
     def max_length(self, kind, message=None):
