@@ -283,9 +283,10 @@ class DeliveryStatus:
     delivered, read or failed, ``error`` the reason of a failure as an agent
     reads it; ``reference`` the opaque reference the reply was sent with
     (WhatsApp's ``biz_opaque_callback_data``: the reply's idempotency key),
-    which identifies a reply whose sending timed out. ``pricing`` is the network's billing of the message (WhatsApp:
-    ``{"billable", "pricing_model", "category", "type"}``), None when unbilled
-    or unsaid; ``country`` the recipient's ISO country code, when known."""
+    which identifies a reply whose sending timed out. ``pricing`` is the
+    network's billing of the message (WhatsApp: ``{"billable",
+    "pricing_model", "category", "type"}``), None when unbilled or unsaid;
+    ``country`` the recipient's ISO country code, when known."""
 
     message_id: str
     status: str
