@@ -27,7 +27,7 @@ from social_helpdesk.tests.fakes.fake_whatsapp import (
     FakeWhatsApp,
     customer,
     inbound,
-    status,
+    service_pricing,
 )
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
@@ -455,15 +455,7 @@ def test_a_failed_reply_status_comes_back_with_its_reference(wa):
         "error_data": {"details": "Receiver is incapable of receiving this message"},
     }
     body = wa.delivery_for_statuses(
-        [
-            status(
-                sent.external_id,
-                "failed",
-                LUCIA,
-                errors=[failure],
-                reference="reply-11",
-            )
-        ]
+        [wa.status_of(wa.sent[0], "failed", errors=[failure])]
     )
     (event,) = adapter.split_delivery(body)
     (failed,) = adapter.parse_statuses(event.payload)
@@ -472,3 +464,22 @@ def test_a_failed_reply_status_comes_back_with_its_reference(wa):
         "Message undeliverable: Receiver is incapable of receiving this message "
         "(code 131026)"
     )
+
+
+def test_statuses_of_a_reply_to_a_bsuid_carry_it_and_the_pricing(wa):
+    adapter = adapter_for(wa)
+    sent = adapter.send_reply(customer_message(wa, sender=JOAO), "Olá", PRIVATE, "r-12")
+    pricing = service_pricing()
+    body = wa.delivery_for_statuses(
+        [wa.status_of(wa.sent[0], name, pricing=pricing) for name in ("sent", "read")]
+    )
+    statuses = [
+        adapter.parse_statuses(e.payload)[0] for e in adapter.split_delivery(body)
+    ]
+    assert [(item.message_id, item.status) for item in statuses] == [
+        (sent.external_id, "sent"),
+        (sent.external_id, "read"),
+    ]
+    assert {item.recipient_id for item in statuses} == {"BR.13491208655302741918"}
+    assert {item.country for item in statuses} == {"BR"}
+    assert statuses[0].pricing == pricing and statuses[0].reference == "r-12"
