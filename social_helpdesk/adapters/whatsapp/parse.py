@@ -10,6 +10,7 @@ interactive, button, reaction, unsupported, system; ``context``,
 https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status
 """
 
+import math
 import re
 from datetime import datetime, timezone
 
@@ -232,9 +233,7 @@ def _parse_status(status):
     recipient = _optional_identifier(
         status.get("recipient_user_id")
     ) or _optional_identifier(status.get("recipient_id"))
-    pricing = status.get("pricing")
-    if isinstance(pricing, dict):
-        pricing = {key: pricing[key] for key in PRICING_KEYS if key in pricing}
+    pricing = _pricing(status.get("pricing"))
     return DeliveryStatus(
         message_id=_identifier(status.get("id"), "status id"),
         status=status["status"],
@@ -242,11 +241,26 @@ def _parse_status(status):
         recipient_id=recipient,
         error=_status_error(status.get("errors")),
         reference=_text(status.get("biz_opaque_callback_data")),
-        pricing=pricing or None,
+        pricing=pricing,
         country=country_of(
             _text(status.get("recipient_user_id")), _digits(status.get("recipient_id"))
         ),
     )
+
+
+def _pricing(pricing):
+    """The billing of a message: ``billable`` a bool, the others strings
+    (``pricing_model`` PMP, ``category`` service / utility / marketing /
+    authentication..., ``type`` regular / free_customer_service /
+    free_entry_point); None when Meta sent none."""
+    if not isinstance(pricing, dict):
+        return None
+    billing = {
+        key: pricing[key] is True if key == "billable" else _text(pricing[key])
+        for key in PRICING_KEYS
+        if key in pricing
+    }
+    return billing or None
 
 
 def _status_error(errors):
@@ -277,8 +291,7 @@ def _is_number(value):
     return (
         isinstance(value, int | float)
         and not isinstance(value, bool)
-        and value == value
-        and abs(value) != float("inf")
+        and math.isfinite(value)
     )
 
 
