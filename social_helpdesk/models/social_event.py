@@ -12,7 +12,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, mute_logger
 
-from ..adapters.base import AdapterError, jsonb_text
+from ..adapters.base import AdapterError
+from ..adapters.jsonb import jsonb_text
 from .access import ADMIN, require_group
 from .social_account import AMBIGUOUS_RECIPIENT, UNADDRESSED
 from .social_identity import identity_network
