@@ -367,19 +367,25 @@ class TestWhatsAppInbound(HttpCase):
         second = self.env["res.partner"].create(
             {"name": "Ruiz Ltd", "mobile": "0034-612-345-678"}
         )
+        third = self.env["res.partner"].create(
+            {"name": "Ana (digits)", "phone": "34612345678"}
+        )
+        self.env["res.partner"].create(
+            {"name": "Archived Ana", "phone": "612345678", "active": False}
+        )
         self.deliver(inbound("wamid.m1", ANA, text="Hi"))
         message = self.message("wamid.m1")
         identity = message.identity_id
-        self.assertNotIn(message.partner_id, first | second)
+        self.assertNotIn(message.partner_id, first | second | third)
         self.assertEqual(message.partner_id.phone, "+34612345678")
-        self.assertEqual(identity.suggested_partner_ids, first | second)
+        self.assertEqual(identity.suggested_partner_ids, first | second | third)
         ticket = message.ticket_id
-        self.assertEqual(ticket.social_suggested_partner_ids, first | second)
+        self.assertEqual(ticket.social_suggested_partner_ids, first | second | third)
         self.assertEqual(ticket.social_suggestion_identity_id, identity)
         wizard = self.env["social.identity.link.wizard"].create(
             {"identity_id": identity.id, "partner_id": first.id}
         )
-        self.assertEqual(wizard.suggested_partner_ids, first | second)
+        self.assertEqual(wizard.suggested_partner_ids, first | second | third)
         wizard.action_link()
         self.assertEqual(identity.partner_id, first)
         self.assertEqual(ticket.partner_id, first)
