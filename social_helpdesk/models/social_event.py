@@ -17,7 +17,7 @@ from ..adapters.jsonb import jsonb_text
 from .access import ADMIN, require_group
 from .social_account import AMBIGUOUS_RECIPIENT, UNADDRESSED
 from .social_identity import identity_network
-from .social_message import CHANNEL_LABELS
+from .social_message import CHANNEL_LABELS, reacted_to
 
 _logger = logging.getLogger(__name__)
 
@@ -795,7 +795,7 @@ def _with_notice(env, message):
         )
         text = f"{notice}\n{message.text}" if message.text else notice
         return dataclasses.replace(message, text=text)
-    reacted = _reacted_to(message)
+    reacted = reacted_to(message)
     if reacted is not None:
         text = (
             env._("Reacted %s", message.text)
@@ -806,16 +806,3 @@ def _with_notice(env, message):
             message, text=text, parent_id=message.parent_id or reacted
         )
     return message
-
-
-def _reacted_to(message):
-    """The id of the message a WhatsApp reaction reacts to ("" when unsaid),
-    None when ``message`` is no reaction."""
-    raw = message.raw.get("message") if isinstance(message.raw, dict) else None
-    if message.channel != "whatsapp" or not isinstance(raw, dict):
-        return None
-    reaction = raw.get("reaction")
-    if raw.get("type") != "reaction" or not isinstance(reaction, dict):
-        return None
-    reacted = reaction.get("message_id")
-    return reacted if isinstance(reacted, str) else ""

@@ -300,6 +300,28 @@ class TestWhatsAppInbound(HttpCase):
         self.assertEqual(self.message("wamid.w2").ticket_id, ticket)
         self.assertEqual(ticket.reopen_count, 1)
 
+    def test_a_reaction_reopens_nothing(self):
+        """A thumbs up to the answer that closed the ticket is noted on it;
+        the ticket stays closed, and no one is made to wait."""
+        self.deliver(inbound("wamid.y1", ANA, text="Thanks, solved"))
+        ticket = self.message("wamid.y1").ticket_id
+        ticket._social_answered()
+        ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+        self.deliver(
+            inbound(
+                "wamid.y2",
+                ANA,
+                kind="reaction",
+                content={"message_id": "wamid.y1", "emoji": "❤️"},
+            )
+        )
+        reaction = self.message("wamid.y2")
+        self.assertEqual(reaction.ticket_id, ticket)
+        self.assertTrue(ticket.stage_id.closed)
+        self.assertEqual(ticket.reopen_count, 0)
+        self.assertFalse(ticket.social_waiting_since)
+        self.assertIn("Reacted ❤️", str(reaction.mail_message_id.body))
+
     # -- media ------------------------------------------------------------
     def test_media_are_fetched_by_id_within_the_size_limit(self):
         self.fake.add_media("m-photo", JPEG, "image/jpeg")
