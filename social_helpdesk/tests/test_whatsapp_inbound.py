@@ -5,6 +5,8 @@ deliveries in the documented shapes, signed as Meta signs them, through
 Odoo's real webhook route, processed by the real cron; media fetched from
 the fake Cloud API; replies updated by the statuses Meta reports."""
 
+import time
+
 from odoo import SUPERUSER_ID, Command, api
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, HttpCase, get_db_name, new_test_user, tagged
@@ -489,7 +491,9 @@ class TestWhatsAppInbound(HttpCase):
         self.assertEqual(event.ticket_id, reply.ticket_id)
 
     def test_a_failed_reply_shows_on_the_ticket(self):
-        self.deliver(inbound("wamid.g-in", ANA, text="Help"))
+        self.deliver(
+            inbound("wamid.g-in", ANA, text="Help", timestamp=int(time.time()))
+        )
         target = self.message("wamid.g-in")
         reply = self.reply_to(target, state="sent", external_id="wamid.out2")
         reply.mail_message_id = target.ticket_id._message_log(
@@ -512,6 +516,9 @@ class TestWhatsAppInbound(HttpCase):
         self.assertIn("131026", str(notes.body))
         self.report(status("wamid.out2", "delivered", ANA))
         self.assertEqual(reply.delivery_state, "failed")
+        reply.action_retry()
+        self.assertEqual(reply.state, "queued")
+        self.assertFalse(reply.delivery_state)
 
     def test_a_timed_out_reply_is_found_by_its_key_once(self):
         self.deliver(inbound("wamid.j-in", ANA, text="Help"))
