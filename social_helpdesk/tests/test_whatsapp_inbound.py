@@ -442,18 +442,25 @@ class TestWhatsAppInbound(HttpCase):
         )
 
     def test_a_new_user_id_is_linked_by_the_agent(self):
-        """Another user id with the same number is another WhatsApp user to
-        the addon (a number given to someone else): the agent links them."""
+        """Another user id is another WhatsApp user to the addon: with the
+        same number, it joins the number's one contact; with a new number
+        too, it gets a contact of its own, which the agent links."""
         self.deliver(inbound("wamid.f1", ANA, text="Hi"))
         old = self.message("wamid.f1").identity_id
-        moved = customer("34612345678", user_id="ES.2718281", name="Ana Ruiz")
-        self.deliver(inbound("wamid.f2", moved, text="New phone"))
-        new = self.message("wamid.f2").identity_id
-        self.assertNotEqual(new, old)
+        same_number = customer("34612345678", user_id="ES.2718281", name="Ana Ruiz")
+        self.deliver(inbound("wamid.f2", same_number, text="Reinstalled"))
+        again = self.message("wamid.f2").identity_id
+        self.assertNotEqual(again, old)
+        self.assertEqual(again.partner_id, old.partner_id)
+        moved = customer("34677000222", user_id="ES.1414213", name="Ana Ruiz")
+        self.deliver(inbound("wamid.f3", moved, text="New phone"))
+        new = self.message("wamid.f3").identity_id
+        self.assertNotEqual(new.partner_id, old.partner_id)
         self.env["social.identity.link.wizard"].create(
             {"identity_id": new.id, "partner_id": old.partner_id.id}
         ).action_link()
         self.assertEqual(new.partner_id, old.partner_id)
+        self.assertEqual(self.message("wamid.f3").ticket_id.partner_id, old.partner_id)
 
     def test_the_phone_lookup_uses_the_indexes(self):
         Partner = self.env["res.partner"]
