@@ -598,6 +598,16 @@ class TestWhatsAppInbound(HttpCase):
         self.assertFalse(
             env["social.reply"].search([("ticket_id", "=", message.ticket_id.id)])
         )
+        agent_a = new_test_user(
+            self.env,
+            "wa_agent_a",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+            company_id=self.env.company.id,
+            company_ids=[Command.set(self.env.company.ids)],
+        )
+        ticket = message.ticket_id.with_user(agent_a)
+        self.assertEqual(ticket.social_suggested_partner_ids, contact | twin)
+        self.assertEqual(ticket.social_suggestion_identity_id, message.identity_id)
 
 
 @tagged("post_install", "-at_install")
