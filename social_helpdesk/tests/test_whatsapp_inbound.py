@@ -293,6 +293,17 @@ class TestWhatsAppInbound(HttpCase):
             self.message("wamid.n1").identity_id,
             self.message("wamid.n2", account=other).identity_id,
         )
+        self.fake.add_phone_number("999000000000001", "447700900000")
+        answer = self.deliver(
+            inbound("wamid.n3", ANA, text="Hello UK"),
+            phone_number_id="999000000000001",
+        )
+        self.assertEqual(answer["rejected"], 1)
+        rejected = self.Event.search([("external_id", "=", "rejected:wa:msg:wamid.n3")])
+        self.assertEqual(rejected.state, "rejected")
+        self.assertIn(
+            "WhatsApp phone number id 999000000000001", rejected.ignore_reason
+        )
 
     def test_a_closed_ticket_reopens_within_the_window(self):
         self.deliver(inbound("wamid.w1", ANA, text="First"))
