@@ -473,6 +473,20 @@ class TestWhatsAppInbound(HttpCase):
         self.assertEqual(new.partner_id, old.partner_id)
         self.assertEqual(self.message("wamid.f3").ticket_id.partner_id, old.partner_id)
 
+    def test_stored_numbers_are_read_in_e164(self):
+        Partner = self.env["res.partner"]
+        france, italy = self.env.ref("base.fr"), self.env.ref("base.it")
+        cases = [
+            ("06 12 34 56 78", france, "+33612345678"),
+            ("+33 (6) 12-34-56-78", france, "+33612345678"),
+            ("0033 6 12 34 56 78", self.spain, "+33612345678"),
+            ("612.345.678", self.spain, "+34612345678"),
+            ("06 1234 5678", italy, "+390612345678"),
+        ]
+        for number, country, expected in cases:
+            self.assertEqual(Partner._social_e164(number, country), expected, number)
+        self.assertEqual(Partner._social_e164("call me", self.spain), "")
+
     def test_the_phone_lookup_uses_the_indexes(self):
         Partner = self.env["res.partner"]
         forms = sorted(Partner._social_phone_forms("+34612345678"))
