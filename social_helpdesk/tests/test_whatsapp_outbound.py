@@ -124,6 +124,9 @@ class TestWhatsAppOutbound(HttpCase):
 
     def setUp(self):
         super().setUp()
+        self.env["ir.config_parameter"].sudo().set_param(
+            "social_helpdesk.api_timeout_seconds", "1"
+        )
         self.fake = FakeWhatsApp().start()
         self.addCleanup(self.fake.stop)
         for template in TEMPLATES:
@@ -138,7 +141,7 @@ class TestWhatsAppOutbound(HttpCase):
                 "state": "connected",
                 "team_id": team.id,
                 "company_id": company.id,
-                "whatsapp_business_account_id": fake.business_account_id,
+                "whatsapp_business_account_id": fake.waba_id,
                 "whatsapp_phone_number_id": phone_number_id or fake.phone_number_id,
                 "whatsapp_access_token": fake.access_token,
                 "meta_app_secret": fake.app_secret,
@@ -274,7 +277,7 @@ class TestWhatsAppOutbound(HttpCase):
         reply = ticket.social_reply_ids
         self.send_all()
         self.assertEqual(reply.state, "sent", reply.error)
-        [sent] = self.fake.sent_messages
+        [sent] = self.fake.sent
         self.assertEqual(sent["type"], "text")
         self.assertEqual(sent["text"]["body"], "Sale hoy mismo.")
         self.assertEqual(sent["context"], {"message_id": "wamid.in1"})
@@ -310,7 +313,7 @@ class TestWhatsAppOutbound(HttpCase):
         self.send_all()
         self.assertEqual(reply.state, "failed")
         self.assertIn("window", reply.error)
-        self.assertFalse(self.fake.sent_messages)
+        self.assertFalse(self.fake.sent)
 
     # -- templates ----------------------------------------------------------
     def test_templates_are_synchronised_and_only_approved_are_offered(self):
@@ -387,7 +390,7 @@ class TestWhatsAppOutbound(HttpCase):
         )
         self.send_all()
         self.assertEqual(reply.state, "sent", reply.error)
-        [sent] = self.fake.sent_messages
+        [sent] = self.fake.sent
         self.assertEqual(sent["type"], "template")
         self.assertEqual(sent["template"]["name"], "order_follow_up")
         self.assertEqual(sent["template"]["language"]["code"], "es")
@@ -432,7 +435,7 @@ class TestWhatsAppOutbound(HttpCase):
         reply = target.ticket_id.social_reply_ids
         self.assertEqual(reply.state, "failed")
         self.assertIn("PAUSED", reply.error)
-        self.assertFalse(self.fake.sent_messages)
+        self.assertFalse(self.fake.sent)
 
     # -- media --------------------------------------------------------------
     def test_image_and_document_replies(self):
@@ -461,17 +464,15 @@ class TestWhatsAppOutbound(HttpCase):
         self.send_all()
         replies = target.ticket_id.social_reply_ids.sorted("id")
         self.assertEqual(replies.mapped("state"), ["sent", "sent"], replies.mapped("error"))
-        document, image = self.fake.sent_messages
+        document, image = self.fake.sent
         self.assertEqual(document["type"], "document")
         self.assertEqual(document["document"]["caption"], "Aquí la tienes")
         self.assertEqual(document["document"]["filename"], "factura.pdf")
         self.assertEqual(document["context"], {"message_id": "wamid.m1"})
-        self.assertEqual(
-            self.fake.media[document["document"]["id"]]["content"], pdf()
-        )
+        self.assertEqual(self.fake.media[document["document"]["id"]][0], pdf())
         self.assertEqual(image["type"], "image")
         self.assertEqual(image["image"]["caption"], "Y la foto")
-        self.assertEqual(self.fake.media[image["image"]["id"]]["content"], PNG)
+        self.assertEqual(self.fake.media[image["image"]["id"]][0], PNG)
         self.assertIn(replies[0].document_id, replies[0].mail_message_id.attachment_ids)
 
     def test_documents_are_checked_by_content_and_size(self):
@@ -507,7 +508,7 @@ class TestWhatsAppOutbound(HttpCase):
     # -- exactly once ---------------------------------------------------------
     def test_a_timeout_is_completed_by_the_status_and_never_resent(self):
         target = self.receive("wamid.x1", "Hola", hours_ago=1)
-        self.fake.fail_next("POST messages", self.fake.timeout(publish=True))
+        self.fake.hang_next("POST messages", 3, publish=True)
         reply = self.env["social.reply"].with_user(self.agent)._queue(
             target, "private", "Una vez"
         )
@@ -515,21 +516,21 @@ class TestWhatsAppOutbound(HttpCase):
             self.send_all()
         self.assertEqual(reply.state, "queued")
         self.assertTrue(reply.may_be_published)
-        [sent] = self.fake.sent_messages
+        [sent] = self.fake.sent
         # The send job comes back before any status: it waits for it.
         reply.next_attempt_date = False
         self.send_all()
         self.assertEqual(reply.state, "queued")
-        self.assertEqual(len(self.fake.sent_messages), 1)
+        self.assertEqual(len(self.fake.sent), 1)
         self.status(sent["id"], "sent", reply.idempotency_key)
         self.assertEqual(reply.state, "sent")
         self.assertEqual(reply.external_id, sent["id"])
         self.send_all()
-        self.assertEqual(len(self.fake.sent_messages), 1)
+        self.assertEqual(len(self.fake.sent), 1)
 
     def test_an_unconfirmed_timeout_fails_then_retries_on_request(self):
         target = self.receive("wamid.x2", "Hola", hours_ago=1)
-        self.fake.fail_next("POST messages", self.fake.timeout(publish=False))
+        self.fake.hang_next("POST messages", 3)
         reply = self.env["social.reply"].with_user(self.agent)._queue(
             target, "private", "¿Llegó?"
         )
@@ -545,11 +546,11 @@ class TestWhatsAppOutbound(HttpCase):
         self.send_all()
         self.assertEqual(reply.state, "failed")
         self.assertIn("did not confirm", reply.error)
-        self.assertFalse(self.fake.sent_messages)
+        self.assertFalse(self.fake.sent)
         reply.with_user(self.agent).action_retry()
         self.send_all()
         self.assertEqual(reply.state, "sent", reply.error)
-        self.assertEqual(len(self.fake.sent_messages), 1)
+        self.assertEqual(len(self.fake.sent), 1)
 
     # -- company and rights over JSON-RPC -------------------------------------
     def rpc(self, user, model, method, *args, **kwargs):
@@ -561,9 +562,10 @@ class TestWhatsAppOutbound(HttpCase):
 
     def test_company_b_cannot_sync_or_use_company_a_templates(self):
         self.sync()
-        fake_b = FakeWhatsApp(phone_number_id="109000000000002").start()
-        self.addCleanup(fake_b.stop)
-        account_b = self.make_account(fake_b, self.team_b, self.company_b)
+        self.fake.add_phone_number("109000000000002", "15550002222")
+        account_b = self.make_account(
+            self.fake, self.team_b, self.company_b, phone_number_id="109000000000002"
+        )
         target_b = self.receive("wamid.b1", "Hola B", hours_ago=30, account=account_b)
         template_a = self.template("order_follow_up")
         denied = "odoo.exceptions.AccessError"
