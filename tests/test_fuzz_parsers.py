@@ -6,10 +6,11 @@ AdapterError, never another exception: anything else would turn a delivery
 into an HTTP 500 and a stored event into retries that cannot succeed.
 
 Payloads are the documented fixtures (payloads/x, payloads/meta,
-payloads/whatsapp, and the demo dataset), as webhook bodies and as the stored events they split into,
-with one to three values replaced by random JSON, removed or given another
-type; and free-form JSON besides. Values and keys are drawn from the fixtures'
-own vocabulary too, so mutations reach deep into the parsers.
+payloads/whatsapp, and the demo dataset), as webhook bodies and as the stored
+events they split into, with one to three values replaced by random JSON,
+removed or given another type; and free-form JSON besides. Values and keys
+are drawn from the fixtures' own vocabulary too, so mutations reach deep into
+the parsers.
 """
 
 import copy

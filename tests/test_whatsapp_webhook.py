@@ -64,7 +64,7 @@ def only(name):
     return message
 
 
-# -- every fixture ----------------------------------------------------------------
+# -- every fixture ------------------------------------------------------------
 @pytest.mark.parametrize("path", sorted(PAYLOADS.glob("*.json")), ids=lambda p: p.stem)
 def test_every_fixture_splits_parses_and_stores(path):
     body = json.loads(path.read_text())
@@ -77,7 +77,7 @@ def test_every_fixture_splits_parses_and_stores(path):
         ADAPTER.parse_statuses(event.payload)
 
 
-# -- message types ------------------------------------------------------------------
+# -- message types ------------------------------------------------------------
 def test_text_message_keys_the_customer_by_bsuid_and_keeps_the_phone():
     message = only("text")
     assert message.text == "Hola, mi pedido #1234 no ha llegado"
@@ -196,7 +196,7 @@ def test_odd_unicode_is_kept_as_sent():
     assert "\x00" not in jsonb_text(message.raw)
 
 
-# -- statuses -------------------------------------------------------------------------
+# -- statuses -----------------------------------------------------------------
 def test_statuses_are_one_event_each_with_pricing_and_reference():
     split = events("statuses_sent_delivered_read")
     wamid = "wamid.HBgLMzQ2MDAxMTEyMjIVAgARGBJBR0VOVF9SRVBMWV8xAA=="
@@ -251,7 +251,7 @@ def test_fake_builders_make_statuses_the_adapter_reads():
     assert (delivered.status, delivered.country) == ("delivered", "BR")
 
 
-# -- splitting and routing ----------------------------------------------------------
+# -- splitting and routing ----------------------------------------------------
 def test_duplicates_keep_one_event_id():
     first = [event.event_id for event in events("text")]
     again = [event.event_id for event in events("text")]
@@ -294,7 +294,7 @@ def test_other_fields_and_value_errors_are_stored_and_parse_to_nothing():
     assert ADAPTER.parse_statuses(errors.payload) == []
 
 
-# -- malformed ------------------------------------------------------------------------
+# -- malformed ----------------------------------------------------------------
 def _mutations():
     base = load("text")
     value = ["entry", 0, "changes", 0, "value"]
@@ -381,7 +381,7 @@ def test_wrongly_typed_values_are_read_leniently():
     assert parsed_message.created_at is None and parsed_message.parent_id == ""
 
 
-# -- signature and handshake ------------------------------------------------------------
+# -- signature and handshake --------------------------------------------------
 def test_signature_over_the_raw_body():
     raw, headers = FakeWhatsApp().signed(load("text"))
     ADAPTER.verify_signature(raw, {k.lower(): v for k, v in headers.items()})
