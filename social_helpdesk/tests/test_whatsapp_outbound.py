@@ -179,12 +179,14 @@ class TestWhatsAppOutbound(HttpCase):
         self.assertEqual(response.status_code, 200, response.text)
         self.Event._cron_process()
 
-    def receive(self, wamid, text, hours_ago=0, referral=False, account=None):
-        """The customer writes ``text``, ``hours_ago``; returns the stored
-        message."""
+    def receive(
+        self, wamid, text, hours_ago=0, referral=False, account=None, phone=PHONE
+    ):
+        """The customer of ``phone`` writes ``text``, ``hours_ago``; returns
+        the stored message."""
         account = account or self.account
         message = {
-            "from": PHONE,
+            "from": phone,
             "id": wamid,
             "timestamp": str(int(time.time() - hours_ago * 3600)),
             "type": "text",
@@ -205,7 +207,7 @@ class TestWhatsAppOutbound(HttpCase):
                     "display_phone_number": "15550001111",
                     "phone_number_id": account.whatsapp_phone_number_id,
                 },
-                "contacts": [{"profile": {"name": "Lucía Gómez"}, "wa_id": PHONE}],
+                "contacts": [{"profile": {"name": "Lucía Gómez"}, "wa_id": phone}],
                 "messages": [message],
             },
             account=account,
@@ -295,11 +297,17 @@ class TestWhatsAppOutbound(HttpCase):
             self.env["social.reply"].with_user(self.agent)._queue(
                 late, "private", "Hola de nuevo"
             )
-        ad = self.receive("wamid.ad", "Vi el anuncio", hours_ago=30, referral=True)
-        self.assertNotEqual(ad.ticket_id, late.ticket_id.browse())
+        ad = self.receive(
+            "wamid.ad", "Vi el anuncio", hours_ago=30, referral=True, phone="5215512"
+        )
+        self.assertNotEqual(ad.ticket_id, late.ticket_id)
         wizard = self.compose(ad.ticket_id)
         self.assertFalse(wizard.template_required, "72 hours from an ad")
         self.assertFalse(wizard.send_blocked)
+        older = self.receive(
+            "wamid.ad2", "Sigo aquí", hours_ago=73, referral=True, phone="5215513"
+        )
+        self.assertTrue(self.compose(older.ticket_id).template_required)
 
     def test_the_window_is_checked_again_when_sending(self):
         """A reply queued in time but sent after the window closed fails
