@@ -46,9 +46,7 @@ class SocialAccount(models.Model):
             "params": {
                 "type": "success",
                 "title": self.env._("Templates synchronised"),
-                "message": self.env._(
-                    "%s templates read from WhatsApp.", sum(counts)
-                ),
+                "message": self.env._("%s templates read from WhatsApp.", sum(counts)),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }

@@ -80,7 +80,8 @@ class SocialReply(models.Model):
     def _check_template(self, target, kind, template, parameters):
         """The template is an approved one of the message's account, which
         the agent may read, and each of its variables has a value Meta
-        takes. Returns the parameters as sent: component, index, value."""
+        takes. Returns the parameters as the adapter sends them: the
+        template's own (component, index) with their value."""
         template.check_access("read")
         if (
             kind != PRIVATE
@@ -122,7 +123,11 @@ class SocialReply(models.Model):
                     )
                 )
             sent.append(
-                {"component": component, "index": parameter.get("index"), "value": value}
+                {
+                    "component": parameter.get("component"),
+                    "index": parameter.get("index"),
+                    "value": value,
+                }
             )
         return sent
 
@@ -212,8 +217,7 @@ class SocialReply(models.Model):
         else:
             self._fail(
                 self.env._(
-                    "WhatsApp did not confirm the message: it was most likely "
-                    "not sent."
+                    "WhatsApp did not confirm the message: it was most likely not sent."
                 )
             )
         return True
@@ -222,8 +226,9 @@ class SocialReply(models.Model):
         """An agent retrying a WhatsApp reply that was never confirmed sends
         it again: nothing on WhatsApp can tell whether it went out."""
         whatsapp = self.filtered(
-            lambda reply: reply.state == "failed"
-            and reply.account_id.network == "whatsapp"
+            lambda reply: (
+                reply.state == "failed" and reply.account_id.network == "whatsapp"
+            )
         )
         result = super().action_retry()
         whatsapp.sudo().may_be_published = False
@@ -240,9 +245,7 @@ class SocialReply(models.Model):
         reply = self.with_context(lang=self._chatter_lang())
         return body + Markup(
             '<p class="o_social_reply_template text-muted small">%s</p>'
-        ) % reply.env._(
-            "WhatsApp template %s", reply.template_id.sudo().display_name
-        )
+        ) % reply.env._("WhatsApp template %s", reply.template_id.sudo().display_name)
 
 
 def _file_name(name):

@@ -91,9 +91,7 @@ class SocialWhatsAppTemplate(models.Model):
             try:
                 self._sync(account)
             except AdapterError as exc:
-                _logger.warning(
-                    "WhatsApp templates of account %s: %s", account.id, exc
-                )
+                _logger.warning("WhatsApp templates of account %s: %s", account.id, exc)
 
     @api.model
     def _sync(self, account):

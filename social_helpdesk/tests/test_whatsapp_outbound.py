@@ -424,9 +424,9 @@ class TestWhatsAppOutbound(HttpCase):
         self.assertEqual(values["agent_name"], "Ana Agent")
         self.assertEqual(values["ticket_ref"], target.ticket_id.number)
         self.assertEqual(values["eta"], "tomorrow", "Meta's example")
-        wizard.template_param_ids.filtered(lambda p: p.index == "eta").value = (
-            "line\nbreak"
-        )
+        wizard.template_param_ids.filtered(
+            lambda p: p.index == "eta"
+        ).value = "line\nbreak"
         with self.assertRaisesRegex(UserError, "line breaks"):
             wizard.action_send()
 
@@ -471,7 +471,9 @@ class TestWhatsAppOutbound(HttpCase):
         wizard.action_send()
         self.send_all()
         replies = target.ticket_id.social_reply_ids.sorted("id")
-        self.assertEqual(replies.mapped("state"), ["sent", "sent"], replies.mapped("error"))
+        self.assertEqual(
+            replies.mapped("state"), ["sent", "sent"], replies.mapped("error")
+        )
         document, image = self.fake.sent
         self.assertEqual(document["type"], "document")
         self.assertEqual(document["document"]["caption"], "Aquí la tienes")
@@ -517,8 +519,10 @@ class TestWhatsAppOutbound(HttpCase):
     def test_a_timeout_is_completed_by_the_status_and_never_resent(self):
         target = self.receive("wamid.x1", "Hola", hours_ago=1)
         self.fake.hang_next("POST messages", 3, publish=True)
-        reply = self.env["social.reply"].with_user(self.agent)._queue(
-            target, "private", "Una vez"
+        reply = (
+            self.env["social.reply"]
+            .with_user(self.agent)
+            ._queue(target, "private", "Una vez")
         )
         with mute_logger("odoo.addons.social_helpdesk.models.social_reply"):
             self.send_all()
@@ -539,8 +543,10 @@ class TestWhatsAppOutbound(HttpCase):
     def test_an_unconfirmed_timeout_fails_then_retries_on_request(self):
         target = self.receive("wamid.x2", "Hola", hours_ago=1)
         self.fake.hang_next("POST messages", 3)
-        reply = self.env["social.reply"].with_user(self.agent)._queue(
-            target, "private", "¿Llegó?"
+        reply = (
+            self.env["social.reply"]
+            .with_user(self.agent)
+            ._queue(target, "private", "¿Llegó?")
         )
         with mute_logger("odoo.addons.social_helpdesk.models.social_reply"):
             self.send_all()
@@ -580,7 +586,10 @@ class TestWhatsAppOutbound(HttpCase):
         # Syncing: managers only, of the account's company.
         for user in (self.agent, self.agent_b, self.manager_b):
             _result, error = self.rpc(
-                user, "social.account", "action_whatsapp_sync_templates", [self.account.id]
+                user,
+                "social.account",
+                "action_whatsapp_sync_templates",
+                [self.account.id],
             )
             self.assertEqual(error, denied, user.login)
         result, error = self.rpc(
@@ -614,7 +623,11 @@ class TestWhatsAppOutbound(HttpCase):
         self.assertFalse(target_b.ticket_id.social_reply_ids)
         # Nobody writes templates but through the sync.
         _result, error = self.rpc(
-            self.agent, "social.whatsapp.template", "write", [template_a.id], {"body": "x"}
+            self.agent,
+            "social.whatsapp.template",
+            "write",
+            [template_a.id],
+            {"body": "x"},
         )
         self.assertEqual(error, denied)
         with self.assertRaises(AccessError):

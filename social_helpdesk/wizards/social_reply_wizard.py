@@ -184,9 +184,11 @@ class SocialReplyWizard(models.TransientModel):
     def _compute_template_param_ids(self):
         """The template's variables, prefilled from the ticket and agent."""
         for wizard in self:
-            parameters = wizard.template_id._prefill(
-                wizard.ticket_id, self.env.user
-            ) if wizard.template_id else []
+            parameters = (
+                wizard.template_id._prefill(wizard.ticket_id, self.env.user)
+                if wizard.template_id
+                else []
+            )
             wizard.template_param_ids = [Command.clear()] + [
                 Command.create(
                     {
@@ -285,8 +287,7 @@ class SocialReplyWizard(models.TransientModel):
             return False
         if self.template_required:
             return self.env._(
-                "WhatsApp's conversation window is closed: choose an approved "
-                "template."
+                "WhatsApp's conversation window is closed: choose an approved template."
             )
         if self.too_long:
             return self.env._("Too long for this network: shorten the reply.")

@@ -25,7 +25,7 @@ class SocialReplyWizardParam(models.TransientModel):
         return [
             {
                 "component": param.component,
-                "index": int(param.index) if param.index.isdigit() else param.index,
+                "index": param.index,
                 "value": param.value or "",
             }
             for param in self

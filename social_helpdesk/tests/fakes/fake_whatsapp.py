@@ -19,8 +19,9 @@ webhook deliveries in the documented shapes, signed with the app secret::
 Routes are named ``"<METHOD> <edge>"`` (``GET node``, ``POST messages``,
 ``GET cdn``...); :meth:`FakeWhatsApp.fail_next` makes the next calls of one
 fail with a Graph error, :meth:`FakeWhatsApp.hang_next` hang past the
-client's timeout (after carrying the call out, or not), and ``closed_windows`` (recipients) makes free-form
-messages to them fail with error 131047, as after 24 hours.
+client's timeout (after carrying the call out, or not), and
+``closed_windows`` (recipients) makes free-form messages to them fail with
+error 131047, as after 24 hours.
 """
 
 import contextlib
