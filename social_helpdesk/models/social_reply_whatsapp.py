@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 from ..adapters.base import PRIVATE
 from ..adapters.documents import sniff_document
 from ..adapters.media import FILE_NAME, Media
+from ..adapters.whatsapp.replies import IMAGE_TYPES
 from .social_message import CHANNEL_LABELS
 
 # After a timeout, how long a WhatsApp reply waits for the status webhook
@@ -130,6 +131,15 @@ class SocialReply(models.Model):
                 }
             )
         return sent
+
+    @api.model
+    def _check_image(self, target, kind, content):
+        """WhatsApp takes JPEG and PNG images only: refused at once, not
+        when the send job tries."""
+        mimetype = super()._check_image(target, kind, content)
+        if target.channel_code == "whatsapp" and mimetype not in IMAGE_TYPES:
+            raise UserError(self.env._("WhatsApp takes JPEG and PNG images only."))
+        return mimetype
 
     @api.model
     def _check_document(self, target, kind, content, name):

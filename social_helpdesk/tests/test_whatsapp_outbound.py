@@ -342,6 +342,7 @@ class TestWhatsAppOutbound(HttpCase):
             sorted(templates.mapped("name")),
             ["named_follow_up", "order_follow_up", "spring_sale"],
         )
+        self.assertTrue(self.account.whatsapp_templates_synced_date)
         follow_up = self.template("order_follow_up")
         self.assertEqual(follow_up.category, "UTILITY")
         self.assertIn("Hola {{1}}", follow_up.body)
@@ -389,9 +390,7 @@ class TestWhatsAppOutbound(HttpCase):
         values = wizard.template_param_ids.mapped("value")
         # The header's variable keeps Meta's example; positional body
         # variables are the customer, the ticket and the agent.
-        self.assertEqual(
-            values, ["HT0001", "Lucía Gómez", ticket.number, "Ana Agent"]
-        )
+        self.assertEqual(values, ["HT0001", "Lucía Gómez", ticket.number, "Ana Agent"])
         wizard.template_param_ids[0].value = ticket.number
         wizard.template_param_ids[3].value = "Ana, de Acme"
         expected = (
@@ -499,6 +498,8 @@ class TestWhatsAppOutbound(HttpCase):
     def test_documents_are_checked_by_content_and_size(self):
         target = self.receive("wamid.m2", "Hola", hours_ago=1)
         Reply = self.env["social.reply"].with_user(self.agent)
+        with self.assertRaisesRegex(UserError, "JPEG and PNG"):
+            Reply._queue(target, "private", "x", image=(b"GIF89a" + PNG, "a.gif"))
         with self.assertRaisesRegex(UserError, "PDF, Word"):
             Reply._queue(
                 target, "private", "x", document=(b"MZ\x90\x00binary", "manual.pdf")
