@@ -64,36 +64,43 @@ class ResPartner(models.Model):
         for number, _company in wanted:
             forms |= self._social_phone_forms(number)
         self.flush_model([*PHONE_FIELDS, "active", "company_id", "country_id"])
-        forms = sorted(forms)
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT id FROM res_partner
-                 WHERE active AND (
-                       (phone IS NOT NULL AND %s = ANY(%s))
-                    OR (mobile IS NOT NULL AND %s = ANY(%s)))
-                """,
-                _stripped("phone"),
-                forms,
-                _stripped("mobile"),
-                forms,
-            )
-        )
+        self.env.cr.execute(self._social_phone_query(sorted(forms)))
         candidates = self.browse([row[0] for row in self.env.cr.fetchall()])
         holders = defaultdict(lambda: self.browse())
         for partner in candidates:
-            for fname in PHONE_FIELDS:
-                for company in {company for _number, company in wanted}:
+            for value in filter(None, (partner[fname] for fname in PHONE_FIELDS)):
+                stripped = re.sub(PHONE_PUNCTUATION, "", value)
+                for number, company in wanted:
                     if partner.company_id and partner.company_id != company:
                         continue
                     country = partner.country_id or company.country_id
-                    e164 = partner._social_e164(partner[fname], country)
-                    if e164:
-                        holders[e164, company] |= partner
+                    # The number's international digits without their +
+                    # are that number in any country.
+                    if stripped == number[1:] or (
+                        partner._social_e164(value, country) == number
+                    ):
+                        holders[number, company] |= partner
         return [
             holders[number, company] if number else self.browse()
             for number, company in numbers
         ]
+
+    @api.model
+    def _social_phone_query(self, forms):
+        """The ids of the active contacts whose phone or mobile, without
+        punctuation, is one of ``forms``: two index scans."""
+        return SQL(
+            """
+            SELECT id FROM res_partner
+             WHERE active AND (
+                   (phone IS NOT NULL AND %s = ANY(%s))
+                OR (mobile IS NOT NULL AND %s = ANY(%s)))
+            """,
+            _stripped("phone"),
+            forms,
+            _stripped("mobile"),
+            forms,
+        )
 
     @api.model
     def _social_phone_forms(self, number):
