@@ -209,6 +209,15 @@ class SocialReply(models.Model):
             self.idempotency_key,
         )
 
+    def _may_be_out(self, error):
+        """Whether the message may have gone out despite the TransientError
+        ``error``: a timeout leaves it unknown, but an error WhatsApp
+        answered (a Graph error, with its code) means it sent nothing, and
+        the reply is simply tried again."""
+        if self.account_id.network != "whatsapp":
+            return super()._may_be_out(error)
+        return getattr(error, "graph_code", None) is None
+
     def _awaits_status(self):
         """Whether this reply waits for its status webhook instead of being
         sent. WhatsApp cannot look a sent message up: after a timeout, only
