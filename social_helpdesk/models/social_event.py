@@ -412,7 +412,9 @@ class SocialEvent(models.Model):
         their order), a wave in one savepoint with set-based queries. A wave
         that fails is filed again one event at a time: one bad event never
         blocks or undoes the others. Events whose customer another worker
-        holds stay queued, untouched. Returns the events that were handled."""
+        holds stay queued, untouched. Delivery statuses (WhatsApp's) update
+        the replies they are about, locked alike, after the messages.
+        Returns the events that were handled."""
         handled = self.browse()
         parsed, reported = [], []
         adapters = {}
@@ -532,8 +534,8 @@ class SocialEvent(models.Model):
         list) pairs) to the replies they are about, account by account,
         and meter them. An event whose statuses match no reply of the
         helpdesk (a message sent from the phone, say) is kept as ignored.
-        Replies are updated row by row: two workers updating one reply
-        conflict, and the later one files its event again."""
+        The caller holds a lock on each reply (see ``_lock_customers``): a
+        reply is updated by one worker at a time."""
         by_account = defaultdict(list)
         for event, statuses in reported:
             by_account[event.account_id].append((event, statuses))

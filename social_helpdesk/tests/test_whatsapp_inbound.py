@@ -5,6 +5,8 @@ deliveries in the documented shapes, signed as Meta signs them, through
 Odoo's real webhook route, processed by the real cron; media fetched from
 the fake Cloud API; replies updated by the statuses Meta reports."""
 
+import time
+
 from odoo import SUPERUSER_ID, Command, api
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, HttpCase, get_db_name, new_test_user, tagged
@@ -440,18 +442,25 @@ class TestWhatsAppInbound(HttpCase):
         )
 
     def test_a_new_user_id_is_linked_by_the_agent(self):
-        """Another user id with the same number is another WhatsApp user to
-        the addon (a number given to someone else): the agent links them."""
+        """Another user id is another WhatsApp user to the addon: with the
+        same number, it joins the number's one contact; with a new number
+        too, it gets a contact of its own, which the agent links."""
         self.deliver(inbound("wamid.f1", ANA, text="Hi"))
         old = self.message("wamid.f1").identity_id
-        moved = customer("34612345678", user_id="ES.2718281", name="Ana Ruiz")
-        self.deliver(inbound("wamid.f2", moved, text="New phone"))
-        new = self.message("wamid.f2").identity_id
-        self.assertNotEqual(new, old)
+        same_number = customer("34612345678", user_id="ES.2718281", name="Ana Ruiz")
+        self.deliver(inbound("wamid.f2", same_number, text="Reinstalled"))
+        again = self.message("wamid.f2").identity_id
+        self.assertNotEqual(again, old)
+        self.assertEqual(again.partner_id, old.partner_id)
+        moved = customer("34677000222", user_id="ES.1414213", name="Ana Ruiz")
+        self.deliver(inbound("wamid.f3", moved, text="New phone"))
+        new = self.message("wamid.f3").identity_id
+        self.assertNotEqual(new.partner_id, old.partner_id)
         self.env["social.identity.link.wizard"].create(
             {"identity_id": new.id, "partner_id": old.partner_id.id}
         ).action_link()
         self.assertEqual(new.partner_id, old.partner_id)
+        self.assertEqual(self.message("wamid.f3").ticket_id.partner_id, old.partner_id)
 
     def test_the_phone_lookup_uses_the_indexes(self):
         Partner = self.env["res.partner"]
@@ -489,7 +498,9 @@ class TestWhatsAppInbound(HttpCase):
         self.assertEqual(event.ticket_id, reply.ticket_id)
 
     def test_a_failed_reply_shows_on_the_ticket(self):
-        self.deliver(inbound("wamid.g-in", ANA, text="Help"))
+        self.deliver(
+            inbound("wamid.g-in", ANA, text="Help", timestamp=int(time.time()))
+        )
         target = self.message("wamid.g-in")
         reply = self.reply_to(target, state="sent", external_id="wamid.out2")
         reply.mail_message_id = target.ticket_id._message_log(
@@ -512,6 +523,9 @@ class TestWhatsAppInbound(HttpCase):
         self.assertIn("131026", str(notes.body))
         self.report(status("wamid.out2", "delivered", ANA))
         self.assertEqual(reply.delivery_state, "failed")
+        reply.action_retry()
+        self.assertEqual(reply.state, "queued")
+        self.assertFalse(reply.delivery_state)
 
     def test_a_timed_out_reply_is_found_by_its_key_once(self):
         self.deliver(inbound("wamid.j-in", ANA, text="Help"))
