@@ -54,6 +54,7 @@ class SocialReply(models.Model):
             ("sending", "Sending"),
             ("sent", "Published"),
             ("failed", "Failed"),
+            ("refused", "Not sent"),
         ],
         default="queued",
         required=True,
@@ -90,6 +91,12 @@ class SocialReply(models.Model):
         help="A categorization rule's acknowledgement: it does not count as the "
         "ticket's first response.",
     )
+    csat_request = fields.Boolean(
+        "Satisfaction request",
+        readonly=True,
+        help="Asks the customer to rate the conversation from 1 to 5 (sent when "
+        "a WhatsApp ticket is closed); automatic.",
+    )
 
     _sql_constraints = [
         ("idempotency_key_uniq", "unique(idempotency_key)", "Replies are unique.")
@@ -99,13 +106,18 @@ class SocialReply(models.Model):
     # Queueing
     # ------------------------------------------------------------------
     @api.model
-    def _queue(self, target, kind, text, automatic=False, image=None):
+    def _queue(
+        self, target, kind, text, automatic=False, image=None, csat_request=False
+    ):
         """Check the reply against the caller's rights and the network's
         rules, then queue it and show it in the ticket. Refusals are
         UserErrors (AccessErrors for rights) with the reason. Users never
         create or write replies themselves: this is the only way in.
         ``automatic``: a rule's acknowledgement, sent by no agent;
-        ``image``: ``(content, file name)`` of one image sent with the text."""
+        ``image``: ``(content, file name)`` of one image sent with the text;
+        ``csat_request``: a satisfaction request (automatic). An automatic
+        message over the account's budget is kept, refused, with the reason."""
+        automatic = automatic or csat_request
         if not automatic:
             self._check_agent_may_answer(target)
         self._check_sendable(target, kind, text, automatic=automatic)
@@ -120,9 +132,14 @@ class SocialReply(models.Model):
                 "kind": kind,
                 "text": text,
                 "automatic": automatic,
+                "csat_request": csat_request,
                 "user_id": False if automatic else self.env.user.id,
             }
         )
+        if automatic:
+            refusal = target.account_id._whatsapp_budget_reached()
+            if refusal:
+                reply.write({"state": "refused", "error": refusal})
         if image:
             reply.image_id = reply.image_id.create(
                 {
@@ -377,6 +394,17 @@ class SocialReply(models.Model):
                         self._image_to_send()["image"],
                         last_customer_at=self.target_id._last_customer_date(),
                     )
+            if not sent and self.automatic:
+                refusal = self.account_id._whatsapp_budget_reached()
+                if refusal:
+                    self.write({"state": "refused", "error": refusal})
+                    self._refresh_chatter()
+                    return
+            if not sent and self.csat_request:
+                self._check_sendable(self.target_id, self.kind, self.text, reply=self)
+                sent = adapter.send_rating_request(
+                    message, self.text, self.idempotency_key
+                )
             if not sent:
                 self._check_sendable(self.target_id, self.kind, self.text, reply=self)
                 sent = adapter.send_reply(
@@ -490,7 +518,9 @@ class SocialReply(models.Model):
             if reply.kind == PUBLIC
             else reply.env._("Private message on %s", network)
         )
-        if reply.automatic:
+        if reply.csat_request:
+            what = reply.env._("Satisfaction request: %s", what)
+        elif reply.automatic:
             what = reply.env._("Automatic acknowledgement: %s", what)
         if reply.state == "sent" and reply.url:
             status = Markup(
@@ -506,6 +536,8 @@ class SocialReply(models.Model):
             status = reply.env._(
                 "Failed: %s (Retry it from the Social replies tab.)", reply.error
             )
+        elif reply.state == "refused":
+            status = reply.env._("Not sent: %s", reply.error)
         else:
             status = reply.env._("Queued")
         return text_to_html(reply.text) + Markup(
