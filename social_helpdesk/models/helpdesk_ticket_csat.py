@@ -18,16 +18,27 @@ CSAT_TEXTS = {
 }
 
 
-def csat_text(lang):
-    """The rating request in ``lang`` (es_MX reads Spanish, pt_PT the
-    Brazilian text), else in English."""
-    lang = (lang or "").replace("-", "_")
-    if lang in CSAT_TEXTS:
-        return CSAT_TEXTS[lang]
-    prefix = lang.split("_")[0]
-    for code, text in CSAT_TEXTS.items():
-        if code.split("_")[0] == prefix:
-            return text
+# Where a customer's country says more than their contact's language, which
+# is the language of whoever created the contact until someone sets it.
+COUNTRY_LANGS = {
+    **dict.fromkeys(
+        "AR BO CL CO CR CU DO EC ES GT HN MX NI PA PE PR PY SV UY VE".split(), "es"
+    ),
+    **dict.fromkeys("AO BR MZ PT".split(), "pt_BR"),
+}
+
+
+def csat_text(*langs):
+    """The rating request in the first of ``langs`` it exists in (es_MX
+    reads Spanish, pt_PT the Brazilian text), else in English."""
+    for lang in langs:
+        lang = (lang or "").replace("-", "_")
+        if lang in CSAT_TEXTS:
+            return CSAT_TEXTS[lang]
+        prefix = lang.split("_")[0]
+        for code, text in CSAT_TEXTS.items():
+            if prefix and code.split("_")[0] == prefix:
+                return text
     return CSAT_TEXTS["en"]
 
 
@@ -73,7 +84,14 @@ class HelpdeskTicket(models.Model):
             ).sorted(lambda message: (message.message_date, message.id))[-1:]
             if not target:
                 continue
-            text = csat_text(target.partner_id.lang)
+            country = ticket.social_account_id._whatsapp_market_of(target)
+            text = csat_text(
+                *(
+                    lang
+                    for lang in (target.partner_id.lang, COUNTRY_LANGS.get(country))
+                    if lang and not lang.startswith("en")
+                )
+            )
             try:
                 Reply._queue(target, PRIVATE, text, csat_request=True)
                 queued = True

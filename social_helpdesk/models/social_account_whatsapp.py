@@ -2,7 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 
-from .social_whatsapp_price import market_of_phone
+from ..adapters.whatsapp.countries import country_of
 from .social_whatsapp_usage import SERVICE, month_of
 
 # The shares of the monthly budget at which the managers are warned.
@@ -193,16 +193,12 @@ class SocialAccount(models.Model):
     @api.model
     def _whatsapp_market_of(self, message):
         """The market a message to the author of ``message`` is billed in:
-        from their phone number (their WhatsApp id when it is one), else
+        the country of their business-scoped user id or phone number, else
         their contact's."""
         identity = message.identity_id.sudo()
-        partner = message.partner_id.sudo()
-        for phone in (identity.external_id, partner.mobile, partner.phone):
-            market = (
-                market_of_phone(phone)
-                if phone and (phone.isdigit() or phone.startswith("+"))
-                else ""
-            )
-            if market:
-                return market
-        return partner.country_id.code or ""
+        digits = "".join(char for char in identity.phone or "" if char.isdigit())
+        return (
+            country_of(identity.external_id, digits)
+            or message.partner_id.sudo().country_id.code
+            or ""
+        )

@@ -1,10 +1,6 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-import logging
-
 from odoo import models
-
-_logger = logging.getLogger(__name__)
 
 
 class SocialEvent(models.Model):
@@ -51,10 +47,3 @@ class SocialEvent(models.Model):
             event.write({"state": "done", "ticket_id": rated[-1][0].id, "error": False})
             handled |= event
         return handled
-
-    def _meter_whatsapp(self, account, statuses):
-        """Meter the pricing ``statuses`` (DeliveryStatus items of
-        ``account``) carry, then warn of the budget: the hook the status
-        processing calls."""
-        if self.env["social.whatsapp.usage"].sudo()._meter(account, statuses):
-            account._whatsapp_check_budget()

@@ -420,7 +420,10 @@ class SocialReply(models.Model):
             if not sent and self.csat_request:
                 self._check_sendable(self.target_id, self.kind, self.text, reply=self)
                 sent = adapter.send_rating_request(
-                    message, self.text, self.idempotency_key
+                    message,
+                    self.text,
+                    self.idempotency_key,
+                    last_customer_at=self.target_id._last_customer_date(),
                 )
             if not sent:
                 self._check_sendable(self.target_id, self.kind, self.text, reply=self)

@@ -9,31 +9,6 @@ PRICED_CATEGORIES = [
     ("authentication", "Authentication"),
     ("service", "Service"),
 ]
-# Country calling code -> the market of the rate card a number is billed in,
-# for the markets the price data lists; others are billed as "other".
-CALLING_CODES = {
-    "1": "US",
-    "34": "ES",
-    "51": "PE",
-    "52": "MX",
-    "54": "AR",
-    "55": "BR",
-    "56": "CL",
-    "57": "CO",
-    "91": "IN",
-}
-
-
-def market_of_phone(phone):
-    """The market (ISO country code) of a phone number in E.164 form or as
-    WhatsApp's wa_id digits, by its longest known calling code; "" when
-    unknown (priced as "other")."""
-    digits = "".join(char for char in phone or "" if char.isdigit())
-    for length in (3, 2, 1):
-        market = CALLING_CODES.get(digits[:length])
-        if market:
-            return market
-    return ""
 
 
 class SocialWhatsappPrice(models.Model):

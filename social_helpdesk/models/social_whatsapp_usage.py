@@ -6,8 +6,6 @@ from datetime import timezone
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .social_whatsapp_price import market_of_phone
-
 SERVICE = "service"
 
 
@@ -96,7 +94,7 @@ class SocialWhatsappUsage(models.Model):
                     str(pricing.get("category") or "unknown"),
                     str(pricing.get("pricing_model") or "PMP"),
                     pricing.get("billable") is not False,
-                    (status.country or market_of_phone(status.recipient_id)).upper(),
+                    (status.country or "").upper(),
                 )
             )
         self.env["social.whatsapp.billed"].flush_model()

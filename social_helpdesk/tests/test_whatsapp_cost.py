@@ -11,7 +11,6 @@ from odoo import Command
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 from ..adapters.base import DeliveryStatus
-from ..models.social_whatsapp_price import market_of_phone
 from .common import execute_kw
 
 ACCESS_ERROR = "odoo.exceptions.AccessError"
@@ -26,7 +25,7 @@ def priced(
     billable=True,
     at=DECEMBER,
     recipient="5511987654321",
-    country="",
+    country="BR",
 ):
     return DeliveryStatus(
         message_id=wamid,
@@ -97,9 +96,6 @@ class TestWhatsappCost(TransactionCase):
             self.Price._price_table(DECEMBER.date()), "service", ""
         )
         self.assertEqual(service[1], 1000)
-        self.assertEqual(market_of_phone("+52 55 1234 5678"), "MX")
-        self.assertEqual(market_of_phone("5511987654321"), "BR")
-        self.assertEqual(market_of_phone("+44 20 7946 0000"), "")
 
     def test_each_message_is_metered_once(self):
         """Sent, delivered and read each carry the pricing, and a delivery
@@ -107,7 +103,7 @@ class TestWhatsappCost(TransactionCase):
         statuses = [
             priced("wamid.A", "marketing", status)
             for status in ("sent", "delivered", "read")
-        ] + [priced("wamid.B", "utility", recipient="+525512345678")]
+        ] + [priced("wamid.B", "utility", recipient="525512345678", country="MX")]
         self.assertEqual(self.Usage._meter(self.account, statuses), 2)
         self.assertEqual(self.Usage._meter(self.account, statuses), 0)
         lines = self.lines()
@@ -176,7 +172,7 @@ class TestWhatsappCost(TransactionCase):
         Event = self.env["social.event"]
 
         def meter(*wamids):
-            Event._meter_whatsapp(
+            Event._meter_statuses(
                 self.account, [priced(wamid, "marketing", at=now) for wamid in wamids]
             )
 
