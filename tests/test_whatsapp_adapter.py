@@ -27,7 +27,7 @@ from social_helpdesk.tests.fakes.fake_whatsapp import (
     FakeWhatsApp,
     customer,
     inbound,
-    status,
+    service_pricing,
 )
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
@@ -426,6 +426,7 @@ def test_without_the_app_secret_the_url_is_entered_by_hand(wa):
         (131000, TransientError),
         (131026, AdapterError),
         (131047, WindowClosed),
+        (131062, ReplyNotAllowed),
     ],
 )
 def test_errors_are_typed(wa, code, error):
@@ -436,7 +437,8 @@ def test_errors_are_typed(wa, code, error):
         assert type(caught.value) is AdapterError
         assert "details of it" in str(caught.value)
     if error is RateLimited:
-        assert caught.value.reset_at > NOW
+        wait = timedelta(minutes=1 if code > 100000 else 15)
+        assert caught.value.reset_at == NOW + wait
 
 
 def test_an_unreachable_api_is_transient(wa):
@@ -455,15 +457,7 @@ def test_a_failed_reply_status_comes_back_with_its_reference(wa):
         "error_data": {"details": "Receiver is incapable of receiving this message"},
     }
     body = wa.delivery_for_statuses(
-        [
-            status(
-                sent.external_id,
-                "failed",
-                LUCIA,
-                errors=[failure],
-                reference="reply-11",
-            )
-        ]
+        [wa.status_of(wa.sent[0], "failed", errors=[failure])]
     )
     (event,) = adapter.split_delivery(body)
     (failed,) = adapter.parse_statuses(event.payload)
@@ -472,3 +466,22 @@ def test_a_failed_reply_status_comes_back_with_its_reference(wa):
         "Message undeliverable: Receiver is incapable of receiving this message "
         "(code 131026)"
     )
+
+
+def test_statuses_of_a_reply_to_a_bsuid_carry_it_and_the_pricing(wa):
+    adapter = adapter_for(wa)
+    sent = adapter.send_reply(customer_message(wa, sender=JOAO), "Olá", PRIVATE, "r-12")
+    pricing = service_pricing()
+    body = wa.delivery_for_statuses(
+        [wa.status_of(wa.sent[0], name, pricing=pricing) for name in ("sent", "read")]
+    )
+    statuses = [
+        adapter.parse_statuses(e.payload)[0] for e in adapter.split_delivery(body)
+    ]
+    assert [(item.message_id, item.status) for item in statuses] == [
+        (sent.external_id, "sent"),
+        (sent.external_id, "read"),
+    ]
+    assert {item.recipient_id for item in statuses} == {"BR.13491208655302741918"}
+    assert {item.country for item in statuses} == {"BR"}
+    assert statuses[0].pricing == pricing and statuses[0].reference == "r-12"

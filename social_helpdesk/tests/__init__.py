@@ -31,3 +31,4 @@ from . import test_x_current
 from . import test_recovery
 from . import test_whatsapp_cost
 from . import test_whatsapp_csat
+from . import test_whatsapp_inbound
