@@ -43,6 +43,7 @@
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
+        "views/social_whatsapp_template_views.xml",
         "views/social_helpdesk_menus.xml",
         "views/social_canned_response_views.xml",
     ],

@@ -456,6 +456,10 @@ class NetworkAdapter:
         carry; 0 where the network takes text only."""
         return 0
 
+    def document_limit(self, message, kind):
+        """As :meth:`image_limit`, for a document (``document=`` a Media)."""
+        return 0
+
     def window_closes_at(self, message, kind, last_customer_at=None, automatic=False):
         """When the platform stops accepting a reply of ``kind`` to ``message``
         (aware UTC datetime), or None when there is no window.

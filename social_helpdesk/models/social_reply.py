@@ -124,7 +124,14 @@ class SocialReply(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _queue(
-        self, target, kind, text, automatic=False, image=None, csat_request=False
+        self,
+        target,
+        kind,
+        text,
+        automatic=False,
+        image=None,
+        csat_request=False,
+        **content,
     ):
         """Check the reply against the caller's rights and the network's
         rules, then queue it and show it in the ticket. Refusals are
@@ -132,15 +139,22 @@ class SocialReply(models.Model):
         create or write replies themselves: this is the only way in.
         ``automatic``: a rule's acknowledgement, sent by no agent;
         ``image``: ``(content, file name)`` of one image sent with the text;
-        ``csat_request``: a satisfaction request (automatic). An automatic
-        message over the account's budget is kept, refused, with the reason."""
+        ``content``: a WhatsApp ``document`` or ``template`` (see
+        ``_whatsapp_values``); ``csat_request``: a satisfaction request
+        (automatic). An automatic message over the account's budget is kept,
+        refused, with the reason."""
         automatic = automatic or csat_request
         if not automatic:
             self._check_agent_may_answer(target)
-        self._check_sendable(target, kind, text, automatic=automatic)
+        values = self._whatsapp_values(target, kind, **content)
+        text = values.pop("text", text)
+        self._check_sendable(
+            target, kind, text, automatic=automatic, template=values.get("template_id")
+        )
         mimetype = image and self._check_image(target, kind, image[0])
         self._check_rate_limit(target.account_id)
         ticket = target.ticket_id
+        document = values.pop("document", None)
         reply = self.sudo().create(
             {
                 "ticket_id": ticket.id,
@@ -151,12 +165,17 @@ class SocialReply(models.Model):
                 "automatic": automatic,
                 "csat_request": csat_request,
                 "user_id": False if automatic else self.env.user.id,
+                **values,
             }
         )
         if automatic:
             refusal = target.account_id._whatsapp_budget_reached()
             if refusal:
                 reply.write({"state": "refused", "error": refusal})
+        if document:
+            reply.document_id = reply.document_id.create(
+                dict(document, res_model=self._name, res_id=reply.id)
+            )
         if image:
             reply.image_id = reply.image_id.create(
                 {
@@ -174,7 +193,7 @@ class SocialReply(models.Model):
             body=reply._chatter_body(),
             author_id=self.env.user.partner_id.id,
             message_type="comment",
-            attachment_ids=reply.image_id.ids,
+            attachment_ids=(reply.image_id | reply.document_id).ids,
         )
         if not automatic:
             ticket._social_answered()
@@ -192,14 +211,18 @@ class SocialReply(models.Model):
         ticket.check_access("write")
 
     @api.model
-    def _check_sendable(self, target, kind, text, reply=None, automatic=False):
+    def _check_sendable(
+        self, target, kind, text, reply=None, automatic=False, template=None
+    ):
         """The network's and the account's rules, checked when a reply is
         queued and again when it is sent: the account is connected, is the
         ticket's own and in its company, the text fits, and the platform's
-        window is open (an automatic reply's: no human-agent extension).
+        window is open (an automatic reply's: no human-agent extension;
+        a WhatsApp ``template`` id: none).
         ``reply``: the reply being sent (not counted as an earlier private
         reply)."""
         automatic = reply.automatic if reply else automatic
+        template = reply.template_id if reply else template
         account = target.account_id
         ticket = target.ticket_id
         if account.state != "connected" or not account.active:
@@ -254,6 +277,8 @@ class SocialReply(models.Model):
                     "publicly or in the Messenger conversation."
                 )
             )
+        if template:
+            return
         try:
             adapter.check_reply(
                 message,
@@ -411,31 +436,17 @@ class SocialReply(models.Model):
                         self._image_to_send()["image"],
                         last_customer_at=self.target_id._last_customer_date(),
                     )
+            if not sent and self._awaits_status():
+                return
             if not sent and self.automatic:
                 refusal = self.account_id._whatsapp_budget_reached()
                 if refusal:
                     self.write({"state": "refused", "error": refusal})
                     self._refresh_chatter()
                     return
-            if not sent and self.csat_request:
-                self._check_sendable(self.target_id, self.kind, self.text, reply=self)
-                sent = adapter.send_rating_request(
-                    message,
-                    self.text,
-                    self.idempotency_key,
-                    last_customer_at=self.target_id._last_customer_date(),
-                )
             if not sent:
                 self._check_sendable(self.target_id, self.kind, self.text, reply=self)
-                sent = adapter.send_reply(
-                    message,
-                    self.text,
-                    self.kind,
-                    self.idempotency_key,
-                    last_customer_at=self.target_id._last_customer_date(),
-                    automatic=self.automatic,
-                    **self._image_to_send(),
-                )
+                sent = self._send(adapter, message)
         except UserError as exc:
             self._fail(exc.args[0])
         except RateLimited as exc:
@@ -453,6 +464,29 @@ class SocialReply(models.Model):
             self._fail(str(exc))
         else:
             self._mark_sent(sent)
+
+    def _send(self, adapter, message):
+        """Publish the reply: its text, with its image or document, or its
+        WhatsApp template."""
+        if self.template_id:
+            return self._send_template(adapter, message)
+        if self.csat_request:
+            return adapter.send_rating_request(
+                message,
+                self.text,
+                self.idempotency_key,
+                last_customer_at=self.target_id._last_customer_date(),
+            )
+        return adapter.send_reply(
+            message,
+            self.text,
+            self.kind,
+            self.idempotency_key,
+            last_customer_at=self.target_id._last_customer_date(),
+            automatic=self.automatic,
+            **self._image_to_send(),
+            **self._document_to_send(),
+        )
 
     def _image_to_send(self):
         """``{"image": Media}`` for the adapter when the reply carries one,

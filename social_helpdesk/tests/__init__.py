@@ -32,3 +32,4 @@ from . import test_recovery
 from . import test_whatsapp_cost
 from . import test_whatsapp_csat
 from . import test_whatsapp_inbound
+from . import test_whatsapp_outbound

@@ -33,6 +33,10 @@ RPC_ACTIONS = {
     ("social.account", "action_x_subscribe"): "test_x_subscription_actions",
     ("social.account", "action_x_unsubscribe"): "test_x_subscription_actions",
     ("social.account", "action_view_events"): "test_admin_only_account_actions",
+    # tests/test_whatsapp_outbound.py
+    ("social.account", "action_whatsapp_sync_templates"): (
+        "test_company_b_cannot_sync_or_use_company_a_templates"
+    ),
     ("social.event", "action_retry"): "test_raw_events_are_admin_only",
     ("social.reply", "action_retry"): "test_retry_a_reply",
     ("social.identity", "action_block"): "test_block_and_unblock",

@@ -3,7 +3,7 @@
 import base64
 from datetime import timezone
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_datetime
 
@@ -69,6 +69,38 @@ class SocialReplyWizard(models.TransientModel):
     image_name = fields.Char(compute="_compute_image", store=True, readonly=False)
     image_allowed = fields.Boolean("Image possible", compute="_compute_image_allowed")
     image_info = fields.Char(compute="_compute_image_allowed")
+    # WhatsApp: a document with the text, or an approved template (the only
+    # reply outside the 24-hour window).
+    account_id = fields.Many2one(related="target_id.account_id")
+    document = fields.Binary(attachment=False)
+    document_name = fields.Char()
+    document_allowed = fields.Boolean(
+        "Document possible", compute="_compute_image_allowed"
+    )
+    document_info = fields.Char(compute="_compute_image_allowed")
+    templates_allowed = fields.Boolean(compute="_compute_allowed_kinds")
+    template_required = fields.Boolean(
+        "Template only",
+        compute="_compute_allowed_kinds",
+        help="WhatsApp's window is closed: only an approved template reaches "
+        "the customer.",
+    )
+    template_id = fields.Many2one(
+        "social.whatsapp.template",
+        "Template",
+        domain="[('account_id', '=', account_id), ('approved', '=', True)]",
+    )
+    template_param_ids = fields.One2many(
+        "social.reply.wizard.param",
+        "wizard_id",
+        "Variables",
+        compute="_compute_template_param_ids",
+        store=True,
+        readonly=False,
+    )
+    template_preview = fields.Text(
+        "The customer reads", compute="_compute_template_preview"
+    )
 
     @api.depends("ticket_id")
     def _compute_target_id(self):
@@ -94,6 +126,7 @@ class SocialReplyWizard(models.TransientModel):
             wizard.public_allowed = target.kind == PUBLIC
             wizard.private_allowed = False
             wizard.window_info = False
+            wizard.templates_allowed = wizard.template_required = False
             if not target:
                 continue
             if target.kind == PUBLIC and self.env["social.reply"]._private_reply_used(
@@ -106,10 +139,19 @@ class SocialReplyWizard(models.TransientModel):
             closes_at = wizard._closes_at(PRIVATE)
             is_open = not closes_at or closes_at > now
             wizard.private_allowed = is_open or target.kind == PRIVATE
+            whatsapp = target.channel_code == "whatsapp"
+            wizard.templates_allowed = whatsapp
+            wizard.template_required = whatsapp and not is_open
             if not closes_at:
                 continue
             until = wizard._format_moment(closes_at)
-            if target.kind == PRIVATE:
+            if whatsapp and not is_open:
+                wizard.window_info = self.env._(
+                    "The conversation window closed on %s: only an approved "
+                    "template can be sent.",
+                    until,
+                )
+            elif target.kind == PRIVATE:
                 wizard.window_info = is_open and self.env._(
                     "Replies possible until %s", until
                 )
@@ -122,30 +164,66 @@ class SocialReplyWizard(models.TransientModel):
                     "Private replies were possible until %s", until
                 )
 
-    @api.depends("target_id")
+    @api.depends("target_id", "template_id")
     def _compute_cost_info(self):
-        """On WhatsApp, what the reply will cost (a service message: free
-        within the month's allowance, else the price in the customer's
-        country) and the account's budget: an agent's reply is never
-        blocked by the budget, but the agent knows."""
+        """On WhatsApp, what the reply will cost (a free-form reply is a
+        service message, free within the month's allowance; a template is
+        billed by its category) in the customer's country, and the
+        account's budget: an agent's reply is never blocked by the budget,
+        but the agent knows."""
         for wizard in self:
             account = wizard.target_id.account_id
-            wizard.cost_info = (
-                account.network == "whatsapp"
-                and account._whatsapp_cost_info(wizard.target_id)
+            category = (wizard.template_id.category or "service").lower()
+            wizard.cost_info = account.network == "whatsapp" and (
+                account._whatsapp_cost_info(wizard.target_id, category)
             )
 
     @api.depends("target_id", "kind")
     def _compute_image_allowed(self):
-        """Where the network takes an image with this reply, and how large."""
+        """Where the network takes an image or a document with this reply,
+        and how large."""
         for wizard in self:
             target = wizard.target_id
-            limit = target and target.account_id._get_adapter().image_limit(
-                target._to_adapter_message(), wizard.kind
-            )
+            adapter = target and target.account_id._get_adapter()
+            message = target and target._to_adapter_message()
+            limit = target and adapter.image_limit(message, wizard.kind)
             wizard.image_allowed = bool(limit)
             wizard.image_info = limit and self.env._(
                 "JPEG, PNG, GIF or WEBP, up to %s MB", limit // 2**20
+            )
+            limit = target and adapter.document_limit(message, wizard.kind)
+            wizard.document_allowed = bool(limit)
+            wizard.document_info = limit and self.env._(
+                "PDF, Word, Excel, PowerPoint or text, up to %s MB", limit // 2**20
+            )
+
+    @api.depends("template_id")
+    def _compute_template_param_ids(self):
+        """The template's variables, prefilled from the ticket and agent."""
+        for wizard in self:
+            parameters = (
+                wizard.template_id._prefill(wizard.ticket_id, self.env.user)
+                if wizard.template_id
+                else []
+            )
+            wizard.template_param_ids = [Command.clear()] + [
+                Command.create(
+                    {
+                        "sequence": position,
+                        "component": parameter.get("component"),
+                        "index": str(parameter.get("index")),
+                        "example": parameter.get("example") or False,
+                        "value": parameter["value"],
+                    }
+                )
+                for position, parameter in enumerate(parameters)
+            ]
+
+    @api.depends("template_id", "template_param_ids.value")
+    def _compute_template_preview(self):
+        for wizard in self:
+            wizard.template_preview = wizard.template_id and wizard.template_id._render(
+                wizard.template_param_ids._as_parameters()
             )
 
     @api.depends("target_id", "kind")
@@ -198,7 +276,7 @@ class SocialReplyWizard(models.TransientModel):
                 for response in responses
             ]
 
-    @api.depends("text", "kind", "target_id")
+    @api.depends("text", "kind", "target_id", "template_id")
     def _compute_checks(self):
         for wizard in self:
             wizard.char_count = wizard.warning = False
@@ -222,6 +300,12 @@ class SocialReplyWizard(models.TransientModel):
 
     def _blocking_reason(self):
         """Why the network would refuse this reply now, or False."""
+        if self.template_id:
+            return False
+        if self.template_required:
+            return self.env._(
+                "WhatsApp's conversation window is closed: choose an approved template."
+            )
         if self.too_long:
             return self.env._("Too long for this network: shorten the reply.")
         if self.kind == PUBLIC and not self.public_allowed:
@@ -267,10 +351,27 @@ class SocialReplyWizard(models.TransientModel):
             raise UserError(
                 self.env._("Answer a message of this ticket, from this ticket.")
             )
-        image = self.image and (base64.b64decode(self.image), self.image_name)
-        self.env["social.reply"]._queue(
-            self.target_id, self.kind, self.text, image=image or None
-        )
+        if self.template_id:
+            self.env["social.reply"]._queue(
+                self.target_id,
+                PRIVATE,
+                self.template_preview,
+                template=self.template_id,
+                parameters=self.template_param_ids._as_parameters(),
+            )
+        else:
+            image = self.image and (base64.b64decode(self.image), self.image_name)
+            document = self.document and (
+                base64.b64decode(self.document),
+                self.document_name,
+            )
+            self.env["social.reply"]._queue(
+                self.target_id,
+                self.kind,
+                self.text,
+                image=image or None,
+                document=document or None,
+            )
         # sudo: agents may not read crons; this only wakes the send job.
         self.env.ref("social_helpdesk.ir_cron_send_social_replies").sudo()._trigger()
         return {"type": "ir.actions.act_window_close"}

@@ -47,6 +47,9 @@ class WhatsAppRepliesMixin(NetworkAdapter):
     def image_limit(self, message, kind):
         return IMAGE_MAX_BYTES
 
+    def document_limit(self, message, kind):
+        return DOCUMENT_MAX_BYTES
+
     def window_closes_at(self, message, kind, last_customer_at=None, automatic=False):
         """24 hours after the customer's last message; 72 hours when the
         conversation came from a free entry point (``message.from_ad``)."""

@@ -18,8 +18,10 @@ webhook deliveries in the documented shapes, signed with the app secret::
 
 Routes are named ``"<METHOD> <edge>"`` (``GET node``, ``POST messages``,
 ``GET cdn``...); :meth:`FakeWhatsApp.fail_next` makes the next calls of one
-fail with a Graph error, and ``closed_windows`` (recipients) makes free-form
-messages to them fail with error 131047, as after 24 hours.
+fail with a Graph error, :meth:`FakeWhatsApp.hang_next` hang past the
+client's timeout (after carrying the call out, or not), and
+``closed_windows`` (recipients) makes free-form messages to them fail with
+error 131047, as after 24 hours.
 """
 
 import contextlib
@@ -72,6 +74,8 @@ class FakeWhatsApp(LoopbackServer, WhatsAppEndpoints):
         self.requests = []
         self._ids = itertools.count(1)
         self._faults = defaultdict(deque)
+        self._hangs = defaultdict(deque)
+        self._closing = threading.Event()
         self._lock = threading.RLock()
         self.granted_scopes = [
             "whatsapp_business_messaging",
@@ -151,6 +155,17 @@ class FakeWhatsApp(LoopbackServer, WhatsAppEndpoints):
         error = {**graph_error(code, message), **extra}
         with self._lock:
             self._faults[route].extend([(status, {"error": error})] * times)
+
+    def hang_next(self, route, seconds, publish=False):
+        """Make the next call of ``route`` hang ``seconds`` (past the client's
+        timeout) and answer 504; with ``publish``, after carrying it out, as
+        when Meta sends the message and the answer is lost."""
+        with self._lock:
+            self._hangs[route].append((seconds, publish))
+
+    def stop(self):
+        self._closing.set()
+        super().stop()
 
     def requests_to(self, route):
         with self._lock:
@@ -258,12 +273,16 @@ class FakeWhatsApp(LoopbackServer, WhatsAppEndpoints):
                 )
             )
             fault = self._faults[route].popleft() if self._faults[route] else None
+            hang = self._hangs[route].popleft() if self._hangs[route] else None
             if fault is not None:
                 status, answer = fault
-            else:
+            elif hang is None or hang[1]:
                 status, answer = self._answer(
                     route, segments, query, body, handler, files
                 )
+        if hang is not None:
+            self._closing.wait(hang[0])
+            status, answer = 504, "Gateway Timeout"
         self._send(handler, status, answer)
 
     def _answer(self, route, segments, query, body, handler, files):
