@@ -5,6 +5,7 @@ PostgreSQL: each message is counted once however many of its statuses carry
 its pricing, priced by the rate card in force in the customer's market, the
 service allowance honoured; the budget warns once per level and month."""
 
+import time
 from datetime import datetime, timezone
 
 from odoo import Command
@@ -12,6 +13,8 @@ from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 from ..adapters.base import DeliveryStatus
 from .common import execute_kw
+from .fakes.fake_whatsapp import customer, status
+from .test_whatsapp_csat import WhatsAppCase
 
 ACCESS_ERROR = "odoo.exceptions.AccessError"
 DECEMBER = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
@@ -338,3 +341,53 @@ class TestWhatsappCostSecurity(HttpCase):
         )
         self.assertIsNone(error)
         self.assertEqual(price.price, 0.07)
+
+
+@tagged("post_install", "-at_install")
+class TestWhatsappCostWebhook(WhatsAppCase):
+    """Statuses with their pricing through the real webhook route."""
+
+    def test_statuses_meter_each_message_once(self):
+        """An agent's reply and a message sent from the phone are each
+        metered once, whatever statuses and redeliveries report them."""
+        ticket = self.write_in("wamid.meter1", customer("5511900001111", name="Bia"))
+        reply = self.Reply._queue(
+            ticket.social_message_ids[:1], "private", "Your parcel left today"
+        )
+        self.send_queued()
+        self.assertEqual(reply.state, "sent", reply.error)
+        pricing = {
+            "billable": True,
+            "pricing_model": "PMP",
+            "category": "service",
+            "type": "regular",
+        }
+        now = int(time.time())
+        sent = self.fake.sent[-1]
+        statuses = [
+            self.fake.status_of(sent, name, timestamp=now, pricing=pricing)
+            for name in ("sent", "delivered", "read")
+        ]
+        phone = status(
+            "wamid.fromphone",
+            "delivered",
+            customer("5215512345678"),
+            timestamp=now,
+            pricing=dict(pricing, category="marketing"),
+        )
+        delivery = self.fake.delivery_for_statuses([*statuses, phone])
+        self.post(delivery)
+        self.post(delivery)  # Meta redelivers
+        lines = {
+            line.category: line
+            for line in self.env["social.whatsapp.usage"].search(
+                [("account_id", "=", self.account.id)]
+            )
+        }
+        self.assertEqual(lines["service"].message_count, 1)
+        self.assertEqual(lines["service"].cost, 0.0)  # within the allowance
+        self.assertEqual(lines["marketing"].message_count, 1)
+        mx = self.env.ref("social_helpdesk.whatsapp_price_mx_marketing").price
+        self.assertAlmostEqual(lines["marketing"].cost, mx)
+        self.assertAlmostEqual(self.account.whatsapp_spend_month, mx)
+        self.assertEqual(reply.delivery_state, "read")

@@ -35,8 +35,10 @@ def rating_answer(wamid, sender, score, request_wamid=None):
     )
 
 
-@tagged("post_install", "-at_install")
-class TestWhatsappCsat(HttpCase):
+class WhatsAppCase(HttpCase):
+    """A WhatsApp account on the fake Cloud API, and customers who write
+    through the real webhook route."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -99,7 +101,9 @@ class TestWhatsappCsat(HttpCase):
     def send_queued(self):
         self.Reply._cron_send()
 
-    # -- tests ------------------------------------------------------------
+
+@tagged("post_install", "-at_install")
+class TestWhatsappCsat(WhatsAppCase):
     def test_closing_asks_once_and_the_answer_rates_without_reopening(self):
         ticket = self.write_in("wamid.ana1", ANA)
         ticket.stage_id = self.done
