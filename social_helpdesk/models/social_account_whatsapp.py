@@ -1,5 +1,7 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import timedelta
+
 from odoo import api, fields, models
 
 from ..adapters.whatsapp.countries import country_of
@@ -7,6 +9,8 @@ from .social_whatsapp_usage import SERVICE, month_of
 
 # The shares of the monthly budget at which the managers are warned.
 BUDGET_WARNINGS = (80, 100)
+# What WhatsApp leaves free after a customer came from an ad or a Page button.
+FREE_ENTRY_POINT = timedelta(hours=72)
 
 
 class SocialAccount(models.Model):
@@ -170,9 +174,15 @@ class SocialAccount(models.Model):
         """The composer's line: what a reply of ``category`` to the customer
         of ``message`` (a stored social.message) will cost, and the budget."""
         self.ensure_one()
-        _price, cost = self._whatsapp_reply_cost(
-            self._whatsapp_market_of(message), category
-        )
+        if self._whatsapp_free_entry_point(message):
+            cost = self.env._(
+                "Free: the customer came from an ad or a Page button, and "
+                "WhatsApp bills nothing for 72 hours (free entry point)."
+            )
+        else:
+            cost = self._whatsapp_reply_cost(
+                self._whatsapp_market_of(message), category
+            )[1]
         account = self.sudo()
         if account.whatsapp_budget_state == "none":
             return cost
@@ -189,6 +199,18 @@ class SocialAccount(models.Model):
                 budget=account.whatsapp_monthly_budget,
             )
         return f"{cost} {budget}"
+
+    @api.model
+    def _whatsapp_free_entry_point(self, message):
+        """Whether a message to the author of ``message`` is free as part of
+        a free entry point conversation: started from an ad or a Page
+        button, within 72 hours of the customer's last message."""
+        last = message._last_customer_date()
+        return bool(
+            last
+            and message._thread_from_ad()
+            and fields.Datetime.now() - last.replace(tzinfo=None) < FREE_ENTRY_POINT
+        )
 
     @api.model
     def _whatsapp_market_of(self, message):

@@ -13,7 +13,7 @@ from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 from ..adapters.base import DeliveryStatus
 from .common import execute_kw
-from .fakes.fake_whatsapp import customer, status
+from .fakes.fake_whatsapp import customer, inbound, status
 from .test_whatsapp_csat import WhatsAppCase
 
 ACCESS_ERROR = "odoo.exceptions.AccessError"
@@ -391,3 +391,54 @@ class TestWhatsappCostWebhook(WhatsAppCase):
         self.assertAlmostEqual(lines["marketing"].cost, mx)
         self.assertAlmostEqual(self.account.whatsapp_spend_month, mx)
         self.assertEqual(reply.delivery_state, "read")
+
+    def composer_cost(self, ticket):
+        wizard = self.env["social.reply.wizard"].create({"ticket_id": ticket.id})
+        return wizard.cost_info
+
+    def test_the_composer_says_what_a_reply_costs(self):
+        """Free within the service allowance, then the price in the
+        customer's country; free after an ad (free entry point)."""
+        self.env.ref("social_helpdesk.whatsapp_price_other_service").write(
+            {"free_monthly_allowance": 1}
+        )
+        self.env.ref("social_helpdesk.whatsapp_price_br_service").write(
+            {"free_monthly_allowance": 1}
+        )
+        bia = customer("5511900002222", name="Bia")
+        ticket = self.write_in("wamid.cost1", bia)
+        self.assertIn("Free", self.composer_cost(ticket))
+        self.assertIn("0 of 1", self.composer_cost(ticket))
+        self.assertNotIn("budget", self.composer_cost(ticket))
+        self.env["social.whatsapp.usage"]._meter(
+            self.account,
+            [
+                DeliveryStatus(
+                    "wamid.svc",
+                    "delivered",
+                    at=datetime.now(timezone.utc),
+                    pricing={"billable": True, "category": "service"},
+                    country="BR",
+                )
+            ],
+        )
+        self.account.whatsapp_monthly_budget = 100
+        cost = self.composer_cost(ticket)
+        self.assertIn("0.0068 USD", cost)
+        self.assertIn("BR", cost)
+        self.assertIn("of 100.00 USD spent this month", cost)
+
+        ad = inbound(
+            "wamid.cost2",
+            customer("5511900003333", name="Caio"),
+            timestamp=int(time.time()),
+            text="Vi o anúncio",
+            referral={"source_type": "ad", "source_id": "120210"},
+        )
+        self.deliver(ad)
+        ad_ticket = (
+            self.env["social.message"]
+            .search([("external_id", "=", "wamid.cost2")])
+            .ticket_id
+        )
+        self.assertIn("free entry point", self.composer_cost(ad_ticket))
