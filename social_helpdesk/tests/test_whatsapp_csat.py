@@ -192,7 +192,15 @@ class TestWhatsappCsat(WhatsAppCase):
             )
         )
         self.assertEqual(self.account.whatsapp_budget_state, "reached")
+        self.env["helpdesk.ticket.rule"].create(
+            {"name": "Orders", "keywords": "order", "ack_private_text": "Got it!"}
+        )
         ticket = self.write_in("wamid.ana3", ANA)
+        acknowledgement = self.Reply.search(
+            [("ticket_id", "=", ticket.id), ("automatic", "=", True)]
+        )
+        self.assertEqual(acknowledgement.state, "refused")
+        self.assertIn("budget", acknowledgement.error)
         wizard = (
             self.env["social.reply.wizard"]
             .with_context(default_ticket_id=ticket.id)
