@@ -39,7 +39,6 @@ class SocialAccount(models.Model):
                 raise UserError(
                     self.env._("The templates could not be read: %s", exc)
                 ) from exc
-            account.whatsapp_templates_synced_date = fields.Datetime.now()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

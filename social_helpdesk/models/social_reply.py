@@ -452,7 +452,7 @@ class SocialReply(models.Model):
         except RateLimited as exc:
             self._retry_later(str(exc), at=exc.reset_at)
         except TransientError as exc:
-            self.may_be_published = True
+            self.may_be_published = self.may_be_published or self._may_be_out(exc)
             self._retry_later(str(exc))
         except AuthError as exc:
             # An OAuth 2.0 user token X refused: the next attempt refreshes it.
@@ -464,6 +464,11 @@ class SocialReply(models.Model):
             self._fail(str(exc))
         else:
             self._mark_sent(sent)
+
+    def _may_be_out(self, error):
+        """Whether the reply may be on the network after the TransientError
+        ``error`` (a timeout): it is then looked up before any resend."""
+        return True
 
     def _send(self, adapter, message):
         """Publish the reply: its text, with its image or document, or its

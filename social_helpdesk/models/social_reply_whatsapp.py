@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 from ..adapters.base import PRIVATE
 from ..adapters.documents import sniff_document
 from ..adapters.media import FILE_NAME, Media
+from ..adapters.whatsapp.replies import IMAGE_TYPES
 from .social_message import CHANNEL_LABELS
 
 # After a timeout, how long a WhatsApp reply waits for the status webhook
@@ -132,6 +133,15 @@ class SocialReply(models.Model):
         return sent
 
     @api.model
+    def _check_image(self, target, kind, content):
+        """WhatsApp takes JPEG and PNG images only: refused at once, not
+        when the send job tries."""
+        mimetype = super()._check_image(target, kind, content)
+        if target.channel_code == "whatsapp" and mimetype not in IMAGE_TYPES:
+            raise UserError(self.env._("WhatsApp takes JPEG and PNG images only."))
+        return mimetype
+
+    @api.model
     def _check_document(self, target, kind, content, name):
         """A PDF, Office or text file, recognised by its content, where the
         reply may carry one, within the network's size limit. Returns its
@@ -198,6 +208,15 @@ class SocialReply(models.Model):
             self.template_parameters or [],
             self.idempotency_key,
         )
+
+    def _may_be_out(self, error):
+        """Whether the message may have gone out despite the TransientError
+        ``error``: a timeout leaves it unknown, but an error WhatsApp
+        answered (a Graph error, with its code) means it sent nothing, and
+        the reply is simply tried again."""
+        if self.account_id.network != "whatsapp":
+            return super()._may_be_out(error)
+        return getattr(error, "graph_code", None) is None
 
     def _awaits_status(self):
         """Whether this reply waits for its status webhook instead of being

@@ -98,7 +98,11 @@ class SocialWhatsAppTemplate(models.Model):
         """Mirror the account's templates: new ones created, changed ones
         updated, those the WABA no longer has archived (replies keep
         naming them). Returns the number of templates the WABA has."""
-        found = account._get_adapter().list_templates()
+        found = [
+            item
+            for item in account._get_adapter().list_templates()
+            if item.get("name") and item.get("language")
+        ]
         existing = {
             (template.name, template.language): template
             for template in self.with_context(active_test=False).search(
@@ -115,6 +119,7 @@ class SocialWhatsAppTemplate(models.Model):
                 template = self.create(dict(values, account_id=account.id))
             kept |= template
         (self.browse([t.id for t in existing.values()]) - kept).active = False
+        account.whatsapp_templates_synced_date = fields.Datetime.now()
         return len(found)
 
     @api.model

@@ -342,6 +342,7 @@ class TestWhatsAppOutbound(HttpCase):
             sorted(templates.mapped("name")),
             ["named_follow_up", "order_follow_up", "spring_sale"],
         )
+        self.assertTrue(self.account.whatsapp_templates_synced_date)
         follow_up = self.template("order_follow_up")
         self.assertEqual(follow_up.category, "UTILITY")
         self.assertIn("Hola {{1}}", follow_up.body)
@@ -405,6 +406,7 @@ class TestWhatsAppOutbound(HttpCase):
             [p["value"] for p in reply.template_parameters],
             [ticket.number, "Lucía Gómez", ticket.number, "Ana, de Acme"],
         )
+        self.fake.closed_windows.add(PHONE)  # free-form would be refused
         self.send_all()
         self.assertEqual(reply.state, "sent", reply.error)
         [sent] = self.fake.sent
@@ -497,6 +499,8 @@ class TestWhatsAppOutbound(HttpCase):
     def test_documents_are_checked_by_content_and_size(self):
         target = self.receive("wamid.m2", "Hola", hours_ago=1)
         Reply = self.env["social.reply"].with_user(self.agent)
+        with self.assertRaisesRegex(UserError, "JPEG and PNG"):
+            Reply._queue(target, "private", "x", image=(b"GIF89a" + PNG, "a.gif"))
         with self.assertRaisesRegex(UserError, "PDF, Word"):
             Reply._queue(
                 target, "private", "x", document=(b"MZ\x90\x00binary", "manual.pdf")
@@ -547,6 +551,24 @@ class TestWhatsAppOutbound(HttpCase):
         self.assertEqual(reply.state, "sent")
         self.assertEqual(reply.external_id, sent["id"])
         self.send_all()
+        self.assertEqual(len(self.fake.sent), 1)
+
+    def test_a_temporary_error_whatsapp_answered_is_simply_retried(self):
+        """An error WhatsApp answered (code 131000) sent nothing: the reply is
+        tried again, without waiting for a status."""
+        target = self.receive("wamid.x3", "Hola", hours_ago=1)
+        self.fake.fail_next("POST messages", 131000, "Something went wrong")
+        reply = (
+            self.env["social.reply"]
+            .with_user(self.agent)
+            ._queue(target, "private", "Otra vez")
+        )
+        self.send_all()
+        self.assertEqual(reply.state, "queued")
+        self.assertFalse(reply.may_be_published)
+        reply.sudo().next_attempt_date = False
+        self.send_all()
+        self.assertEqual(reply.state, "sent", reply.error)
         self.assertEqual(len(self.fake.sent), 1)
 
     def test_an_unconfirmed_timeout_fails_then_retries_on_request(self):

@@ -188,8 +188,10 @@ class SocialReplyWizard(models.TransientModel):
             message = target and target._to_adapter_message()
             limit = target and adapter.image_limit(message, wizard.kind)
             wizard.image_allowed = bool(limit)
-            wizard.image_info = limit and self.env._(
-                "JPEG, PNG, GIF or WEBP, up to %s MB", limit // 2**20
+            wizard.image_info = limit and (
+                self.env._("JPEG or PNG, up to %s MB", limit // 2**20)
+                if target.channel_code == "whatsapp"
+                else self.env._("JPEG, PNG, GIF or WEBP, up to %s MB", limit // 2**20)
             )
             limit = target and adapter.document_limit(message, wizard.kind)
             wizard.document_allowed = bool(limit)
