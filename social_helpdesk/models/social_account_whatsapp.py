@@ -24,10 +24,10 @@ class SocialAccount(models.Model):
 
     whatsapp_monthly_budget = fields.Float(
         "Monthly WhatsApp budget (USD)",
-        help="The followers of the account are warned at 80% and 100% of it; "
-        "once reached, automatic messages (acknowledgements, satisfaction "
-        "requests) are not sent until next month. Agents' replies are always "
-        "sent. 0 means no budget.",
+        help="The account's followers and its team's leader are warned at 80% "
+        "and 100% of it; once reached, automatic messages (acknowledgements, "
+        "satisfaction requests) are not sent until next month. Agents' replies "
+        "are always sent. 0 means no budget.",
     )
     whatsapp_spend_month = fields.Float(
         "WhatsApp spend this month (USD)",
@@ -73,7 +73,7 @@ class SocialAccount(models.Model):
         share = self.whatsapp_spend_month / budget
         if share >= 1:
             return "reached"
-        return "warning" if share >= 0.8 else "ok"
+        return "warning" if share * 100 >= BUDGET_WARNINGS[0] else "ok"
 
     def _whatsapp_budget_reached(self):
         """The reason automatic messages are not sent, or "" when they are."""
@@ -89,8 +89,8 @@ class SocialAccount(models.Model):
         )
 
     def _whatsapp_check_budget(self):
-        """Warn the followers of each account once per month at 80% and
-        once at 100% of its budget."""
+        """Warn the account's managers, its followers and its team's leader,
+        once per month at 80% and once at 100% of its budget."""
         month = month_of(fields.Datetime.now())
         for account in self.sudo():
             account.invalidate_recordset(["whatsapp_spend_month"])
@@ -116,6 +116,7 @@ class SocialAccount(models.Model):
                 body=account._whatsapp_budget_warning(level),
                 subtype_xmlid="mail.mt_comment",
                 message_type="notification",
+                partner_ids=account.team_id.user_id.partner_id.ids,
             )
 
     def _whatsapp_budget_warning(self, level):

@@ -170,6 +170,12 @@ class TestWhatsappCost(TransactionCase):
         """At 80% and at 100% the account's followers are told, once each
         per month; automatic messages stop at 100%."""
         price = self.price("marketing", "BR")
+        leader = new_test_user(
+            self.env, "wa_leader", groups="helpdesk_mgmt.group_helpdesk_manager"
+        )
+        self.account.team_id = self.env["helpdesk.ticket.team"].create(
+            {"name": "WhatsApp leaders", "user_id": leader.id}
+        )
         self.account.whatsapp_monthly_budget = 5 * price
         now = datetime.now(timezone.utc)
         Event = self.env["social.event"]
@@ -191,6 +197,7 @@ class TestWhatsappCost(TransactionCase):
         meter("m4")
         self.assertEqual(len(warnings()), 1)
         self.assertIn("80%", warnings()[0].body)
+        self.assertIn(leader.partner_id, warnings()[0].partner_ids)
         self.assertEqual(self.account.whatsapp_budget_state, "warning")
         meter("m4", "m4")  # the same message again: no new cost, no warning
         self.assertEqual(len(warnings()), 1)
