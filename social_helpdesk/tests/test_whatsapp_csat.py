@@ -9,9 +9,11 @@ ticket and shows in the KPI views; the window and the budget apply."""
 import time
 from datetime import timedelta
 
-from odoo.tests import HttpCase, tagged
+from odoo import Command
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..models.helpdesk_ticket_csat import CSAT_TEXTS, csat_text
+from .common import execute_kw
 from .fakes.fake_whatsapp import FakeWhatsApp, customer, inbound, status
 
 ANA = customer("34612345678", user_id="ES.1502576394655843", name="Ana Ruiz")
@@ -252,3 +254,40 @@ class TestWhatsappCsat(WhatsAppCase):
         self.assertEqual(csat_text("pt_PT"), CSAT_TEXTS["pt_BR"])
         self.assertEqual(csat_text("fr_FR"), CSAT_TEXTS["en"])
         self.assertEqual(csat_text(), CSAT_TEXTS["en"])
+
+    def test_an_agent_closing_over_rpc_sends_the_request(self):
+        """The request goes out whoever closes the ticket: an agent, over
+        JSON-RPC, who never sees the account's credentials; an agent of
+        another company cannot close it."""
+        agent = new_test_user(
+            self.env, "wa_csat_agent", groups="helpdesk_mgmt.group_helpdesk_user"
+        )
+        company_b = self.env["res.company"].create({"name": "Company B (CSAT)"})
+        outsider = new_test_user(
+            self.env,
+            "wa_csat_outsider",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+            company_id=company_b.id,
+            company_ids=[Command.set(company_b.ids)],
+        )
+        ticket = self.write_in("wamid.ana6", ANA)
+        answer = execute_kw(
+            self,
+            outsider,
+            "helpdesk.ticket",
+            "write",
+            [ticket.ids, {"stage_id": self.done.id}],
+        ).json()
+        self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.AccessError")
+        answer = execute_kw(
+            self,
+            agent,
+            "helpdesk.ticket",
+            "write",
+            [ticket.ids, {"stage_id": self.done.id}],
+        ).json()
+        self.assertTrue(answer.get("result"), answer)
+        request = self.requests(ticket)
+        self.assertEqual((len(request), request.state), (1, "queued"))
+        self.send_queued()
+        self.assertEqual(request.state, "sent", request.error)
