@@ -164,10 +164,15 @@ class SocialAccount(models.Model):
                 )
         if not price:
             return 0.0, self.env._("Free.")
+        labels = dict(
+            self.env["social.whatsapp.price"]
+            ._fields["category"]
+            ._description_selection(self.env)
+        )
         return price, self.env._(
             "About %(price).4f USD (%(category)s message to %(market)s).",
             price=price,
-            category=category,
+            category=labels.get(category, category),
             market=market or self.env._("another country"),
         )
 
