@@ -385,6 +385,7 @@ class TestWhatsAppOutbound(HttpCase):
         ticket = target.ticket_id
         wizard = self.compose(ticket)
         self.assertTrue(wizard.template_required)
+        self.assertFalse(wizard.template_preview)
         wizard.template_id = self.template("order_follow_up")
         self.assertFalse(wizard.send_blocked)
         values = wizard.template_param_ids.mapped("value")

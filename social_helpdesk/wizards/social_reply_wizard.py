@@ -224,8 +224,11 @@ class SocialReplyWizard(models.TransientModel):
     @api.depends("template_id", "template_param_ids.value")
     def _compute_template_preview(self):
         for wizard in self:
-            wizard.template_preview = wizard.template_id and wizard.template_id._render(
-                wizard.template_param_ids._as_parameters()
+            template = wizard.template_id
+            wizard.template_preview = (
+                template._render(wizard.template_param_ids._as_parameters())
+                if template
+                else False
             )
 
     @api.depends("target_id", "kind")
