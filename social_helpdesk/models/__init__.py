@@ -6,7 +6,12 @@ from . import social_account
 from . import social_account_connectors
 from . import social_api_price
 from . import social_api_read
+from . import social_whatsapp_price
+from . import social_whatsapp_billed
+from . import social_whatsapp_usage
+from . import social_account_whatsapp
 from . import social_event
+from . import social_event_whatsapp
 from . import social_identity
 from . import social_message
 from . import social_reply
@@ -17,6 +22,7 @@ from . import social_canned_response
 from . import res_company
 from . import res_partner
 from . import helpdesk_ticket
+from . import helpdesk_ticket_csat
 from . import crm_lead
 from . import helpdesk_ticket_kpi_report
 from . import helpdesk_channel_kpi

@@ -38,6 +38,8 @@ DASHBOARD_FIELDS = [
     "within_target_change_pts",
     "sla_measured_count",
     "prev_sla_measured_count",
+    "csat",
+    "csat_count",
 ]
 
 
@@ -123,6 +125,13 @@ class HelpdeskChannelKpi(models.Model):
     prev_sla_measured_count = fields.Integer(
         "First responses measured by an SLA, previous period", readonly=True
     )
+    csat = fields.Float(
+        "Average satisfaction",
+        readonly=True,
+        help="The customers' ratings (1 to 5) given in the period; empty "
+        "without ratings.",
+    )
+    csat_count = fields.Integer("Ratings", readonly=True)
 
     def _period_context(self):
         """The period's days from the context, as dates (or NULL: today)."""
@@ -157,7 +166,8 @@ class HelpdeskChannelKpi(models.Model):
                    COALESCE(prev_within_target_pct, 0) AS prev_within_target_pct,
                    within_target_pct - prev_within_target_pct
                        AS within_target_change_pts,
-                   sla_measured_count, prev_sla_measured_count
+                   sla_measured_count, prev_sla_measured_count,
+                   csat, csat_count
             FROM helpdesk_ticket_channel c
             JOIN res_company co
               ON co.active AND (c.company_id IS NULL OR c.company_id = co.id)
@@ -217,12 +227,17 @@ class HelpdeskChannelKpi(models.Model):
                    ) AS sla_measured_count,
                    COUNT(t.id) FILTER (WHERE %(prev_created)s
                        AND t.sla_first_response_result IN ('met', 'breached')
-                   ) AS prev_sla_measured_count
+                   ) AS prev_sla_measured_count,
+                   AVG(NULLIF(t.social_rating, 0)) FILTER (WHERE %(cur_rated)s)
+                       AS csat,
+                   COUNT(NULLIF(t.social_rating, 0)) FILTER (WHERE %(cur_rated)s)
+                       AS csat_count
                 FROM helpdesk_ticket t
                 LEFT JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
                 WHERE t.channel_id = c.id AND t.company_id = co.id AND t.active
                   AND (t.create_date >= prev.start
                        OR t.first_response_date >= prev.start
+                       OR t.social_rating_date >= prev.start
                        OR NOT COALESCE(s.closed, FALSE))
             ) figures
             WHERE c.active
@@ -236,6 +251,7 @@ class HelpdeskChannelKpi(models.Model):
             prev_created=in_period("create_date", "prev"),
             cur_answered=in_period("first_response_date", "cur"),
             prev_answered=in_period("first_response_date", "prev"),
+            cur_rated=in_period("social_rating_date", "cur"),
         )
 
     @api.model

@@ -188,9 +188,11 @@ class HelpdeskTicketKpiReport(models.Model):
         "Customer rating",
         readonly=True,
         aggregator="avg",
-        help="The ticket's last rating, when Helpdesk ratings "
-        "(helpdesk_mgmt_rating) is installed.",
+        help="The customer's answer (1 to 5) to the satisfaction request sent on "
+        "closing (WhatsApp), else the ticket's last rating when Helpdesk "
+        "ratings (helpdesk_mgmt_rating) is installed.",
     )
+    csat_count = fields.Integer("Ratings", readonly=True, aggregator="sum")
 
     @property
     def _table_query(self):
@@ -205,12 +207,14 @@ class HelpdeskTicketKpiReport(models.Model):
 
     @api.model
     def _csat_column(self):
-        """The rating column exists only with helpdesk_mgmt_rating, which this
-        module does not depend on."""
+        """The ticket's WhatsApp rating, else helpdesk_mgmt_rating's (which
+        this module does not depend on) when it is installed."""
         field = self.env["helpdesk.ticket"]._fields.get("rating_last_value")
         if field is not None and field.store:
-            return SQL("t.rating_last_value")
-        return SQL("NULL::float")
+            return SQL(
+                "COALESCE(NULLIF(t.social_rating, 0)::float8, t.rating_last_value)"
+            )
+        return SQL("NULLIF(t.social_rating, 0)::float8")
 
     @api.model
     def _channels_by_code(self):
@@ -260,7 +264,8 @@ class HelpdeskTicketKpiReport(models.Model):
                     + CASE WHEN t.sla_resolution_result = 'breached'
                            THEN 1 ELSE 0 END) AS sla_breached_count,
                    t.reopen_count, t.social_kind,
-                   'ticket' AS outcome, %(csat)s AS csat
+                   'ticket' AS outcome, %(csat)s AS csat,
+                   CASE WHEN %(csat)s IS NULL THEN 0 ELSE 1 END AS csat_count
             FROM helpdesk_ticket t
             LEFT JOIN %(channels)s other
                    ON other.company_id = t.company_id AND other.code = 'other'
@@ -301,7 +306,7 @@ class HelpdeskTicketKpiReport(models.Model):
                    NULL::float8, NULL::float8, NULL::float8, NULL::float8,
                    NULL::float8, NULL::float8, NULL::float8, NULL::float8,
                    NULL::float8, NULL::varchar, NULL::varchar, 0, 0,
-                   m.kind, 'observed', NULL::float8
+                   m.kind, 'observed', NULL::float8, 0
             FROM social_message m
             JOIN social_account a ON a.id = m.account_id
             LEFT JOIN %(channels)s mc

@@ -546,9 +546,7 @@ class SocialEvent(models.Model):
             matched = [
                 (event, [next(replies) for _status in batch]) for event, batch in items
             ]
-            self._meter_statuses(
-                account, statuses, [reply for _e, found in matched for reply in found]
-            )
+            self._meter_statuses(account, statuses)
             for event, event_replies in matched:
                 found = Reply.concat(*event_replies)
                 if found:
@@ -565,17 +563,13 @@ class SocialEvent(models.Model):
                     )
 
     @api.model
-    def _meter_statuses(self, account, statuses, replies):
-        """The hook of the cost meter: WhatsApp bills messages, and says so
-        in their statuses' ``pricing``. ``replies`` (aligned with
-        ``statuses``; empty records for messages the helpdesk did not send)
-        are what each is about. The meter model, ``social.whatsapp.usage``,
-        counts each status once: its event is filed once (this runs in the
-        event's savepoint, undone with it)."""
-        if "social.whatsapp.usage" in self.env:
-            self.env["social.whatsapp.usage"]._record_statuses(
-                account, statuses, replies
-            )
+    def _meter_statuses(self, account, statuses):
+        """The cost meter: WhatsApp bills messages, and says so in their
+        statuses' ``pricing``; each message counts once (see
+        ``social.whatsapp.usage._meter``), in the event's savepoint, undone
+        with it. Then the account's budget warns its followers."""
+        if self.env["social.whatsapp.usage"].sudo()._meter(account, statuses):
+            account._whatsapp_check_budget()
 
     def _mark_ignored(self, reason):
         self.write({"state": "ignored", "ignore_reason": reason})

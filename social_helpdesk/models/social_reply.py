@@ -57,6 +57,7 @@ class SocialReply(models.Model):
             ("sending", "Sending"),
             ("sent", "Published"),
             ("failed", "Failed"),
+            ("refused", "Not sent"),
         ],
         default="queued",
         required=True,
@@ -93,6 +94,12 @@ class SocialReply(models.Model):
         help="A categorization rule's acknowledgement: it does not count as the "
         "ticket's first response.",
     )
+    csat_request = fields.Boolean(
+        "Satisfaction request",
+        readonly=True,
+        help="Asks the customer to rate the conversation from 1 to 5 (sent when "
+        "a WhatsApp ticket is closed); automatic.",
+    )
     delivery_state = fields.Selection(
         [
             ("sent", "Sent"),
@@ -116,7 +123,16 @@ class SocialReply(models.Model):
     # Queueing
     # ------------------------------------------------------------------
     @api.model
-    def _queue(self, target, kind, text, automatic=False, image=None, **content):
+    def _queue(
+        self,
+        target,
+        kind,
+        text,
+        automatic=False,
+        image=None,
+        csat_request=False,
+        **content,
+    ):
         """Check the reply against the caller's rights and the network's
         rules, then queue it and show it in the ticket. Refusals are
         UserErrors (AccessErrors for rights) with the reason. Users never
@@ -124,7 +140,10 @@ class SocialReply(models.Model):
         ``automatic``: a rule's acknowledgement, sent by no agent;
         ``image``: ``(content, file name)`` of one image sent with the text;
         ``content``: a WhatsApp ``document`` or ``template`` (see
-        ``_whatsapp_values``)."""
+        ``_whatsapp_values``); ``csat_request``: a satisfaction request
+        (automatic). An automatic message over the account's budget is kept,
+        refused, with the reason."""
+        automatic = automatic or csat_request
         if not automatic:
             self._check_agent_may_answer(target)
         values = self._whatsapp_values(target, kind, **content)
@@ -144,10 +163,15 @@ class SocialReply(models.Model):
                 "kind": kind,
                 "text": text,
                 "automatic": automatic,
+                "csat_request": csat_request,
                 "user_id": False if automatic else self.env.user.id,
                 **values,
             }
         )
+        if automatic:
+            refusal = target.account_id._whatsapp_budget_reached()
+            if refusal:
+                reply.write({"state": "refused", "error": refusal})
         if document:
             reply.document_id = reply.document_id.create(
                 dict(document, res_model=self._name, res_id=reply.id)
@@ -414,6 +438,12 @@ class SocialReply(models.Model):
                     )
             if not sent and self._awaits_status():
                 return
+            if not sent and self.automatic:
+                refusal = self.account_id._whatsapp_budget_reached()
+                if refusal:
+                    self.write({"state": "refused", "error": refusal})
+                    self._refresh_chatter()
+                    return
             if not sent:
                 self._check_sendable(self.target_id, self.kind, self.text, reply=self)
                 sent = self._send(adapter, message)
@@ -445,6 +475,13 @@ class SocialReply(models.Model):
         WhatsApp template."""
         if self.template_id:
             return self._send_template(adapter, message)
+        if self.csat_request:
+            return adapter.send_rating_request(
+                message,
+                self.text,
+                self.idempotency_key,
+                last_customer_at=self.target_id._last_customer_date(),
+            )
         return adapter.send_reply(
             message,
             self.text,
@@ -639,7 +676,9 @@ class SocialReply(models.Model):
             if reply.kind == PUBLIC
             else reply.env._("Private message on %s", network)
         )
-        if reply.automatic:
+        if reply.csat_request:
+            what = reply.env._("Satisfaction request: %s", what)
+        elif reply.automatic:
             what = reply.env._("Automatic acknowledgement: %s", what)
         if reply.state == "sent" and reply.url:
             status = Markup(
@@ -655,6 +694,8 @@ class SocialReply(models.Model):
             status = reply.env._(
                 "Failed: %s (Retry it from the Social replies tab.)", reply.error
             )
+        elif reply.state == "refused":
+            status = reply.env._("Not sent: %s", reply.error)
         else:
             status = reply.env._("Queued")
         if reply.state == "sent" and reply.delivery_state in ("delivered", "read"):

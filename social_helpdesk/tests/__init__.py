@@ -29,6 +29,8 @@ from . import test_retention
 from . import test_avatars_posts
 from . import test_x_current
 from . import test_recovery
+from . import test_whatsapp_cost
+from . import test_whatsapp_csat
 from . import test_whatsapp_inbound
 from . import test_whatsapp_outbound
 from . import test_whatsapp_statuses

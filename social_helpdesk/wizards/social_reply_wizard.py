@@ -49,6 +49,9 @@ class SocialReplyWizard(models.TransientModel):
         "Private reply possible", compute="_compute_allowed_kinds"
     )
     window_info = fields.Char("Reply window", compute="_compute_allowed_kinds")
+    cost_info = fields.Char(
+        "Cost", compute="_compute_cost_info", help="What WhatsApp bills for the reply."
+    )
     text = fields.Text(
         compute="_compute_text", store=True, readonly=False, precompute=True
     )
@@ -160,6 +163,20 @@ class SocialReplyWizard(models.TransientModel):
                 wizard.window_info = self.env._(
                     "Private replies were possible until %s", until
                 )
+
+    @api.depends("target_id", "template_id")
+    def _compute_cost_info(self):
+        """On WhatsApp, what the reply will cost (a free-form reply is a
+        service message, free within the month's allowance; a template is
+        billed by its category) in the customer's country, and the
+        account's budget: an agent's reply is never blocked by the budget,
+        but the agent knows."""
+        for wizard in self:
+            account = wizard.target_id.account_id
+            category = (wizard.template_id.category or "service").lower()
+            wizard.cost_info = account.network == "whatsapp" and (
+                account._whatsapp_cost_info(wizard.target_id, category)
+            )
 
     @api.depends("target_id", "kind")
     def _compute_image_allowed(self):

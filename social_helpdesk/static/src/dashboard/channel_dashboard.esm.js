@@ -203,7 +203,7 @@ export class ChannelDashboard extends Component {
 
     figures(tile) {
         const none = {text: "", className: ""};
-        return [
+        const figures = [
             {
                 key: "tickets",
                 label: _t("New tickets"),
@@ -242,6 +242,18 @@ export class ChannelDashboard extends Component {
                         : formatChange(null),
             },
         ];
+        if (tile.csat_count) {
+            // The customers' ratings of the period (WhatsApp's satisfaction
+            // requests), on the channels that have them.
+            figures.push({
+                key: "csat",
+                label: _t("Customer satisfaction"),
+                value: `${formatFloat(tile.csat, {digits: [2, 1]})} / 5 (${tile.csat_count})`,
+                previous: "",
+                change: none,
+            });
+        }
+        return figures;
     }
 }
 
