@@ -49,6 +49,7 @@ NETWORK_ICONS = {
     "facebook": "fa-facebook-square",
     "messenger": "fa-commenting",
     "instagram": "fa-instagram",
+    "whatsapp": "fa-whatsapp",
 }
 
 CHANNEL_LABELS = {
@@ -56,6 +57,7 @@ CHANNEL_LABELS = {
     "facebook": "Facebook",
     "messenger": "Messenger",
     "instagram": "Instagram",
+    "whatsapp": "WhatsApp",
 }
 
 

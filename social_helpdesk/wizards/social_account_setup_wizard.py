@@ -41,6 +41,9 @@ ACCOUNT_FIELDS = (
     "meta_instagram_access_token",
     "meta_instagram_app_secret",
     "meta_verify_token",
+    "whatsapp_business_account_id",
+    "whatsapp_phone_number_id",
+    "whatsapp_access_token",
     "api_base_url",
     "team_id",
     "channel_id",
@@ -55,6 +58,16 @@ META_REQUIRED = {
         "meta_instagram_app_secret",
     ),
 }
+WHATSAPP_REQUIRED = (
+    "whatsapp_business_account_id",
+    "whatsapp_phone_number_id",
+    "whatsapp_access_token",
+    "meta_app_secret",
+)
+# Networks served by a Meta app: its webhook is verified with a verify token.
+VERIFIED_NETWORKS = ("meta", "whatsapp")
+# The Cloud API reads no past messages: webhooks are the only way in.
+WEBHOOK_ONLY_NETWORKS = ("whatsapp",)
 LOCAL_HOSTS = ("localhost", "localhost.localdomain")
 LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
@@ -96,6 +109,7 @@ class SocialAccountSetupWizard(models.TransientModel):
         [
             ("x", "X (Twitter)"),
             ("meta", "Meta (Facebook, Messenger, Instagram)"),
+            ("whatsapp", "WhatsApp Business"),
             ("demo", "Demo (replayed sample data)"),
         ],
         default="demo",
@@ -193,6 +207,24 @@ class SocialAccountSetupWizard(models.TransientModel):
         "Instagram Login: the Instagram app secret (your app, Instagram, API "
         "setup with Instagram login, Business login settings). It signs the "
         "webhook deliveries of Instagram Login.",
+    )
+    whatsapp_business_account_id = _credential(
+        "WhatsApp Business Account id",
+        "Meta for Developers, your app, WhatsApp, API Setup: WhatsApp "
+        "Business Account ID (also in WhatsApp Manager, Account tools).",
+    )
+    whatsapp_phone_number_id = _credential(
+        "Phone number id",
+        "Meta for Developers, your app, WhatsApp, API Setup: Phone number ID, "
+        "below the business number (an id, not the number itself).",
+    )
+    whatsapp_access_token = _credential(
+        "System user access token",
+        "Meta Business Suite, Business settings, Users, System users: a "
+        "system user with the app and the WhatsApp account assigned, Generate "
+        "token with whatsapp_business_messaging and "
+        "whatsapp_business_management (it never expires, unlike API Setup's "
+        "temporary token).",
     )
     meta_verify_token = fields.Char(
         "Verify token",
@@ -342,6 +374,8 @@ class SocialAccountSetupWizard(models.TransientModel):
     def _leave_routing(self):
         if not self.team_id:
             return self.env._("Choose the helpdesk team that gets the new tickets.")
+        if self.network in WEBHOOK_ONLY_NETWORKS:
+            self.write({"poll_enabled": False, "backfill_days": 0})
         if self.poll_enabled and self.poll_interval_minutes < 1:
             return self.env._("Poll at least every minute, or turn polling off.")
         self._save_account()
@@ -359,7 +393,7 @@ class SocialAccountSetupWizard(models.TransientModel):
         for name in ("team_id", "channel_id"):
             values[name] = values[name].id
         values["name"] = values["name"].strip()
-        if self.network != "meta":
+        if self.network not in VERIFIED_NETWORKS:
             values["meta_verify_token"] = False
         return values
 
@@ -402,6 +436,8 @@ class SocialAccountSetupWizard(models.TransientModel):
 
         if self.network == "meta":
             return labels(META_REQUIRED[self.meta_connection or CONNECTION_PAGE])
+        if self.network == "whatsapp":
+            return labels(WHATSAPP_REQUIRED)
         if self.network != "x" or self.x_oauth2_user_token:
             return []
         if self.x_bearer_token and not any(self[name] for name in X_OAUTH1):
@@ -571,6 +607,13 @@ class SocialAccountSetupWizard(models.TransientModel):
                 "Nothing has arrived yet. Comment on a post of the page or send "
                 "it a message from another Facebook account, then check again. "
                 "If it never arrives, check the app's webhook subscription."
+            )
+        if self.account_id.network == "whatsapp":
+            return self.env._(
+                "Nothing has arrived yet. Send a WhatsApp message to the "
+                "business number from a phone, then check again. If it never "
+                "arrives, check that the app is subscribed to the messages "
+                "field (register the webhook again)."
             )
         return self.env._("Nothing has arrived yet. Send a test event.")
 
