@@ -1,15 +1,16 @@
-"""Fuzzing of the three networks' parsers: 10,000 generated payloads each.
+"""Fuzzing of the networks' parsers: 10,000 generated payloads each.
 
 Whatever JSON a webhook or a stored event holds, ``split_delivery`` and
 ``parse_event`` answer with InboundEvents and SocialMessages or raise a typed
 AdapterError, never another exception: anything else would turn a delivery
 into an HTTP 500 and a stored event into retries that cannot succeed.
 
-Payloads are the documented fixtures (payloads/x, payloads/meta, and the
-demo dataset), as webhook bodies and as the stored events they split into,
-with one to three values replaced by random JSON, removed or given another
-type; and free-form JSON besides. Values and keys are drawn from the fixtures'
-own vocabulary too, so mutations reach deep into the parsers.
+Payloads are the documented fixtures (payloads/x, payloads/meta,
+payloads/whatsapp, and the demo dataset), as webhook bodies and as the stored
+events they split into, with one to three values replaced by random JSON,
+removed or given another type; and free-form JSON besides. Values and keys
+are drawn from the fixtures' own vocabulary too, so mutations reach deep into
+the parsers.
 """
 
 import copy
@@ -22,12 +23,14 @@ from hypothesis import strategies as st
 
 from social_helpdesk.adapters.base import (
     AdapterError,
+    DeliveryStatus,
     InboundEvent,
     SocialMessage,
     load_json,
 )
 from social_helpdesk.adapters.demo import DATASET, DemoAdapter
 from social_helpdesk.adapters.meta import MetaAdapter
+from social_helpdesk.adapters.whatsapp import WhatsAppAdapter
 from social_helpdesk.adapters.x import XAdapter
 from social_helpdesk.adapters.x import parse as x_parse
 
@@ -50,6 +53,7 @@ META = MetaAdapter(
     }
 )
 DEMO = DemoAdapter({"webhook_secret": "s"})
+WHATSAPP = WhatsAppAdapter({"phone_number_id": "106540352242922", "app_secret": "s"})
 
 
 def fixtures(network):
@@ -87,6 +91,8 @@ X_DELIVERIES = [
 X_EVENTS = split(X, X_DELIVERIES) + x_poll_events()
 META_DELIVERIES = fixtures("meta")
 META_EVENTS = split(META, META_DELIVERIES)
+WHATSAPP_DELIVERIES = fixtures("whatsapp")
+WHATSAPP_EVENTS = split(WHATSAPP, WHATSAPP_DELIVERIES)
 DEMO_ITEMS = json.loads(DATASET.read_text())["messages"]
 DEMO_DELIVERIES = [
     {"messages": DEMO_ITEMS[start : start + 3]} for start in range(0, 12, 3)
@@ -111,6 +117,7 @@ def vocabulary(documents):
 
 
 ALL = X_DELIVERIES + X_EVENTS + META_DELIVERIES + META_EVENTS + DEMO_DELIVERIES
+ALL += WHATSAPP_DELIVERIES + WHATSAPP_EVENTS
 KNOWN_KEYS, KNOWN_VALUES = vocabulary(ALL)
 ODD_VALUES = [None, True, False, 0, -1, 2**63, -(2**70), 0.5, -1e308, 1e-300, ""]
 ODD_VALUES += ["0", "-1", "1e999", "9" * 40, "2024-13-45T99:99:99Z", "\u0000", "é😀"]
@@ -225,12 +232,18 @@ def check(adapter, payload):
         json.dumps(event.payload)  # stored as jsonb
         answers(adapter.parse_event, event.payload, SocialMessage)
     answers(adapter.parse_event, payload, SocialMessage)
+    answers(adapter.parse_statuses, payload, DeliveryStatus)
 
 
 def test_fixtures_parse():
     """The unmutated fixtures are what the mutations start from: they parse."""
-    assert X_EVENTS and META_EVENTS and DEMO_EVENTS
-    for adapter, events in ((X, X_EVENTS), (META, META_EVENTS), (DEMO, DEMO_EVENTS)):
+    assert X_EVENTS and META_EVENTS and DEMO_EVENTS and WHATSAPP_EVENTS
+    for adapter, events in (
+        (X, X_EVENTS),
+        (META, META_EVENTS),
+        (DEMO, DEMO_EVENTS),
+        (WHATSAPP, WHATSAPP_EVENTS),
+    ):
         for payload in events:
             assert isinstance(adapter.parse_event(payload), list)
 
@@ -251,3 +264,9 @@ def test_meta_parser_never_crashes(payload):
 @given(payload=payloads(DEMO_DELIVERIES, DEMO_EVENTS))
 def test_demo_parser_never_crashes(payload):
     check(DEMO, payload)
+
+
+@FUZZ
+@given(payload=payloads(WHATSAPP_DELIVERIES, WHATSAPP_EVENTS))
+def test_whatsapp_parser_never_crashes(payload):
+    check(WHATSAPP, payload)

@@ -1,9 +1,15 @@
 """The WhatsApp adapter: one class made of the package's parts."""
 
-from ..base import NetworkAdapter
+from .client import WhatsAppClient
+from .parse import WhatsAppParseMixin
+from .webhook import WhatsAppWebhookMixin
 
 
-class WhatsAppAdapter(NetworkAdapter):
+class WhatsAppAdapter(
+    WhatsAppWebhookMixin,
+    WhatsAppParseMixin,
+    WhatsAppClient,
+):
     """Webhooks, media, templates and replies for one WhatsApp business
     phone number."""
 
