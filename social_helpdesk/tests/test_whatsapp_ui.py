@@ -1,14 +1,16 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""WhatsApp everywhere else: rules, the KPI report and dashboard, the demo
-network's WhatsApp conversations."""
+"""WhatsApp everywhere else: the setup wizard against a fake Cloud API,
+rules, the KPI report and dashboard, the demo network's WhatsApp
+conversations."""
 
 import json
 
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from ..adapters.demo import DATASET
 from .common import SocialCase, demo_item
+from .fakes.fake_whatsapp import FakeWhatsApp
 
 NEUTRAL = "Hello team, I have a question about my account settings."
 
@@ -24,6 +26,125 @@ def whatsapp_item(text=NEUTRAL, author="34600000001", **kwargs):
         conversation=author,
         **kwargs,
     )
+
+
+@tagged("post_install", "-at_install")
+class TestWhatsAppOnboarding(HttpCase):
+    """The wizard's WhatsApp path against a fake Cloud API that, like Meta,
+    checks the callback URL over HTTP: Odoo's real webhook answers its
+    challenge."""
+
+    def setUp(self):
+        super().setUp()
+        self.fake = FakeWhatsApp().start()
+        self.addCleanup(self.fake.stop)
+        self.env["ir.config_parameter"].set_param("web.base.url", self.base_url())
+        self.team = self.env["helpdesk.ticket.team"].create({"name": "WA care"})
+        self.wizard = self.env["social.account.setup.wizard"].create(
+            {"name": "Acme on WhatsApp", "network": "whatsapp", "team_id": self.team.id}
+        )
+        self.wizard.action_next()
+        self.assertEqual(self.wizard.step, "credentials")
+
+    def fill_in(self, **values):
+        self.wizard.write(
+            {
+                "api_base_url": self.fake.base_url,
+                "whatsapp_business_account_id": self.fake.waba_id,
+                "whatsapp_phone_number_id": self.fake.phone_number_id,
+                "whatsapp_access_token": self.fake.access_token,
+                "meta_app_secret": self.fake.app_secret,
+                **values,
+            }
+        )
+
+    def test_missing_credentials_are_named(self):
+        self.wizard.write(
+            {
+                "api_base_url": self.fake.base_url,
+                "whatsapp_business_account_id": self.fake.waba_id,
+            }
+        )
+        self.wizard.action_test_connection()
+        self.assertFalse(self.wizard.connection_ok)
+        for label in ("Phone number id", "System user access token", "App secret"):
+            self.assertIn(label, self.wizard.error)
+        self.assertNotIn("WhatsApp Business Account id", self.wizard.error)
+        self.assertFalse(self.fake.requests, "nothing asked before all is filled")
+
+    def test_connection_shows_the_number_quality_limit_and_subscription(self):
+        self.fake.add_phone_number(
+            self.fake.phone_number_id,
+            "+34 910 00 00 00",
+            verified_name="Cafetera Nórdica",
+            quality_rating="YELLOW",
+            messaging_limit="TIER_10K",
+        )
+        self.fill_in()
+        self.wizard.action_test_connection()
+        self.assertTrue(self.wizard.connection_ok, self.wizard.error)
+        report = self.wizard.connection_report
+        self.assertIn("Cafetera Nórdica (+34 910 00 00 00)", report)
+        self.assertIn("Quality rating: YELLOW", report)
+        self.assertIn("Messaging limit: TIER_10K", report)
+        self.assertIn("not subscribed to the messages field", report)
+        self.assertNotIn("Missing permissions", report)
+
+    def test_a_missing_permission_and_a_refused_token(self):
+        self.fake.granted_scopes.remove("whatsapp_business_management")
+        self.fill_in()
+        self.wizard.action_test_connection()
+        self.assertIn(
+            "Missing permissions: whatsapp_business_management",
+            self.wizard.connection_report,
+        )
+        self.fill_in(whatsapp_access_token="expired-token")
+        self.wizard.action_test_connection()
+        self.assertFalse(self.wizard.connection_ok)
+        self.assertIn("The network refused the connection", self.wizard.error)
+
+    def test_webhook_registered_then_the_number_is_subscribed(self):
+        self.fill_in()
+        self.wizard.action_test_connection()
+        self.wizard.action_next()  # routing
+        self.wizard.action_next()  # webhook: the account is created
+        self.assertEqual(self.wizard.step, "webhook", self.wizard.error)
+        account = self.wizard.account_id
+        self.assertEqual(account.network, "whatsapp")
+        self.assertEqual(account.state, "connected")
+        self.assertEqual(account.whatsapp_phone_number_id, self.fake.phone_number_id)
+        self.assertEqual(account.sudo().whatsapp_access_token, self.fake.access_token)
+        self.assertFalse(account.poll_enabled, "the Cloud API has nothing to poll")
+        self.assertFalse(self.wizard.backfill_days, "nor any history")
+        self.assertTrue(account.sudo().meta_verify_token, "generated by the wizard")
+        self.assertEqual(
+            account.sudo().meta_verify_token, self.wizard.meta_verify_token
+        )
+        self.assertIn("/social_helpdesk/webhook/whatsapp/", self.wizard.webhook_url)
+
+        self.fake.verify_callbacks = True
+        self.wizard.action_register_webhook()
+        self.assertFalse(self.wizard.error)
+        self.assertIn("subscribed the app", self.wizard.webhook_report)
+        self.assertTrue(self.fake.app_subscribed)
+        subscription = self.fake.app_subscriptions["whatsapp_business_account"]
+        self.assertEqual(subscription["callback_url"], account.webhook_url)
+        self.assertEqual(
+            [field["name"] for field in subscription["fields"]], ["messages"]
+        )
+        self.wizard.action_test_connection()
+        self.assertIn(
+            "The app is subscribed to the messages field",
+            self.wizard.connection_report,
+        )
+
+        self.wizard.action_next()
+        self.wizard.action_check_event()
+        self.assertIn("WhatsApp message to the business number", self.wizard.error)
+        action = self.wizard.action_finish()
+        self.assertEqual(action["res_id"], account.id)
+        self.assertFalse(account.poll_enabled)
+        self.assertEqual(account.backfill_state, "none")
 
 
 @tagged("post_install", "-at_install")
