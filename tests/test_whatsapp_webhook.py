@@ -355,7 +355,7 @@ def test_malformed_deliveries_raise_malformed_payload(name):
         {"message": "x"},
         {"message": {"type": "text"}},
         {"message": {"id": "wamid.1", "type": "text", "text": {"body": "no sender"}}},
-        {"status": {"id": "wamid.1", "status": "teleported"}},
+        {"status": []},
         {"status": {"status": "read"}},
     ],
 )
@@ -363,6 +363,12 @@ def test_malformed_stored_events_raise_malformed_payload(payload):
     with pytest.raises(MalformedPayload):
         ADAPTER.parse_event(payload)
         ADAPTER.parse_statuses(payload)
+
+
+def test_statuses_a_reply_does_not_go_through_are_kept_stored_only():
+    played = {"id": "wamid.1", "status": "played", "recipient_user_id": "US.1"}
+    assert ADAPTER.parse_statuses({"status": played}) == []
+    assert ADAPTER.parse_statuses({"status": {**played, "status": "new"}}) == []
 
 
 def test_wrongly_typed_values_are_read_leniently():

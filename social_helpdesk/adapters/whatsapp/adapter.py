@@ -1,17 +1,27 @@
 """The WhatsApp adapter: one class made of the package's parts."""
 
 from .client import WhatsAppClient
+from .media import WhatsAppMediaMixin
 from .parse import WhatsAppParseMixin
+from .replies import WhatsAppRepliesMixin
+from .templates import WhatsAppTemplatesMixin
 from .webhook import WhatsAppWebhookMixin
 
 
 class WhatsAppAdapter(
     WhatsAppWebhookMixin,
     WhatsAppParseMixin,
+    WhatsAppRepliesMixin,
+    WhatsAppTemplatesMixin,
+    WhatsAppMediaMixin,
     WhatsAppClient,
 ):
     """Webhooks, media, templates and replies for one WhatsApp business
-    phone number."""
+    phone number.
+
+    ``session`` (a ``requests.Session``), ``clock`` (returns the aware UTC
+    now) and ``timeout`` let tests drive it; the defaults suit production.
+    """
 
     network = "whatsapp"
     signature_header = "X-Hub-Signature-256"

@@ -10,6 +10,7 @@ interactive, button, reaction, unsupported, system; ``context``,
 https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status
 """
 
+import math
 import re
 from datetime import datetime, timezone
 
@@ -48,7 +49,9 @@ INTERACTIVE_REPLIES = ("button_reply", "list_reply")
 # Ids of the rating request's choices (see replies.send_rating_request).
 RATING_PREFIX = "csat:"
 RATING_ID = re.compile(r"csat:([1-5])")
-STATUS_NAMES = frozenset({"sent", "delivered", "read", "failed", "played", "deleted"})
+# The statuses a reply goes through; others (a voice note "played", or one
+# added later) change nothing of it and are kept stored only.
+STATUS_NAMES = frozenset({"sent", "delivered", "read", "failed"})
 PRICING_KEYS = ("billable", "pricing_model", "category", "type")
 MAPS_URL = "https://www.google.com/maps/search/?api=1&query={lat},{long}"
 # Types that say nothing to an agent: an identity change is reported to
@@ -71,7 +74,10 @@ class WhatsAppParseMixin(NetworkAdapter):
         status = payload.get("status")
         if status is None:
             return []
-        return [_parse_status(_expect_dict(status, "the status"))]
+        status = _expect_dict(status, "the status")
+        if _text(status.get("status")) not in STATUS_NAMES:
+            return []
+        return [_parse_status(status)]
 
     @staticmethod
     def rating_of(message):
@@ -224,27 +230,37 @@ def _shared_contacts(cards):
 
 
 def _parse_status(status):
-    name = _text(status.get("status"))
-    if name not in STATUS_NAMES:
-        raise MalformedPayload(f"Unknown status {name!r}.")
-    recipient = _optional_identifier(status.get("recipient_user_id")) or _digits(
-        status.get("recipient_id")
-    )
-    pricing = status.get("pricing")
-    if isinstance(pricing, dict):
-        pricing = {key: pricing[key] for key in PRICING_KEYS if key in pricing}
+    recipient = _optional_identifier(
+        status.get("recipient_user_id")
+    ) or _optional_identifier(status.get("recipient_id"))
+    pricing = _pricing(status.get("pricing"))
     return DeliveryStatus(
         message_id=_identifier(status.get("id"), "status id"),
-        status=name,
+        status=status["status"],
         at=_epoch(status.get("timestamp")),
         recipient_id=recipient,
         error=_status_error(status.get("errors")),
         reference=_text(status.get("biz_opaque_callback_data")),
-        pricing=pricing or None,
+        pricing=pricing,
         country=country_of(
             _text(status.get("recipient_user_id")), _digits(status.get("recipient_id"))
         ),
     )
+
+
+def _pricing(pricing):
+    """The billing of a message: ``billable`` a bool, the others strings
+    (``pricing_model`` PMP, ``category`` service / utility / marketing /
+    authentication..., ``type`` regular / free_customer_service /
+    free_entry_point); None when Meta sent none."""
+    if not isinstance(pricing, dict):
+        return None
+    billing = {
+        key: pricing[key] is True if key == "billable" else _text(pricing[key])
+        for key in PRICING_KEYS
+        if key in pricing
+    }
+    return billing or None
 
 
 def _status_error(errors):
@@ -275,8 +291,7 @@ def _is_number(value):
     return (
         isinstance(value, int | float)
         and not isinstance(value, bool)
-        and value == value
-        and abs(value) != float("inf")
+        and math.isfinite(value)
     )
 
 

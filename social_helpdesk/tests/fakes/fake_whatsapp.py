@@ -182,6 +182,24 @@ class FakeWhatsApp(LoopbackServer, WhatsAppEndpoints):
             value["contacts"] = contacts
         return self._delivery(value, phone_number_id)
 
+    def status_of(self, sent, name, timestamp=1765094460, pricing=None, errors=None):
+        """A ``statuses`` item about ``sent`` (an item of :attr:`sent`), as
+        Meta reports it: to its recipient, with its reference."""
+        recipient = {}
+        if sent.get("to"):
+            recipient["wa_id"] = sent["to"]
+        if sent.get("recipient"):
+            recipient["user_id"] = sent["recipient"]
+        return status(
+            sent["id"],
+            name,
+            recipient,
+            timestamp=timestamp,
+            pricing=pricing,
+            errors=errors,
+            reference=sent.get("biz_opaque_callback_data"),
+        )
+
     def _delivery(self, value, phone_number_id):
         phone_number_id = phone_number_id or self.phone_number_id
         number = self.phone_numbers.get(phone_number_id, {})
