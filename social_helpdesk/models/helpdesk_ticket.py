@@ -121,6 +121,18 @@ class HelpdeskTicket(models.Model):
     rule_ids = fields.Many2many(
         "helpdesk.ticket.rule", string="Rules applied", readonly=True, copy=False
     )
+    social_suggestion_identity_id = fields.Many2one(
+        "social.identity",
+        "Customer to link",
+        compute="_compute_social_suggestions",
+        help="The customer's identity, whose phone number is also on other "
+        "contacts: the agent links it to the right one.",
+    )
+    social_suggested_partner_ids = fields.Many2many(
+        "res.partner",
+        string="Number also on",
+        compute="_compute_social_suggestions",
+    )
     reopen_count = fields.Integer(copy=False, readonly=True)
     social_reply_ids = fields.One2many(
         "social.reply", "ticket_id", string="Social replies", readonly=True
@@ -465,6 +477,17 @@ class HelpdeskTicket(models.Model):
             "target": "new",
             "context": {"default_ticket_id": self.id},
         }
+
+    @api.depends("social_message_ids.identity_id.suggested_partner_ids")
+    def _compute_social_suggestions(self):
+        """The contacts that also hold the number of the ticket's customer,
+        as the reader may see them (their companies' rules apply)."""
+        for ticket in self:
+            identity = ticket.social_message_ids.identity_id.filtered(
+                "suggested_partner_ids"
+            )[:1]
+            ticket.social_suggestion_identity_id = identity
+            ticket.social_suggested_partner_ids = identity.suggested_partner_ids
 
     @api.depends("channel_id.code")
     def _compute_social_network(self):

@@ -3,6 +3,7 @@
 import dataclasses
 import logging
 import threading
+from collections import defaultdict
 from datetime import timedelta
 
 from psycopg2.errors import SerializationFailure, UniqueViolation
@@ -15,6 +16,7 @@ from ..adapters.base import AdapterError, jsonb_text
 from .access import ADMIN, require_group
 from .social_account import AMBIGUOUS_RECIPIENT, UNADDRESSED
 from .social_identity import identity_network
+from .social_message import CHANNEL_LABELS
 
 _logger = logging.getLogger(__name__)
 
@@ -287,6 +289,8 @@ class SocialEvent(models.Model):
             )
         if network == "x":
             recipient = _("X user %s", recipient_id)
+        elif network == "whatsapp":
+            recipient = _("WhatsApp phone number id %s", recipient_id)
         else:  # Meta: the only other network whose events name their account
             recipient = _("page or Instagram account %s", recipient_id)
         if why_not == AMBIGUOUS_RECIPIENT:
@@ -409,7 +413,7 @@ class SocialEvent(models.Model):
         blocks or undoes the others. Events whose customer another worker
         holds stay queued, untouched. Returns the events that were handled."""
         handled = self.browse()
-        parsed = []
+        parsed, reported = [], []
         adapters = {}
         for event in self:
             account = event.account_id
@@ -423,12 +427,15 @@ class SocialEvent(models.Model):
                 messages = _with_notices(
                     self.env, adapters[account].parse_event(event.payload)
                 )
+                statuses = adapters[account].parse_statuses(event.payload)
             except Exception as exc:  # noqa: BLE001 - any failure is retried
                 event._record_failure(exc)
                 handled |= event
                 continue
             if messages:
                 parsed.append((event, messages))
+            elif statuses:
+                reported.append((event, statuses))
             else:
                 event._mark_ignored(_("Nothing for the helpdesk in this event."))
                 handled |= event
@@ -436,6 +443,8 @@ class SocialEvent(models.Model):
         ready = [item for item in parsed if not _customer_keys(item[1]) & busy]
         for wave in _waves(ready, lambda item: _sequence_keys(*item)):
             handled |= self._file_wave(wave)
+        if reported:
+            handled |= self._file_wave(reported, file=self._file_statuses)
         return handled
 
     @api.model
@@ -457,13 +466,15 @@ class SocialEvent(models.Model):
         )
         return {key for (key,) in self.env.cr.fetchall()}
 
-    def _file_wave(self, wave):
-        """File ``wave`` ((event, messages) pairs) in one savepoint, else one
+    def _file_wave(self, wave, file=None):
+        """File ``wave`` ((event, messages) pairs; with ``file``, the method
+        that files them, ``_file`` by default) in one savepoint, else one
         event at a time. Returns the events handled."""
+        file = file or self._file
         events = self.browse([event.id for event, _messages in wave])
         try:
             with self.env.cr.savepoint():
-                self._file(wave)
+                file(wave)
             return events
         except (SerializationFailure, UniqueViolation):
             if len(wave) == 1:
@@ -476,7 +487,7 @@ class SocialEvent(models.Model):
                 return events
         handled = self.browse()
         for item in wave:
-            handled |= self._file_wave([item])
+            handled |= self._file_wave([item], file=file)
         return handled
 
     @api.model
@@ -505,6 +516,55 @@ class SocialEvent(models.Model):
                 )
             else:
                 event.write({"state": "ignored"})
+
+    @api.model
+    def _file_statuses(self, reported):
+        """Apply the delivery statuses of ``reported`` ((event, DeliveryStatus
+        list) pairs) to the replies they are about, account by account,
+        and meter them. An event whose statuses match no reply of the
+        helpdesk (a message sent from the phone, say) is kept as ignored.
+        Replies are updated row by row: two workers updating one reply
+        conflict, and the later one files its event again."""
+        by_account = defaultdict(list)
+        for event, statuses in reported:
+            by_account[event.account_id].append((event, statuses))
+        Reply = self.env["social.reply"]
+        for account, items in by_account.items():
+            statuses = [status for _event, batch in items for status in batch]
+            replies = iter(Reply._apply_delivery_statuses(account, statuses))
+            matched = [
+                (event, [next(replies) for _status in batch]) for event, batch in items
+            ]
+            self._meter_statuses(
+                account, statuses, [reply for _e, found in matched for reply in found]
+            )
+            for event, event_replies in matched:
+                found = Reply.concat(*event_replies)
+                if found:
+                    event.write(
+                        {
+                            "state": "done",
+                            "ticket_id": found[-1:].ticket_id.id,
+                            "error": False,
+                        }
+                    )
+                else:
+                    event._mark_ignored(
+                        _("A status of a message the helpdesk did not send.")
+                    )
+
+    @api.model
+    def _meter_statuses(self, account, statuses, replies):
+        """The hook of the cost meter: WhatsApp bills messages, and says so
+        in their statuses' ``pricing``. ``replies`` (aligned with
+        ``statuses``; empty records for messages the helpdesk did not send)
+        are what each is about. The meter model, ``social.whatsapp.usage``,
+        counts each status once: its event is filed once (this runs in the
+        event's savepoint, undone with it)."""
+        if "social.whatsapp.usage" in self.env:
+            self.env["social.whatsapp.usage"]._record_statuses(
+                account, statuses, replies
+            )
 
     def _mark_ignored(self, reason):
         self.write({"state": "ignored", "ignore_reason": reason})
@@ -654,12 +714,18 @@ class SocialEvent(models.Model):
 
 
 def _customer_keys(messages):
-    """The advisory lock keys of the customers who wrote ``messages``."""
-    return {
-        f"social_helpdesk:{identity_network(message.channel)}:{message.author.external_id}"
-        for message in messages
-        if message.author and message.author.external_id
-    }
+    """The advisory lock keys of the customers who wrote ``messages``: their
+    user id, and their phone number where the network gives one (an identity
+    found by its number may take a new key, see ``social.identity``)."""
+    keys = set()
+    for message in messages:
+        author = message.author
+        if author and author.external_id:
+            network = identity_network(message.channel)
+            keys.add(f"social_helpdesk:{network}:{author.external_id}")
+            if author.phone:
+                keys.add(f"social_helpdesk:{network}:phone:{author.phone}")
+    return keys
 
 
 def _sequence_keys(event, messages):
@@ -685,14 +751,47 @@ def _waves(items, keys_of):
 
 
 def _with_notices(env, messages):
-    """Encrypted messages get a notice in the reader's language as their
-    text: they are shown, with their link, never dropped as empty."""
-    return [
-        dataclasses.replace(
-            message,
-            text=env._("[Encrypted XChat message — open X to read it]"),
+    """Encrypted messages, and messages of a type the adapter does not know,
+    get a notice in the reader's language as their text (followed by what
+    the network said of the latter): they are shown, never dropped as
+    empty. A reaction says so, and answers the message it reacts to."""
+    return [_with_notice(env, message) for message in messages]
+
+
+def _with_notice(env, message):
+    if message.encrypted:
+        return dataclasses.replace(
+            message, text=env._("[Encrypted XChat message — open X to read it]")
         )
-        if message.encrypted
-        else message
-        for message in messages
-    ]
+    if message.unsupported_type:
+        notice = env._(
+            "[Unsupported %(network)s message: %(type)s]",
+            network=CHANNEL_LABELS.get(message.channel, message.channel),
+            type=message.unsupported_type,
+        )
+        text = f"{notice}\n{message.text}" if message.text else notice
+        return dataclasses.replace(message, text=text)
+    reacted = _reacted_to(message)
+    if reacted is not None:
+        text = (
+            env._("Reacted %s", message.text)
+            if message.text
+            else env._("Removed a reaction")
+        )
+        return dataclasses.replace(
+            message, text=text, parent_id=message.parent_id or reacted
+        )
+    return message
+
+
+def _reacted_to(message):
+    """The id of the message a WhatsApp reaction reacts to ("" when unsaid),
+    None when ``message`` is no reaction."""
+    raw = message.raw.get("message") if isinstance(message.raw, dict) else None
+    if message.channel != "whatsapp" or not isinstance(raw, dict):
+        return None
+    reaction = raw.get("reaction")
+    if raw.get("type") != "reaction" or not isinstance(reaction, dict):
+        return None
+    reacted = reaction.get("message_id")
+    return reacted if isinstance(reacted, str) else ""

@@ -2,12 +2,13 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import base64
 import logging
+from collections import defaultdict
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from ..adapters.base import AdapterError
 from ..adapters.media import MediaTooLarge, fetch_media, image_mimetype
@@ -65,6 +66,23 @@ class SocialIdentity(models.Model):
     avatar_attempts = fields.Integer(
         "Picture downloads tried", readonly=True, copy=False
     )
+    phone = fields.Char(
+        readonly=True,
+        index="btree_not_null",
+        help="The customer's phone number in E.164 form, where the network "
+        "gives it (WhatsApp, unless the user hides it behind a username).",
+    )
+    suggested_partner_ids = fields.Many2many(
+        "res.partner",
+        "social_identity_suggested_partner_rel",
+        "identity_id",
+        "partner_id",
+        string="Same number as",
+        readonly=True,
+        help="Contacts that hold this customer's phone number too. Several "
+        "matched, so none was chosen: link the right one, never merged "
+        "silently.",
+    )
     blocked = fields.Boolean(
         readonly=True,
         help="Messages from a blocked identity are stored as ignored and open no "
@@ -114,6 +132,9 @@ class SocialIdentity(models.Model):
                 self.env["res.partner"].browse(vals["partner_id"])
             )
         previous = {identity: identity.partner_id for identity in relinking or ()}
+        if relinking:
+            # The agent chose: the contacts once suggested are settled.
+            vals = dict(vals, suggested_partner_ids=[Command.clear()])
         result = super().write(vals)
         for identity in blocking or ():
             identity._trace(
@@ -180,15 +201,18 @@ class SocialIdentity(models.Model):
         )
 
     @api.model
-    def _find_or_create(self, authors):
+    def _find_or_create(self, authors, companies=None):
         """The identities of ``authors`` ((channel, adapter Author) pairs of
-        distinct users), in order, created with a new contact each when
-        unknown; profile data is refreshed. Set-based: one search, one
+        distinct users), in order, created when unknown; profile data is
+        refreshed. ``companies``: the company each author wrote to, where a
+        new customer's phone number is looked up among its contacts (see
+        ``_new_partners``). Set-based: one search by key, one by phone, one
         update, one create of contacts and one of identities. The caller
-        holds a lock on each author, so two workers never race here; one
-        whose snapshot is older than the other's commit fails
-        (SerializationFailure or UniqueViolation) and processes the events
-        again later."""
+        holds a lock on each author (and on their phone number), so two
+        workers never race here; one whose snapshot is older than the
+        other's commit fails (SerializationFailure or UniqueViolation) and
+        processes the events again later."""
+        companies = companies or [self.env.company] * len(authors)
         keys = [
             (identity_network(channel), author.external_id)
             for channel, author in authors
@@ -204,6 +228,13 @@ class SocialIdentity(models.Model):
                 ]
             )
         }
+        by_phone = self._find_by_phone(
+            [
+                (key, author)
+                for key, (_channel, author) in zip(keys, authors, strict=True)
+                if key not in found and author.phone
+            ]
+        )
         known = self.browse([found[key].id for key in keys if key in found])
         if known:
             # Touch the rows: a worker whose snapshot predates another's
@@ -215,8 +246,11 @@ class SocialIdentity(models.Model):
                     "WHERE id = ANY(%s)",
                     [known.ids],
                 )
+        found.update(by_phone)
         missing = []
-        for key, (_channel, author) in zip(keys, authors, strict=True):
+        for key, (_channel, author), company in zip(
+            keys, authors, companies, strict=True
+        ):
             values = _profile_values(author)
             identity = found.get(key)
             if identity:
@@ -230,18 +264,10 @@ class SocialIdentity(models.Model):
                 if changed:
                     identity.write(changed)
             else:
-                missing.append((key, values, author))
+                missing.append((key, values, author, company))
         if missing:
-            # The identity says where each contact came from: no creation note.
-            partners = (
-                self.env["res.partner"]
-                .with_context(mail_create_nolog=True)
-                .create(
-                    [
-                        {"name": author.name or author.handle or author.external_id}
-                        for _key, _values, author in missing
-                    ]
-                )
+            partners, suggestions = self._new_partners(
+                [(author, company) for _key, _values, author, company in missing]
             )
             with mute_logger("odoo.sql_db"):  # a concurrent first message: retried
                 created = self.create(
@@ -251,19 +277,118 @@ class SocialIdentity(models.Model):
                             network=key[0],
                             external_id=key[1],
                             partner_id=partner.id,
+                            suggested_partner_ids=[Command.set(suggested.ids)],
                             # The picture: in the payload, or from the
                             # network's profile API (see _fetch_avatars).
                             avatar_pending=True,
                         )
-                        for (key, values, _author), partner in zip(
-                            missing, partners, strict=True
+                        for (key, values, _author, _company), partner, suggested in zip(
+                            missing, partners, suggestions, strict=True
                         )
                     ]
                 )
             found.update(
-                zip((key for key, _values, _author in missing), created, strict=True)
+                zip((key for key, _v, _a, _c in missing), created, strict=True)
             )
         return [found[key] for key in keys]
+
+    @api.model
+    def _find_by_phone(self, pending):
+        """The identities of ``pending`` ((key, Author) pairs not found by
+        their key) found by their phone number instead, by key: WhatsApp
+        names a customer by their number until it gives their
+        business-scoped user id (BSUID). An identity keyed by the number
+        takes the BSUID as its key (``_rekey``); a message that carries the
+        number alone goes to the identity holding it. An identity with
+        another BSUID is another WhatsApp user (a number given to someone
+        else): left alone, an agent links them if they are one person."""
+        if not pending:
+            return {}
+        holders = defaultdict(list)
+        for identity in self.search(
+            [
+                ("network", "in", list({key[0] for key, _author in pending})),
+                ("phone", "in", list({author.phone for _key, author in pending})),
+            ],
+            order="id desc",
+        ):
+            holders[identity.network, identity.phone].append(identity)
+        result = {}
+        for key, author in pending:
+            digits = author.phone.lstrip("+")
+            candidates = holders[key[0], author.phone]
+            by_number = [i for i in candidates if i.external_id == digits]
+            if by_number and key[1] != digits:
+                by_number[0]._rekey(key[1])
+                result[key] = by_number[0]
+            elif candidates and key[1] == digits:
+                result[key] = candidates[0]
+        return result
+
+    def _rekey(self, external_id):
+        """Name this customer by ``external_id`` from now on; the private
+        threads named after the old key (WhatsApp's conversations) are
+        renamed with it, so that they go on in the same tickets."""
+        self.ensure_one()
+        old = self.external_id
+        _logger.info("Social identity %s: key %s becomes %s", self.id, old, external_id)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH renamed AS (
+                    UPDATE social_message
+                       SET conversation_id = %(new)s,
+                           thread_key = left(thread_key, -length(%(old)s)) || %(new)s
+                     WHERE identity_id = %(identity)s AND kind = 'private'
+                       AND conversation_id = %(old)s
+                 RETURNING thread_key
+                )
+                UPDATE helpdesk_ticket
+                   SET social_thread_key = left(social_thread_key, -length(%(old)s))
+                       || %(new)s
+                 WHERE social_thread_key IN (
+                       SELECT left(thread_key, -length(%(new)s)) || %(old)s
+                         FROM renamed
+                 )
+                """,
+                new=external_id,
+                old=old,
+                identity=self.id,
+            )
+        )
+        self.env["social.message"].invalidate_model(["conversation_id", "thread_key"])
+        self.env["helpdesk.ticket"].invalidate_model(["social_thread_key"])
+        self.external_id = external_id
+
+    @api.model
+    def _new_partners(self, customers):
+        """The contacts of new customers (``customers``: (Author, company)
+        pairs), and the contacts suggested for each, in order. A customer
+        whose phone number is on exactly one contact of the company (or a
+        shared one) is attached to it: their phone and social tickets are
+        one history. When it is on several, a new contact is made and those
+        are suggested to the agent, never merged silently."""
+        Partner = self.env["res.partner"]
+        matches = Partner._social_phone_matches(
+            [(author.phone, company) for author, company in customers]
+        )
+        to_create = [
+            {
+                "name": author.name
+                or author.handle
+                or author.phone
+                or author.external_id,
+                **({"phone": author.phone} if author.phone else {}),
+            }
+            for (author, _company), match in zip(customers, matches, strict=True)
+            if len(match) != 1
+        ]
+        # The identity says where each contact came from: no creation note.
+        created = iter(Partner.with_context(mail_create_nolog=True).create(to_create))
+        partners = [match if len(match) == 1 else next(created) for match in matches]
+        suggestions = [match if len(match) > 1 else Partner for match in matches]
+        return partners, suggestions
 
     def _fetch_avatars(self, max_bytes, timeout):
         """Download these customers' pictures onto their contacts, once: the
@@ -332,6 +457,7 @@ def _profile_values(author):
             ("display_label", author.name),
             ("profile_url", author.profile_url),
             ("avatar_url", author.avatar_url),
+            ("phone", author.phone),
         )
         if value
     }

@@ -1,5 +1,6 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import dataclasses
 import logging
 import re
 import textwrap
@@ -60,6 +61,11 @@ CHANNEL_LABELS = {
     "whatsapp": "WhatsApp",
 }
 
+# A network's own reference to a customer's file (WhatsApp's media id,
+# ``whatsapp-media:<id>``): not a web address, downloaded through the
+# account's adapter, which looks it up with the account's token.
+MEDIA_REFERENCE = re.compile(r"[a-z]+-media:[\w.\-]+")
+
 
 class SocialMessage(models.Model):
     """A customer message received from a network, normalized, and where it
@@ -96,6 +102,13 @@ class SocialMessage(models.Model):
         readonly=True,
         help="The customer came from an ad (Meta's referral): the conversation "
         "keeps a 7-day reply window.",
+    )
+    unsupported_type = fields.Char(
+        "Unsupported type",
+        readonly=True,
+        help="The network's type of a message the helpdesk cannot show (a "
+        "WhatsApp poll, say): kept, and shown as such, for an agent to read it "
+        "on the phone.",
     )
     outcome = fields.Selection(
         [("ticket", "Ticket"), ("observed", "Observed"), ("lead", "CRM lead")],
@@ -204,7 +217,8 @@ class SocialMessage(models.Model):
             seen.add((account.id, message.message_id))
             new.append(index)
         identities = self.env["social.identity"]._find_or_create(
-            [(entries[index][1].channel, entries[index][1].author) for index in new]
+            [(entries[index][1].channel, entries[index][1].author) for index in new],
+            companies=[entries[index][0].account_id.company_id for index in new],
         )
         filed = []  # (index, message, values) of the messages stored
         for index, identity in zip(new, identities, strict=True):
@@ -212,6 +226,7 @@ class SocialMessage(models.Model):
             if identity.blocked:
                 event.ignore_reason = self.env._("The author is blocked.")
                 continue
+            message = _in_customer_thread(message, identity)
             filed.append((index, message, self._values(event, message, identity)))
         parents = self._find_received(
             [
@@ -386,17 +401,23 @@ class SocialMessage(models.Model):
             "lang": message.lang or False,
             "message_date": _naive_utc(message.created_at),
             "from_ad": message.from_ad,
+            "unsupported_type": message.unsupported_type or False,
             **self._media_values(message),
         }
 
     @api.model
     def _media_values(self, message):
         """The media to download from a new message: files hosted by the
-        network, not the links the customer shared."""
+        network (web addresses, or the network's references to them), not
+        the links the customer shared."""
         media = [
             {"url": attachment.url, "kind": attachment.kind, "name": attachment.name}
             for attachment in message.attachments
-            if attachment.kind in DOWNLOADED_KINDS and self._safe_link(attachment.url)
+            if attachment.kind in DOWNLOADED_KINDS
+            and (
+                self._safe_link(attachment.url)
+                or MEDIA_REFERENCE.fullmatch(attachment.url)
+            )
         ]
         return {"media": media or False, "media_pending": bool(media)}
 
@@ -716,8 +737,12 @@ class SocialMessage(models.Model):
             )
         )
         messages = self.search([("media_pending", "=", True)], order="id", limit=limit)
+        adapters = {}
         for message in messages:
-            message._fetch_media(max_bytes, timeout)
+            account = message.account_id
+            if account not in adapters:
+                adapters[account] = account._get_adapter()
+            message._fetch_media(adapters[account], max_bytes, timeout)
         avatar_max_bytes = int(
             params.get_param(
                 "social_helpdesk.avatar_max_bytes", DEFAULT_AVATAR_MAX_BYTES
@@ -739,7 +764,9 @@ class SocialMessage(models.Model):
             + self.search_count([("parent_post_state", "in", PARENT_POST_PENDING)]),
         )
 
-    def _fetch_media(self, max_bytes, timeout):
+    def _fetch_media(self, adapter, max_bytes, timeout):
+        """Download through the account's ``adapter``: a network whose files
+        need its token (WhatsApp's media ids) looks them up first."""
         self.ensure_one()
         post = self.mail_message_id
         # Content decides the type, never the server's word: markup would be
@@ -750,7 +777,7 @@ class SocialMessage(models.Model):
         attachments = Attachment.browse()
         for item in (self.media or []) if post else []:
             try:
-                media = fetch_media(item["url"], max_bytes, timeout)
+                media = adapter.download_media(item["url"], max_bytes, timeout)
             except AdapterError as exc:
                 _logger.info(
                     "Media of social message %s kept as a link: %s", self.id, exc
@@ -911,6 +938,7 @@ class SocialMessage(models.Model):
                 external_id=identity.external_id,
                 handle=identity.handle or "",
                 name=identity.display_label or "",
+                phone=identity.phone or "",
             ),
             text=self.text or "",
             created_at=self.message_date
@@ -956,12 +984,12 @@ class SocialMessage(models.Model):
         """Chatter body of a customer message, every part of it escaped: a
         line with the network's icon, the author (linked to their profile)
         and a link to the original; the post or message it answers, when
-        known (``parent``: a stored message or one of our replies); the
-        text with clickable links; links to its media."""
+        known (``parent``: a stored message or one of our replies); the ad
+        the customer came from; the text with clickable links; its media."""
         network = CHANNEL_LABELS.get(message.channel, message.channel)
         link = Markup('<a href="%s" target="_blank" rel="noreferrer noopener">%s</a>')
         author = message.author
-        who = f"@{author.handle}" if author.handle else author.name
+        who = f"@{author.handle}" if author.handle else author.name or author.phone
         if self._safe_link(author.profile_url):
             who = link % (self._safe_link(author.profile_url), who)
         icon = Markup(
@@ -982,17 +1010,56 @@ class SocialMessage(models.Model):
         )
         if parent:
             body += self._render_parent(parent)
+        if message.from_ad:
+            body += self._render_ad(message)
         body += text_to_html(message.text)
+        return body + self._render_media(message)
+
+    @api.model
+    def _render_media(self, message):
+        """Links to the message's media (a name only for a network's own
+        reference: its file is attached once downloaded) and, on WhatsApp,
+        to the links it carries beside its text (a location's map)."""
+        link = Markup('<a href="%s" target="_blank" rel="noreferrer noopener">%s</a>')
         media = [
             link % (self._safe_link(attachment.url), self._media_label(attachment))
+            if self._safe_link(attachment.url)
+            else escape(self._media_label(attachment))
             for attachment in message.attachments
             if self._safe_link(attachment.url)
+            or MEDIA_REFERENCE.fullmatch(attachment.url)
         ]
-        if media:
-            body += Markup('<p class="o_social_media small">%s</p>') % Markup(
-                " · "
-            ).join(media)
-        return body
+        if message.channel == "whatsapp":
+            media += [
+                link % (url, textwrap.shorten(url, 60, placeholder="…"))
+                for url in map(self._safe_link, message.links)
+                if url and url not in (message.text or "")
+            ]
+        if not media:
+            return Markup()
+        return Markup('<p class="o_social_media small">%s</p>') % Markup(" · ").join(
+            media
+        )
+
+    @api.model
+    def _render_ad(self, message):
+        """The ad the customer came from (Meta's referral: its headline and
+        address), as a line above their words."""
+        raw = message.raw if isinstance(message.raw, dict) else {}
+        inner = raw.get("message") if isinstance(raw.get("message"), dict) else {}
+        referral = inner.get("referral") or raw.get("referral")
+        referral = referral if isinstance(referral, dict) else {}
+        headline = referral.get("headline")
+        label = self.env._("From an ad")
+        if isinstance(headline, str) and headline.strip():
+            label = self.env._("From the ad “%s”", headline.strip())
+        source = referral.get("source_url")
+        url = self._safe_link(source) if isinstance(source, str) else ""
+        if url:
+            label = Markup(
+                '<a href="%s" target="_blank" rel="noreferrer noopener">%s</a>'
+            ) % (url, label)
+        return Markup('<p class="o_social_ad small text-muted">%s</p>') % label
 
     @api.model
     def _render_parent(self, parent):
@@ -1093,6 +1160,17 @@ class SocialMessage(models.Model):
             author=name,
             network=network,
         )
+
+
+def _in_customer_thread(message, identity):
+    """``message`` in its customer's thread: a private thread named after
+    its customer (WhatsApp's) follows the identity's key, one conversation
+    whether the customer came by phone number or by business-scoped user id
+    (see ``social.identity._find_by_phone``)."""
+    named_after = message.author.external_id
+    if message.kind == PRIVATE and message.conversation_id == named_after:
+        return dataclasses.replace(message, conversation_id=identity.external_id)
+    return message
 
 
 def text_to_html(text):

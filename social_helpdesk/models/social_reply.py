@@ -26,6 +26,9 @@ _logger = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 5
 SENDING_TIMEOUT_MINUTES = 10
+# The order of delivery statuses: a reply's state only moves forward. A
+# failure stops it, and only a reply not yet delivered can fail.
+DELIVERY_RANKS = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 
 class SocialReply(models.Model):
@@ -90,6 +93,20 @@ class SocialReply(models.Model):
         help="A categorization rule's acknowledgement: it does not count as the "
         "ticket's first response.",
     )
+    delivery_state = fields.Selection(
+        [
+            ("sent", "Sent"),
+            ("delivered", "Delivered"),
+            ("read", "Read"),
+            ("failed", "Not delivered"),
+        ],
+        "Delivery",
+        readonly=True,
+        copy=False,
+        help="What the network reports of the published reply (WhatsApp's "
+        "statuses): it never moves back, whatever order the reports come in.",
+    )
+    delivery_date = fields.Datetime("Delivery reported", readonly=True, copy=False)
 
     _sql_constraints = [
         ("idempotency_key_uniq", "unique(idempotency_key)", "Replies are unique.")
@@ -458,6 +475,96 @@ class SocialReply(models.Model):
         if not self.automatic:
             self.ticket_id._set_first_response(now)
 
+    @api.model
+    def _apply_delivery_statuses(self, account, statuses):
+        """Apply ``statuses`` (adapter DeliveryStatus items, in order) of
+        ``account``'s messages to the replies they are about, found by
+        network id, else by the idempotency key they were sent with: a
+        reply whose sending timed out becomes sent with the network's id,
+        once (its id set, later statuses find it by that id). Returns the
+        reply of each status, an empty record for a message the helpdesk
+        did not send. One search for the whole batch."""
+        ids = [status.message_id for status in statuses]
+        keys = [status.reference for status in statuses if status.reference]
+        domain = [("external_id", "in", ids)]
+        if keys:
+            domain = ["|", *domain, ("idempotency_key", "in", keys)]
+        replies = self.sudo().search([("account_id", "=", account.id), *domain])
+        by_id = {reply.external_id: reply for reply in replies if reply.external_id}
+        by_key = {reply.idempotency_key: reply for reply in replies}
+        result = []
+        for status in statuses:
+            reply = by_id.get(status.message_id)
+            if not reply and status.reference in by_key:
+                reply = by_key[status.reference]
+                if reply.external_id:
+                    reply = self.browse()  # another message with its key
+                else:
+                    reply._adopt(status)
+                    by_id[status.message_id] = reply
+            if reply:
+                reply._apply_delivery(status)
+            result.append(reply or self.browse())
+        return result
+
+    def _adopt(self, status):
+        """The network sent this reply although its sending timed out (or
+        seemed to fail): it is sent, with the network's id, and is not
+        sent again."""
+        _logger.info(
+            "Social reply %s was sent as %s (status %s)",
+            self.id,
+            status.message_id,
+            status.status,
+        )
+        self.write(
+            {
+                "state": "sent",
+                "external_id": status.message_id,
+                "error": False,
+                "may_be_published": False,
+                "next_attempt_date": False,
+                "sent_date": _naive(status.at) or fields.Datetime.now(),
+            }
+        )
+        if not self.automatic and status.status != "failed":
+            self.ticket_id._set_first_response(self.sent_date)
+            self.ticket_id._social_answered()
+
+    def _apply_delivery(self, status):
+        """Move the delivery state forward (a late "delivered" never undoes
+        "read"); a failure, reported after the reply was published, fails
+        the reply and says so on its ticket."""
+        self.ensure_one()
+        current, new = self.delivery_state, status.status
+        if new not in DELIVERY_RANKS or current == "failed":
+            return
+        if new == "failed":
+            if current not in (False, "sent"):
+                return
+        elif DELIVERY_RANKS[new] <= DELIVERY_RANKS.get(current, 0):
+            return
+        self.write(
+            {
+                "delivery_state": new,
+                "delivery_date": _naive(status.at) or fields.Datetime.now(),
+            }
+        )
+        if new != "failed":
+            self._refresh_chatter()
+            return
+        reason = status.error or self.env._("no reason given")
+        self._fail(reason)
+        network = CHANNEL_LABELS.get(self.target_id.channel_code, "")
+        self.ticket_id.message_post(
+            body=self.with_context(lang=self._chatter_lang()).env._(
+                "%(network)s did not deliver the reply: %(reason)s",
+                network=network,
+                reason=reason,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
     def action_retry(self):
         """Queue failed replies again (the Retry action of the ticket), for
         an agent who may answer on their tickets, once they can be sent."""
@@ -508,6 +615,11 @@ class SocialReply(models.Model):
             )
         else:
             status = reply.env._("Queued")
+        if reply.state == "sent" and reply.delivery_state in ("delivered", "read"):
+            labels = dict(
+                reply._fields["delivery_state"]._description_selection(reply.env)
+            )
+            status = Markup("%s · %s") % (status, labels[reply.delivery_state])
         return text_to_html(reply.text) + Markup(
             '<p class="o_social_reply_status text-muted small">%s — %s</p>'
         ) % (what, status)
@@ -536,3 +648,8 @@ class SocialReply(models.Model):
                 reply.user_id._bus_send_store(
                     post, {"body": post.body, "write_date": post.write_date}
                 )
+
+
+def _naive(moment):
+    """An aware datetime as Odoo stores it (naive UTC); None stays None."""
+    return moment and moment.astimezone(timezone.utc).replace(tzinfo=None)

@@ -29,4 +29,5 @@ from . import test_retention
 from . import test_avatars_posts
 from . import test_x_current
 from . import test_recovery
+from . import test_whatsapp_inbound
 from . import test_whatsapp_ui

@@ -14,6 +14,9 @@ class SocialIdentityLinkWizard(models.TransientModel):
 
     identity_id = fields.Many2one("social.identity", required=True)
     partner_id = fields.Many2one("res.partner", "Contact", required=True)
+    suggested_partner_ids = fields.Many2many(
+        related="identity_id.suggested_partner_ids", string="Same number as"
+    )
     move_history = fields.Boolean(
         "Move its tickets",
         default=True,

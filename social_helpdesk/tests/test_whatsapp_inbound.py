@@ -1,0 +1,565 @@
+# Copyright 2026 social_helpdesk contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""WhatsApp conversations become tickets on the right contact, end to end:
+deliveries in the documented shapes, signed as Meta signs them, through
+Odoo's real webhook route, processed by the real cron; media fetched from
+the fake Cloud API; replies updated by the statuses Meta reports."""
+
+from odoo import Command
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .fakes.fake_whatsapp import (
+    FakeWhatsApp,
+    customer,
+    inbound,
+    service_pricing,
+    status,
+)
+
+ANA = customer("34612345678", user_id="ES.1502576394655843", name="Ana Ruiz")
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+POLL_ERROR = {
+    "code": 131051,
+    "title": "Message type unknown",
+    "error_data": {"details": "Message type is currently not supported."},
+}
+
+
+@tagged("post_install", "-at_install")
+class TestWhatsAppInbound(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        fake = FakeWhatsApp()
+        cls.spain = cls.env.ref("base.es")
+        cls.env.company.country_id = cls.spain
+        cls.team = cls.env["helpdesk.ticket.team"].create({"name": "WhatsApp care"})
+        cls.account = cls.env["social.account"].create(
+            {
+                "name": "Acme WhatsApp",
+                "network": "whatsapp",
+                "state": "connected",
+                "team_id": cls.team.id,
+                "whatsapp_business_account_id": fake.waba_id,
+                "whatsapp_phone_number_id": fake.phone_number_id,
+                "whatsapp_access_token": fake.access_token,
+                "meta_app_secret": fake.app_secret,
+                "meta_verify_token": "fake-verify-token",
+            }
+        )
+        cls.Event = cls.env["social.event"]
+        cls.Message = cls.env["social.message"]
+
+    def setUp(self):
+        super().setUp()
+        self.fake = FakeWhatsApp().start()
+        self.addCleanup(self.fake.stop)
+        self.account.api_base_url = self.fake.base_url
+
+    # -- helpers ----------------------------------------------------------
+    def post(self, body, account=None):
+        raw, headers = self.fake.signed(body)
+        token = (account or self.account).webhook_token
+        response = self.url_open(
+            f"/social_helpdesk/webhook/whatsapp/{token}",
+            data=raw,
+            headers=headers,
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        self.Event._cron_process()
+        return response.json()
+
+    def deliver(self, *messages, phone_number_id=None, account=None):
+        return self.post(
+            self.fake.delivery_for_messages(
+                list(messages), phone_number_id=phone_number_id
+            ),
+            account=account,
+        )
+
+    def report(self, *statuses):
+        return self.post(self.fake.delivery_for_statuses(list(statuses)))
+
+    def message(self, wamid, account=None):
+        return self.Message.search(
+            [
+                ("account_id", "=", (account or self.account).id),
+                ("external_id", "=", wamid),
+            ]
+        )
+
+    def reply_to(self, target, **values):
+        """An agent's reply as the send job leaves it."""
+        return (
+            self.env["social.reply"]
+            .sudo()
+            .create(
+                {
+                    "ticket_id": target.ticket_id.id,
+                    "account_id": self.account.id,
+                    "target_id": target.id,
+                    "kind": "private",
+                    "text": "We are on it",
+                    **values,
+                }
+            )
+        )
+
+    # -- messages -------------------------------------------------------------
+    def test_every_message_type_files_one_ticket(self):
+        """Each documented type files a readable message, all in the
+        customer's one private ticket on the WhatsApp channel; a type the
+        addon does not know is kept and shown as such."""
+        self.deliver(inbound("wamid.t1", ANA, text="<b>My order</b> is late"))
+        self.deliver(
+            inbound(
+                "wamid.i1",
+                ANA,
+                kind="image",
+                content={"id": "m-img", "mime_type": "image/jpeg", "caption": "Box"},
+            ),
+            inbound("wamid.a1", ANA, kind="audio", content={"id": "m-aud"}),
+            inbound("wamid.v1", ANA, kind="video", content={"id": "m-vid"}),
+            inbound(
+                "wamid.d1",
+                ANA,
+                kind="document",
+                content={"id": "m-doc", "filename": "invoice.pdf"},
+            ),
+            inbound("wamid.s1", ANA, kind="sticker", content={"id": "m-stk"}),
+        )
+        self.deliver(
+            inbound(
+                "wamid.l1",
+                ANA,
+                kind="location",
+                content={
+                    "latitude": 40.4168,
+                    "longitude": -3.7038,
+                    "name": "Shop",
+                    "address": "Gran Vía 1",
+                },
+            ),
+            inbound(
+                "wamid.c1",
+                ANA,
+                kind="contacts",
+                content=[
+                    {
+                        "name": {"formatted_name": "Luis Ruiz"},
+                        "phones": [{"phone": "+34 600 222 333"}],
+                    }
+                ],
+            ),
+            inbound(
+                "wamid.b1",
+                ANA,
+                kind="interactive",
+                content={
+                    "type": "button_reply",
+                    "button_reply": {"id": "yes", "title": "Yes, refund"},
+                },
+            ),
+            inbound(
+                "wamid.r1",
+                ANA,
+                kind="interactive",
+                content={
+                    "type": "list_reply",
+                    "list_reply": {"id": "2", "title": "Delivery", "description": ""},
+                },
+            ),
+            inbound(
+                "wamid.q1",
+                ANA,
+                kind="button",
+                content={"text": "Track my order", "payload": "track"},
+            ),
+            inbound(
+                "wamid.x1",
+                ANA,
+                kind="reaction",
+                content={"message_id": "wamid.t1", "emoji": "👍"},
+            ),
+            inbound(
+                "wamid.u1",
+                ANA,
+                kind="unsupported",
+                content={"type": "poll"},
+                errors=[POLL_ERROR],
+            ),
+        )
+        ticket = self.message("wamid.t1").ticket_id
+        self.assertTrue(ticket)
+        self.assertEqual(ticket.channel_id.code, "whatsapp")
+        self.assertEqual(ticket.social_kind, "private")
+        messages = self.Message.search([("account_id", "=", self.account.id)])
+        self.assertEqual(len(messages), 13)
+        self.assertEqual(messages.ticket_id, ticket)
+        body = str(self.message("wamid.t1").mail_message_id.body)
+        self.assertIn("&lt;b&gt;My order&lt;/b&gt; is late", body)
+        self.assertNotIn("<b>My order", body)
+        self.assertIn("fa-whatsapp", body)
+        self.assertEqual(self.message("wamid.i1").text, "Box")
+        self.assertEqual(
+            [item["url"] for item in self.message("wamid.d1").media],
+            ["whatsapp-media:m-doc"],
+        )
+        self.assertIn("invoice.pdf", str(self.message("wamid.d1").mail_message_id.body))
+        self.assertTrue(self.message("wamid.s1").media_pending)
+        location = self.message("wamid.l1")
+        self.assertIn("Shop, Gran Vía 1", location.text)
+        self.assertIn("google.com/maps", str(location.mail_message_id.body))
+        self.assertIn("Luis Ruiz", self.message("wamid.c1").text)
+        self.assertIn("+34 600 222 333", self.message("wamid.c1").text)
+        self.assertEqual(self.message("wamid.b1").text, "Yes, refund")
+        self.assertEqual(self.message("wamid.r1").text, "Delivery")
+        self.assertEqual(self.message("wamid.q1").text, "Track my order")
+        reaction = self.message("wamid.x1")
+        self.assertEqual(reaction.text, "Reacted 👍")
+        self.assertEqual(reaction.parent_id, self.message("wamid.t1"))
+        self.assertIn("In reply to", str(reaction.mail_message_id.body))
+        unsupported = self.message("wamid.u1")
+        self.assertEqual(unsupported.unsupported_type, "poll")
+        self.assertIn("[Unsupported WhatsApp message: poll]", unsupported.text)
+        self.assertIn("not supported", unsupported.text)
+        self.assertIn(
+            "[Unsupported WhatsApp message: poll]",
+            str(unsupported.mail_message_id.body),
+        )
+
+    def test_context_quotes_the_earlier_message_and_ads_are_noted(self):
+        self.deliver(inbound("wamid.o1", ANA, text="Where is parcel 42?"))
+        self.deliver(
+            inbound("wamid.o2", ANA, text="Any news?", context={"id": "wamid.o1"})
+        )
+        answer = self.message("wamid.o2")
+        self.assertEqual(answer.parent_id, self.message("wamid.o1"))
+        self.assertIn("Where is parcel 42?", str(answer.mail_message_id.body))
+        bea = customer("34699000111", name="Bea")
+        referral = {
+            "source_url": "https://fb.me/ad-1",
+            "source_id": "120",
+            "source_type": "ad",
+            "headline": "Winter sale",
+            "body": "Chat with us",
+            "ctwa_clid": "ARA",
+        }
+        self.deliver(
+            inbound("wamid.ad1", bea, text="Is it on sale?", referral=referral)
+        )
+        from_ad = self.message("wamid.ad1")
+        self.assertTrue(from_ad.from_ad)
+        body = str(from_ad.mail_message_id.body)
+        self.assertIn("Winter sale", body)
+        self.assertIn("https://fb.me/ad-1", body)
+
+    def test_a_duplicate_delivery_files_once(self):
+        body = self.fake.delivery_for_messages([inbound("wamid.dup", ANA, text="Hi")])
+        self.post(body)
+        again = self.post(body)
+        self.assertEqual(again["duplicates"], 1)
+        self.assertEqual(len(self.message("wamid.dup")), 1)
+        self.assertEqual(
+            self.env["helpdesk.ticket"].search_count(
+                [("social_account_id", "=", self.account.id)]
+            ),
+            1,
+        )
+
+    def test_two_numbers_of_one_app_get_their_own_messages(self):
+        """Both numbers' accounts hold the app secret: a delivery to either
+        URL is filed under the number each entry names."""
+        other = self.account.copy(
+            {"name": "Acme México", "whatsapp_phone_number_id": "207000000000001"}
+        )
+        self.fake.add_phone_number("207000000000001", "525500000000")
+        self.deliver(inbound("wamid.n1", ANA, text="Hola España"))
+        self.deliver(
+            inbound("wamid.n2", ANA, text="Hola México"),
+            phone_number_id="207000000000001",
+        )
+        self.assertEqual(self.message("wamid.n1").account_id, self.account)
+        self.assertEqual(self.message("wamid.n2", account=other).account_id, other)
+        self.assertNotEqual(
+            self.message("wamid.n1").ticket_id,
+            self.message("wamid.n2", account=other).ticket_id,
+        )
+        self.assertEqual(
+            self.message("wamid.n1").identity_id,
+            self.message("wamid.n2", account=other).identity_id,
+        )
+
+    def test_a_closed_ticket_reopens_within_the_window(self):
+        self.deliver(inbound("wamid.w1", ANA, text="First"))
+        ticket = self.message("wamid.w1").ticket_id
+        ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+        self.deliver(inbound("wamid.w2", ANA, text="Again"))
+        self.assertEqual(self.message("wamid.w2").ticket_id, ticket)
+        self.assertEqual(ticket.reopen_count, 1)
+
+    # -- media ------------------------------------------------------------
+    def test_media_are_fetched_by_id_within_the_size_limit(self):
+        self.fake.add_media("m-photo", JPEG, "image/jpeg")
+        self.fake.add_media("m-big", b"%PDF-" + b"x" * 4096, "application/pdf")
+        self.deliver(
+            inbound("wamid.p1", ANA, kind="image", content={"id": "m-photo"}),
+            inbound(
+                "wamid.p2",
+                ANA,
+                kind="document",
+                content={"id": "m-big", "filename": "big.pdf"},
+            ),
+        )
+        self.env["ir.config_parameter"].sudo().set_param(
+            "social_helpdesk.media_max_bytes", 1024
+        )
+        self.Message._cron_fetch_media()
+        photo = self.message("wamid.p1")
+        self.assertFalse(photo.media_pending)
+        attachments = photo.mail_message_id.attachment_ids
+        self.assertEqual(len(attachments), 1)
+        self.assertEqual(attachments.mimetype, "image/jpeg")
+        self.assertEqual(attachments.raw, JPEG)
+        self.assertTrue(self.fake.requests_to("GET cdn"))
+        self.assertFalse(self.message("wamid.p2").mail_message_id.attachment_ids)
+        self.assertFalse(self.message("wamid.p2").media_pending)
+
+    # -- identity ---------------------------------------------------------
+    def test_a_customer_without_a_phone_number(self):
+        hidden = customer(user_id="ES.777", name="", username="@kiko")
+        self.deliver(inbound("wamid.h1", hidden, text="Hello"))
+        identity = self.message("wamid.h1").identity_id
+        self.assertEqual(identity.network, "whatsapp")
+        self.assertEqual(identity.external_id, "ES.777")
+        self.assertFalse(identity.phone)
+        self.assertEqual(identity.handle, "kiko")
+        self.assertEqual(identity.partner_id.name, "kiko")
+        self.assertFalse(identity.partner_id.phone)
+
+    def test_a_number_on_one_contact_joins_its_history(self):
+        """Stored without the country prefix, read in the company's
+        country; a contact of another company is not a match."""
+        contact = self.env["res.partner"].create(
+            {"name": "Ana (phone)", "phone": "612 34 56 78"}
+        )
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        self.env["res.partner"].create(
+            {
+                "name": "Ana elsewhere",
+                "mobile": "+34612345678",
+                "company_id": other_company.id,
+            }
+        )
+        self.deliver(inbound("wamid.k1", ANA, text="It's Ana"))
+        message = self.message("wamid.k1")
+        self.assertEqual(message.partner_id, contact)
+        self.assertEqual(message.ticket_id.partner_id, contact)
+        self.assertEqual(message.identity_id.phone, "+34612345678")
+        self.assertFalse(message.identity_id.suggested_partner_ids)
+
+    def test_a_number_on_several_contacts_is_suggested(self):
+        first = self.env["res.partner"].create(
+            {"name": "Ana Home", "phone": "+34 612 345 678"}
+        )
+        second = self.env["res.partner"].create(
+            {"name": "Ruiz Ltd", "mobile": "0034-612-345-678"}
+        )
+        self.deliver(inbound("wamid.m1", ANA, text="Hi"))
+        message = self.message("wamid.m1")
+        identity = message.identity_id
+        self.assertNotIn(message.partner_id, first | second)
+        self.assertEqual(message.partner_id.phone, "+34612345678")
+        self.assertEqual(identity.suggested_partner_ids, first | second)
+        ticket = message.ticket_id
+        self.assertEqual(ticket.social_suggested_partner_ids, first | second)
+        self.assertEqual(ticket.social_suggestion_identity_id, identity)
+        wizard = self.env["social.identity.link.wizard"].create(
+            {"identity_id": identity.id, "partner_id": first.id}
+        )
+        self.assertEqual(wizard.suggested_partner_ids, first | second)
+        wizard.action_link()
+        self.assertEqual(identity.partner_id, first)
+        self.assertEqual(ticket.partner_id, first)
+        self.assertFalse(identity.suggested_partner_ids)
+        ticket.invalidate_recordset()
+        self.assertFalse(ticket.social_suggested_partner_ids)
+
+    def test_a_number_then_its_user_id_stay_one_customer(self):
+        """Known first by the number only, the customer's key becomes their
+        business-scoped user id; the conversation goes on in its ticket.
+        A message with the number alone still finds them."""
+        before = customer("34655000111", name="Carla")
+        self.deliver(inbound("wamid.e1", before, text="Hi"))
+        identity = self.message("wamid.e1").identity_id
+        self.assertEqual(identity.external_id, "34655000111")
+        ticket = self.message("wamid.e1").ticket_id
+        after = customer("34655000111", user_id="ES.3141592", name="Carla")
+        self.deliver(inbound("wamid.e2", after, text="Still me"))
+        self.assertEqual(self.message("wamid.e2").identity_id, identity)
+        self.assertEqual(identity.external_id, "ES.3141592")
+        self.assertEqual(self.message("wamid.e2").ticket_id, ticket)
+        self.assertEqual(ticket.social_thread_key, "whatsapp:dm:ES.3141592")
+        self.assertEqual(self.message("wamid.e1").thread_key, "whatsapp:dm:ES.3141592")
+        self.deliver(inbound("wamid.e3", before, text="Old app"))
+        self.assertEqual(self.message("wamid.e3").identity_id, identity)
+        self.assertEqual(self.message("wamid.e3").ticket_id, ticket)
+        self.assertEqual(
+            self.env["social.identity"].search_count([("phone", "=", "+34655000111")]),
+            1,
+        )
+
+    def test_a_new_user_id_is_linked_by_the_agent(self):
+        """Another user id with the same number is another WhatsApp user to
+        the addon (a number given to someone else): the agent links them."""
+        self.deliver(inbound("wamid.f1", ANA, text="Hi"))
+        old = self.message("wamid.f1").identity_id
+        moved = customer("34612345678", user_id="ES.2718281", name="Ana Ruiz")
+        self.deliver(inbound("wamid.f2", moved, text="New phone"))
+        new = self.message("wamid.f2").identity_id
+        self.assertNotEqual(new, old)
+        self.env["social.identity.link.wizard"].create(
+            {"identity_id": new.id, "partner_id": old.partner_id.id}
+        ).action_link()
+        self.assertEqual(new.partner_id, old.partner_id)
+
+    def test_the_phone_lookup_uses_the_indexes(self):
+        Partner = self.env["res.partner"]
+        forms = sorted(Partner._social_phone_forms("+34612345678"))
+        self.assertIn("612345678", forms)
+        self.assertIn("0034612345678", forms)
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        self.env.cr.execute(
+            """
+            EXPLAIN SELECT id FROM res_partner
+             WHERE active AND (
+                   (phone IS NOT NULL AND regexp_replace((phone::text),
+                    '[\\s\\\\./\\(\\)\\-]'::text, ''::text, 'g'::text) = ANY(%s))
+                OR (mobile IS NOT NULL AND regexp_replace((mobile::text),
+                    '[\\s\\\\./\\(\\)\\-]'::text, ''::text, 'g'::text) = ANY(%s)))
+            """,
+            [forms, forms],
+        )
+        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        self.assertNotIn("Seq Scan", plan)
+        self.assertIn("res_partner_phone_partial_tgm", plan)
+        self.assertIn("res_partner_mobile_partial_tgm", plan)
+
+    # -- statuses -----------------------------------------------------------
+    def test_statuses_move_a_reply_forward_only(self):
+        self.deliver(inbound("wamid.s-in", ANA, text="Help"))
+        reply = self.reply_to(
+            self.message("wamid.s-in"), state="sent", external_id="wamid.out1"
+        )
+        self.report(status("wamid.out1", "sent", ANA, pricing=service_pricing()))
+        self.assertEqual(reply.delivery_state, "sent")
+        self.report(
+            status("wamid.out1", "read", ANA, timestamp=1765094520),
+            status("wamid.out1", "delivered", ANA, timestamp=1765094500),
+        )
+        self.assertEqual(reply.delivery_state, "read")
+        self.report(status("wamid.out1", "failed", ANA, errors=[POLL_ERROR]))
+        self.assertEqual(reply.delivery_state, "read")
+        self.assertEqual(reply.state, "sent")
+        event = self.Event.search(
+            [("external_id", "=", "wa:status:wamid.out1:delivered")]
+        )
+        self.assertEqual(event.state, "done")
+        self.assertEqual(event.ticket_id, reply.ticket_id)
+
+    def test_a_failed_reply_shows_on_the_ticket(self):
+        self.deliver(inbound("wamid.g-in", ANA, text="Help"))
+        target = self.message("wamid.g-in")
+        reply = self.reply_to(target, state="sent", external_id="wamid.out2")
+        reply.mail_message_id = target.ticket_id._message_log(
+            body=reply._chatter_body()
+        )
+        error = {
+            "code": 131026,
+            "title": "Message undeliverable",
+            "error_data": {"details": "The recipient is not on WhatsApp."},
+        }
+        self.report(status("wamid.out2", "failed", ANA, errors=[error]))
+        self.assertEqual(reply.state, "failed")
+        self.assertEqual(reply.delivery_state, "failed")
+        self.assertIn("not on WhatsApp", reply.error)
+        self.assertIn("Failed", str(reply.mail_message_id.body))
+        notes = target.ticket_id.message_ids.filtered(
+            lambda m: "did not deliver the reply" in str(m.body)
+        )
+        self.assertEqual(len(notes), 1)
+        self.assertIn("131026", str(notes.body))
+        self.report(status("wamid.out2", "delivered", ANA))
+        self.assertEqual(reply.delivery_state, "failed")
+
+    def test_a_timed_out_reply_is_found_by_its_key_once(self):
+        self.deliver(inbound("wamid.j-in", ANA, text="Help"))
+        target = self.message("wamid.j-in")
+        reply = self.reply_to(target, state="queued", may_be_published=True)
+        self.report(
+            status("wamid.out3", "sent", ANA, reference=reply.idempotency_key),
+            status("wamid.out3", "delivered", ANA, reference=reply.idempotency_key),
+        )
+        self.assertEqual(reply.state, "sent")
+        self.assertEqual(reply.external_id, "wamid.out3")
+        self.assertEqual(reply.delivery_state, "delivered")
+        self.assertFalse(reply.may_be_published)
+        self.assertTrue(target.ticket_id.first_response_date)
+        self.report(status("wamid.out3", "read", ANA))
+        self.assertEqual(reply.delivery_state, "read")
+        self.assertEqual(
+            self.env["social.reply"].search_count([("external_id", "=", "wamid.out3")]),
+            1,
+        )
+
+    def test_a_status_of_an_unknown_message_is_kept_ignored(self):
+        self.report(status("wamid.elsewhere", "delivered", ANA))
+        event = self.Event.search(
+            [("external_id", "=", "wa:status:wamid.elsewhere:delivered")]
+        )
+        self.assertEqual(event.state, "ignored")
+        self.assertTrue(event.payload)
+
+    # -- security -----------------------------------------------------------
+    def test_an_agent_of_another_company_sees_nothing(self):
+        contact = self.env["res.partner"].create(
+            {
+                "name": "Ana (A)",
+                "phone": "+34612345678",
+                "company_id": self.env.company.id,
+            }
+        )
+        twin = self.env["res.partner"].create(
+            {
+                "name": "Ana twin (A)",
+                "mobile": "+34612345678",
+                "company_id": self.env.company.id,
+            }
+        )
+        self.deliver(inbound("wamid.z1", ANA, text="Private matter"))
+        message = self.message("wamid.z1")
+        self.assertEqual(message.identity_id.suggested_partner_ids, contact | twin)
+        company_b = self.env["res.company"].create({"name": "Company B (wa)"})
+        agent = new_test_user(
+            self.env,
+            "wa_agent_b",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+            company_id=company_b.id,
+            company_ids=[Command.set(company_b.ids)],
+        )
+        env = self.env(user=agent)
+        self.assertFalse(
+            env["helpdesk.ticket"].search([("id", "=", message.ticket_id.id)])
+        )
+        self.assertFalse(env["social.message"].search([("id", "=", message.id)]))
+        self.assertFalse(
+            env["res.partner"].search([("id", "in", (contact | twin).ids)])
+        )
+        self.assertFalse(
+            env["social.identity"]
+            .search([("phone", "=", "+34612345678")])
+            .suggested_partner_ids
+        )
+        self.assertFalse(
+            env["social.reply"].search([("ticket_id", "=", message.ticket_id.id)])
+        )
