@@ -219,6 +219,7 @@ class TestWhatsAppDemo(SocialCase):
     per customer."""
 
     def test_the_demo_replays_whatsapp_conversations(self):
+        self.demo_contact()
         with open(DATASET, encoding="utf-8") as file:
             items = [
                 item
@@ -236,3 +237,47 @@ class TestWhatsAppDemo(SocialCase):
         self.assertEqual(set(tickets.mapped("social_network")), {"whatsapp"})
         self.assertEqual(set(tickets.mapped("social_kind")), {"private"})
         self.assertTrue(messages.filtered("from_ad"), "a conversation from an ad")
+
+        # The customer whose number is on a contact is filed on it, next to
+        # her phone ticket.
+        lucia = self.demo_contact()
+        known = next(
+            item for item in items if item["author"].get("phone") == "+34612345678"
+        )
+        ticket = self.message_of(known).ticket_id
+        self.assertEqual(ticket.partner_id, lucia)
+        self.assertIn("phone", lucia.helpdesk_ticket_ids.channel_id.mapped("code"))
+        # Her photo is downloaded from the demo data, as a WhatsApp media id.
+        self.env["social.message"]._cron_fetch_media()
+        photos = ticket.message_ids.attachment_ids.filtered(
+            lambda attachment: attachment.mimetype == "image/jpeg"
+        )
+        self.assertEqual(len(photos), 1)
+        self.assertFalse(messages.filtered("media_pending"))
+
+    def demo_contact(self):
+        """The demo data's contact with a WhatsApp customer's number (made
+        here too on a database without demo data)."""
+        lucia = self.env.ref(
+            "social_helpdesk.res_partner_demo_lucia", raise_if_not_found=False
+        )
+        if lucia:
+            return lucia
+        lucia = self.env["res.partner"].create(
+            {
+                "name": "Lucía Fernández",
+                "phone": "+34 612 34 56 78",
+                "country_id": self.env.ref("base.es").id,
+            }
+        )
+        self.env["helpdesk.ticket"].create(
+            {
+                "name": "Order 2291",
+                "description": "<p>Called.</p>",
+                "partner_id": lucia.id,
+                "channel_id": self.env.ref(
+                    "helpdesk_mgmt.helpdesk_ticket_channel_phone"
+                ).id,
+            }
+        )
+        return lucia
