@@ -426,6 +426,7 @@ def test_without_the_app_secret_the_url_is_entered_by_hand(wa):
         (131000, TransientError),
         (131026, AdapterError),
         (131047, WindowClosed),
+        (131062, ReplyNotAllowed),
     ],
 )
 def test_errors_are_typed(wa, code, error):
@@ -436,7 +437,8 @@ def test_errors_are_typed(wa, code, error):
         assert type(caught.value) is AdapterError
         assert "details of it" in str(caught.value)
     if error is RateLimited:
-        assert caught.value.reset_at > NOW
+        wait = timedelta(minutes=1 if code > 100000 else 15)
+        assert caught.value.reset_at == NOW + wait
 
 
 def test_an_unreachable_api_is_transient(wa):

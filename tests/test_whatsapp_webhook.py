@@ -22,6 +22,7 @@ from social_helpdesk.adapters.base import (
     load_json,
 )
 from social_helpdesk.adapters.whatsapp import WhatsAppAdapter
+from social_helpdesk.adapters.whatsapp.countries import country_of
 from social_helpdesk.tests.fakes.fake_whatsapp import (
     FakeWhatsApp,
     customer,
@@ -438,3 +439,51 @@ def test_a_signed_fake_delivery_goes_through_the_whole_webhook_path():
     split = ADAPTER.split_delivery(load_json(raw))
     assert {event.event_id for event in split} == {"wa:msg:wamid.F1"}
     assert "_contact" not in json.dumps(body)
+
+
+# -- countries and odd message types --------------------------------------------
+@pytest.mark.parametrize(
+    "user_id, digits, country",
+    [
+        ("BR.13491208655302741918", "", "BR"),
+        ("US.ENT.11815799212886844830", "34600111222", "US"),
+        ("", "351912345678", "PT"),
+        ("", "34600111222", "ES"),
+        ("", "5215512345678", "MX"),
+        ("", "15550783881", "US"),
+        ("", "999", ""),
+        ("lowercase.1", "", ""),
+        ("", "", ""),
+    ],
+)
+def test_the_country_comes_from_the_bsuid_else_the_calling_code(
+    user_id, digits, country
+):
+    assert country_of(user_id, digits) == country
+
+
+def _one_of(kind, content, **extra):
+    sender = customer("34600111222", user_id=LUCIA_BSUID)
+    body = FakeWhatsApp().delivery_for_messages(
+        [inbound("wamid.K1", sender, kind=kind, content=content, **extra)]
+    )
+    (event,) = ADAPTER.split_delivery(body)
+    return ADAPTER.parse_event(event.payload)
+
+
+def test_a_flow_answer_reads_as_its_body_and_a_welcome_request_files_nothing():
+    (flow,) = _one_of(
+        "interactive",
+        {"type": "nfm_reply", "nfm_reply": {"body": "Sent", "response_json": "{}"}},
+    )
+    assert flow.text == "Sent" and not flow.unsupported_type
+    (odd,) = _one_of("interactive", {"type": "carousel_reply"})
+    assert odd.unsupported_type == "interactive"
+    assert _one_of("request_welcome", {}) == []
+
+
+def test_a_removed_reaction_and_a_shared_contact_without_phone():
+    (removed,) = _one_of("reaction", {"message_id": "wamid.R", "emoji": ""})
+    assert removed.text == "" and removed.verb == VERB_ADD
+    (card,) = _one_of("contacts", [{"name": {"formatted_name": "Pedro"}}])
+    assert card.text == "Pedro"

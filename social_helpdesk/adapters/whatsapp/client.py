@@ -17,6 +17,7 @@ from ..base import (
     AuthError,
     NetworkAdapter,
     RateLimited,
+    ReplyNotAllowed,
     TransientError,
     WindowClosed,
     hmac_sha256,
@@ -36,9 +37,15 @@ PHONE_FIELDS = (
     "display_phone_number,verified_name,quality_rating,"
     "whatsapp_business_manager_messaging_limit,messaging_limit_tier"
 )
-# WhatsApp's own codes, beside Graph's (meta.client).
-WA_THROTTLING_CODES = frozenset({130429, 131048, 131056})
+# WhatsApp's own codes, beside Graph's (meta.client): throughput and pair
+# rate limits pass within a minute, spam limits and app limits take longer.
+WA_THROTTLING_WAITS = {
+    130429: timedelta(minutes=1),
+    131056: timedelta(minutes=1),
+    131048: timedelta(minutes=15),
+}
 REENGAGEMENT_CODE = 131047  # more than 24 hours since the customer wrote
+BSUID_REFUSED_CODE = 131062  # this message can't go to a business-scoped id
 WA_TEMPORARY_CODES = frozenset({131000, 131016, 133004})
 DEFAULT_THROTTLE_WAIT = timedelta(minutes=15)
 EXPIRED_TOKEN_MESSAGE = (
@@ -195,10 +202,11 @@ class WhatsAppClient(NetworkAdapter):
             or _text(error.get("message"))
             or "unknown error"
         )
-        if code in THROTTLING_CODES or code in WA_THROTTLING_CODES:
+        if code in THROTTLING_CODES or code in WA_THROTTLING_WAITS:
+            wait = WA_THROTTLING_WAITS.get(code, DEFAULT_THROTTLE_WAIT)
             return RateLimited(
                 f"WhatsApp is throttling this number: {detail}",
-                reset_at=self.clock() + DEFAULT_THROTTLE_WAIT,
+                reset_at=self.clock() + wait,
             )
         if code in EXPIRED_TOKEN_CODES or code == 0:
             return AuthError(EXPIRED_TOKEN_MESSAGE)
@@ -207,6 +215,11 @@ class WhatsAppClient(NetworkAdapter):
                 "More than 24 hours passed since the customer's last message: "
                 f"only an approved template can be sent. ({detail})",
                 alternative="template",
+            )
+        if code == BSUID_REFUSED_CODE:
+            return ReplyNotAllowed(
+                "WhatsApp does not send this kind of message to a customer known "
+                f"only by their user id, without a phone number. ({detail})"
             )
         if code in PERMISSION_CODES:
             return AuthError(
