@@ -6,7 +6,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from social_helpdesk.adapters.base import jsonb_text
+from social_helpdesk.adapters.jsonb import jsonb_text
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),

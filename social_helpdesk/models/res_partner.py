@@ -64,21 +64,7 @@ class ResPartner(models.Model):
         for number, _company in wanted:
             forms |= self._social_phone_forms(number)
         self.flush_model([*PHONE_FIELDS, "active", "company_id", "country_id"])
-        forms = sorted(forms)
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT id FROM res_partner
-                 WHERE active AND (
-                       (phone IS NOT NULL AND %s = ANY(%s))
-                    OR (mobile IS NOT NULL AND %s = ANY(%s)))
-                """,
-                _stripped("phone"),
-                forms,
-                _stripped("mobile"),
-                forms,
-            )
-        )
+        self.env.cr.execute(self._social_phone_query(sorted(forms)))
         candidates = self.browse([row[0] for row in self.env.cr.fetchall()])
         holders = defaultdict(lambda: self.browse())
         for partner in candidates:
@@ -94,6 +80,23 @@ class ResPartner(models.Model):
             holders[number, company] if number else self.browse()
             for number, company in numbers
         ]
+
+    @api.model
+    def _social_phone_query(self, forms):
+        """The ids of the active contacts whose phone or mobile, without
+        punctuation, is one of ``forms``: two index scans."""
+        return SQL(
+            """
+            SELECT id FROM res_partner
+             WHERE active AND (
+                   (phone IS NOT NULL AND %s = ANY(%s))
+                OR (mobile IS NOT NULL AND %s = ANY(%s)))
+            """,
+            _stripped("phone"),
+            forms,
+            _stripped("mobile"),
+            forms,
+        )
 
     @api.model
     def _social_phone_forms(self, number):

@@ -12,7 +12,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, mute_logger
 
-from ..adapters.base import AdapterError, jsonb_text
+from ..adapters.base import AdapterError
+from ..adapters.jsonb import jsonb_text
 from .access import ADMIN, require_group
 from .social_account import AMBIGUOUS_RECIPIENT, UNADDRESSED
 from .social_identity import identity_network
@@ -439,23 +440,31 @@ class SocialEvent(models.Model):
             else:
                 event._mark_ignored(_("Nothing for the helpdesk in this event."))
                 handled |= event
-        busy = self._lock_customers(parsed)
+        busy = self._lock_customers(parsed, reported)
         ready = [item for item in parsed if not _customer_keys(item[1]) & busy]
         for wave in _waves(ready, lambda item: _sequence_keys(*item)):
             handled |= self._file_wave(wave)
+        reported = [item for item in reported if not _reply_keys(*item) & busy]
         if reported:
             handled |= self._file_wave(reported, file=self._file_statuses)
         return handled
 
     @api.model
-    def _lock_customers(self, parsed):
+    def _lock_customers(self, parsed, reported=()):
         """Serialize work on each customer across workers, in one query: their
         identity and ticket are found or created by one transaction at a
         time. A worker that finds a customer busy leaves those events for a
         later batch instead of waiting, so two workers can never deadlock on
-        each other's customers. Returns the keys of the busy customers."""
+        each other's customers. The replies that ``reported`` ((event,
+        DeliveryStatus list) pairs) are about are locked alike. Returns the
+        keys of the busy customers and replies."""
         keys = sorted(
             {key for _event, messages in parsed for key in _customer_keys(messages)}
+            | {
+                key
+                for event, statuses in reported
+                for key in _reply_keys(event, statuses)
+            }
         )
         if not keys:
             return set()
@@ -726,6 +735,21 @@ def _customer_keys(messages):
             if author.phone:
                 keys.add(f"social_helpdesk:{network}:phone:{author.phone}")
     return keys
+
+
+def _reply_keys(event, statuses):
+    """The advisory lock keys of the replies ``statuses`` are about: their
+    network id, and the reference they were sent with (a reply whose
+    sending timed out is found by it)."""
+    account = event.account_id.id
+    keys = {
+        f"social_helpdesk:reply:{account}:{status.message_id}" for status in statuses
+    }
+    return keys | {
+        f"social_helpdesk:reply-key:{status.reference}"
+        for status in statuses
+        if status.reference
+    }
 
 
 def _sequence_keys(event, messages):

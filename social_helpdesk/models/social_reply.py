@@ -550,8 +550,9 @@ class SocialReply(models.Model):
                 "delivery_date": _naive(status.at) or fields.Datetime.now(),
             }
         )
-        if new != "failed":
+        if new in ("delivered", "read"):
             self._refresh_chatter()
+        if new != "failed":
             return
         reason = status.error or self.env._("no reason given")
         self._fail(reason)

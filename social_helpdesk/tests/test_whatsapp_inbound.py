@@ -5,8 +5,10 @@ deliveries in the documented shapes, signed as Meta signs them, through
 Odoo's real webhook route, processed by the real cron; media fetched from
 the fake Cloud API; replies updated by the statuses Meta reports."""
 
-from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo import SUPERUSER_ID, Command, api
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, HttpCase, get_db_name, new_test_user, tagged
+from odoo.tools import SQL
 
 from .fakes.fake_whatsapp import (
     FakeWhatsApp,
@@ -428,18 +430,9 @@ class TestWhatsAppInbound(HttpCase):
         forms = sorted(Partner._social_phone_forms("+34612345678"))
         self.assertIn("612345678", forms)
         self.assertIn("0034612345678", forms)
+        # The planner's choice on a large table, forced on a small one.
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
-        self.env.cr.execute(
-            """
-            EXPLAIN SELECT id FROM res_partner
-             WHERE active AND (
-                   (phone IS NOT NULL AND regexp_replace((phone::text),
-                    '[\\s\\\\./\\(\\)\\-]'::text, ''::text, 'g'::text) = ANY(%s))
-                OR (mobile IS NOT NULL AND regexp_replace((mobile::text),
-                    '[\\s\\\\./\\(\\)\\-]'::text, ''::text, 'g'::text) = ANY(%s)))
-            """,
-            [forms, forms],
-        )
+        self.env.cr.execute(SQL("EXPLAIN %s", Partner._social_phone_query(forms)))
         plan = "\n".join(row[0] for row in self.env.cr.fetchall())
         self.assertNotIn("Seq Scan", plan)
         self.assertIn("res_partner_phone_partial_tgm", plan)
@@ -563,3 +556,105 @@ class TestWhatsAppInbound(HttpCase):
         self.assertFalse(
             env["social.reply"].search([("ticket_id", "=", message.ticket_id.id)])
         )
+
+
+@tagged("post_install", "-at_install")
+class TestWhatsAppStatusWorkers(BaseCase):
+    """Two workers with the statuses of one reply, in real transactions
+    committed through their own cursors (see test_concurrency)."""
+
+    def setUp(self):
+        super().setUp()
+        self.registry = Registry(get_db_name())
+        self.fake = FakeWhatsApp()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            team = env["helpdesk.ticket.team"].create({"name": "WA workers"})
+            account = env["social.account"].create(
+                {
+                    "name": "WA workers",
+                    "network": "whatsapp",
+                    "state": "connected",
+                    "team_id": team.id,
+                    "whatsapp_phone_number_id": self.fake.phone_number_id,
+                    "meta_app_secret": self.fake.app_secret,
+                }
+            )
+            self.account_id, self.team_id = account.id, team.id
+            self.store(
+                env,
+                self.fake.delivery_for_messages([inbound("wamid.cw", ANA, text="Hi")]),
+            )
+            env["social.event"].search([("account_id", "=", account.id)])._process()
+            target = env["social.message"].search([("account_id", "=", account.id)])
+            reply = (
+                env["social.reply"]
+                .sudo()
+                .create(
+                    {
+                        "ticket_id": target.ticket_id.id,
+                        "account_id": account.id,
+                        "target_id": target.id,
+                        "kind": "private",
+                        "text": "On it",
+                        "state": "sent",
+                        "external_id": "wamid.cw-out",
+                    }
+                )
+            )
+            self.reply_id = reply.id
+            self.store(
+                env,
+                self.fake.delivery_for_statuses(
+                    [
+                        status("wamid.cw-out", "delivered", ANA),
+                        status("wamid.cw-out", "read", ANA),
+                    ]
+                ),
+            )
+        self.addCleanup(self._remove_data)
+
+    def store(self, env, body):
+        account = env["social.account"].browse(self.account_id)
+        events = account._get_adapter().split_delivery(body)
+        env["social.event"]._store(account, events)
+
+    def _remove_data(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            messages = env["social.message"].search(
+                [("account_id", "=", self.account_id)]
+            )
+            partners = messages.partner_id
+            env["social.reply"].browse(self.reply_id).unlink()
+            tickets = messages.ticket_id
+            messages.unlink()
+            tickets.unlink()
+            env["social.identity"].search([("partner_id", "in", partners.ids)]).unlink()
+            partners.unlink()
+            env["social.account"].browse(self.account_id).unlink()
+            env["helpdesk.ticket.team"].browse(self.team_id).unlink()
+
+    def test_a_reply_is_updated_by_one_worker_at_a_time(self):
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+            Event_a = api.Environment(cr_a, SUPERUSER_ID, {})["social.event"]
+            Event_b = api.Environment(cr_b, SUPERUSER_ID, {})["social.event"]
+            delivered = Event_a._claim_batch(limit=1)
+            read = Event_b._claim_batch(limit=1)
+            self.assertEqual(delivered.external_id, "wa:status:wamid.cw-out:delivered")
+            self.assertEqual(read.external_id, "wa:status:wamid.cw-out:read")
+            self.assertEqual(delivered._process(), delivered)
+            self.assertFalse(read._process(), "the reply is busy: left queued")
+            cr_a.commit()  # pylint: disable=invalid-commit
+            cr_b.commit()  # pylint: disable=invalid-commit
+            again = Event_b._claim_batch(limit=5)
+            self.assertEqual(again, read)
+            self.assertEqual(again._process(), read)
+            cr_b.commit()  # pylint: disable=invalid-commit
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            self.assertEqual(
+                env["social.reply"].browse(self.reply_id).delivery_state, "read"
+            )
+            events = env["social.event"].search([("account_id", "=", self.account_id)])
+            self.assertEqual(set(events.mapped("state")), {"done"})
