@@ -18,9 +18,9 @@ from social_helpdesk.adapters.base import (
     MalformedPayload,
     SignatureError,
     hmac_sha256,
-    jsonb_text,
     load_json,
 )
+from social_helpdesk.adapters.jsonb import jsonb_text
 from social_helpdesk.adapters.whatsapp import WhatsAppAdapter
 from social_helpdesk.adapters.whatsapp.countries import country_of
 from social_helpdesk.tests.fakes.fake_whatsapp import (
