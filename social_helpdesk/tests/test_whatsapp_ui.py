@@ -188,6 +188,19 @@ class TestWhatsAppChannel(SocialCase):
         self.assertIn("fa-whatsapp", body)
         self.assertIn("o_social_icon_whatsapp", body)
 
+    def test_the_ticket_offers_the_reply_on_whatsapp(self):
+        item = whatsapp_item()
+        self.deliver(item)
+        ticket = self.ticket_of(item)
+        arch = ticket.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("Reply on WhatsApp", arch)
+        action = ticket.action_social_reply()
+        self.assertEqual(action["name"], "Reply on WhatsApp")
+        composer = (
+            self.env[action["res_model"]].with_context(**action["context"]).create({})
+        )
+        self.assertEqual(composer.target_id, self.message_of(item))
+
     def test_kpi_report_and_dashboard_list_whatsapp(self):
         self.env.user.helpdesk_team_ids = [(4, self.team.id)]
         item = whatsapp_item()
