@@ -256,15 +256,19 @@ class HelpdeskTicket(models.Model):
         )
 
     @api.model
-    def _social_continuing_tickets(self, conversations):
+    def _social_continuing_tickets(self, conversations, quiet=None):
         """The tickets customer messages continue, for ``conversations``
         ((account, last ticket of the conversation) pairs): the open ticket,
         or the closed one, reopened, within the account's window. Returns
         ``(ticket, previous)`` pairs: no ticket means a new conversation, and
-        ``previous`` is then the closed ticket it follows, if any."""
+        ``previous`` is then the closed ticket it follows, if any. A
+        ``quiet`` message (aligned flags: a reaction) goes to the last
+        ticket as it is, closed or not: it reopens nothing."""
         result = []
-        for account, ticket in conversations:
-            if ticket and not ticket.closed:
+        for (account, ticket), silent in zip(
+            conversations, quiet or [False] * len(conversations), strict=True
+        ):
+            if ticket and (silent or not ticket.closed):
                 result.append((ticket, self.browse()))
             elif ticket and ticket._social_can_reopen(account):
                 ticket._social_reopen()

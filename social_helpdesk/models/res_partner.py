@@ -68,14 +68,18 @@ class ResPartner(models.Model):
         candidates = self.browse([row[0] for row in self.env.cr.fetchall()])
         holders = defaultdict(lambda: self.browse())
         for partner in candidates:
-            for fname in PHONE_FIELDS:
-                for company in {company for _number, company in wanted}:
+            for value in filter(None, (partner[fname] for fname in PHONE_FIELDS)):
+                stripped = re.sub(PHONE_PUNCTUATION, "", value)
+                for number, company in wanted:
                     if partner.company_id and partner.company_id != company:
                         continue
                     country = partner.country_id or company.country_id
-                    e164 = partner._social_e164(partner[fname], country)
-                    if e164:
-                        holders[e164, company] |= partner
+                    # The number's international digits without their +
+                    # are that number in any country.
+                    if stripped == number[1:] or (
+                        partner._social_e164(value, country) == number
+                    ):
+                        holders[number, company] |= partner
         return [
             holders[number, company] if number else self.browse()
             for number, company in numbers

@@ -17,7 +17,7 @@ from ..adapters.jsonb import jsonb_text
 from .access import ADMIN, require_group
 from .social_account import AMBIGUOUS_RECIPIENT, UNADDRESSED
 from .social_identity import identity_network
-from .social_message import CHANNEL_LABELS
+from .social_message import CHANNEL_LABELS, reacted_to
 
 _logger = logging.getLogger(__name__)
 
@@ -412,7 +412,9 @@ class SocialEvent(models.Model):
         their order), a wave in one savepoint with set-based queries. A wave
         that fails is filed again one event at a time: one bad event never
         blocks or undoes the others. Events whose customer another worker
-        holds stay queued, untouched. Returns the events that were handled."""
+        holds stay queued, untouched. Delivery statuses (WhatsApp's) update
+        the replies they are about, locked alike, after the messages.
+        Returns the events that were handled."""
         handled = self.browse()
         parsed, reported = [], []
         adapters = {}
@@ -532,8 +534,8 @@ class SocialEvent(models.Model):
         list) pairs) to the replies they are about, account by account,
         and meter them. An event whose statuses match no reply of the
         helpdesk (a message sent from the phone, say) is kept as ignored.
-        Replies are updated row by row: two workers updating one reply
-        conflict, and the later one files its event again."""
+        The caller holds a lock on each reply (see ``_lock_customers``): a
+        reply is updated by one worker at a time."""
         by_account = defaultdict(list)
         for event, statuses in reported:
             by_account[event.account_id].append((event, statuses))
@@ -795,7 +797,7 @@ def _with_notice(env, message):
         )
         text = f"{notice}\n{message.text}" if message.text else notice
         return dataclasses.replace(message, text=text)
-    reacted = _reacted_to(message)
+    reacted = reacted_to(message)
     if reacted is not None:
         text = (
             env._("Reacted %s", message.text)
@@ -806,16 +808,3 @@ def _with_notice(env, message):
             message, text=text, parent_id=message.parent_id or reacted
         )
     return message
-
-
-def _reacted_to(message):
-    """The id of the message a WhatsApp reaction reacts to ("" when unsaid),
-    None when ``message`` is no reaction."""
-    raw = message.raw.get("message") if isinstance(message.raw, dict) else None
-    if message.channel != "whatsapp" or not isinstance(raw, dict):
-        return None
-    reaction = raw.get("reaction")
-    if raw.get("type") != "reaction" or not isinstance(reaction, dict):
-        return None
-    reacted = reaction.get("message_id")
-    return reacted if isinstance(reacted, str) else ""

@@ -132,8 +132,9 @@ class SocialIdentity(models.Model):
                 self.env["res.partner"].browse(vals["partner_id"])
             )
         previous = {identity: identity.partner_id for identity in relinking or ()}
-        if relinking:
-            # The agent chose: the contacts once suggested are settled.
+        if "partner_id" in vals:
+            # The agent chose (the same contact too, to keep it): the contacts
+            # once suggested are settled.
             vals = dict(vals, suggested_partner_ids=[Command.clear()])
         result = super().write(vals)
         for identity in blocking or ():

@@ -279,7 +279,16 @@ class SocialMessage(models.Model):
                 values.update(ticket_id=ticket.id, mail_message_id=post.id)
         records = self.create([values for _index, _message, values in filed])
         records._link_parents_received_together()
-        self.env["helpdesk.ticket"]._social_customer_wrote(records)
+        # A reaction (a thumbs up to the answer) asks for nothing more.
+        self.env["helpdesk.ticket"]._social_customer_wrote(
+            self.concat(
+                *(
+                    record
+                    for record, (_i, message, _v) in zip(records, filed, strict=True)
+                    if reacted_to(message) is None
+                )
+            )
+        )
         if (
             any(records.mapped("media_pending"))
             or any(records.mapped("parent_post_state"))
@@ -311,7 +320,8 @@ class SocialMessage(models.Model):
             [
                 (account, end.ticket_id)
                 for (account, _key), end in zip(conversations, ends, strict=True)
-            ]
+            ],
+            quiet=[reacted_to(message) is not None for _i, message, _v in filed],
         )
         leads = [
             end.lead_id if not end.ticket_id else end.lead_id.browse() for end in ends
@@ -1160,6 +1170,19 @@ class SocialMessage(models.Model):
             author=name,
             network=network,
         )
+
+
+def reacted_to(message):
+    """The id of the message a WhatsApp reaction reacts to ("" when unsaid),
+    None when ``message`` (an adapter SocialMessage) is no reaction."""
+    raw = message.raw.get("message") if isinstance(message.raw, dict) else None
+    if message.channel != "whatsapp" or not isinstance(raw, dict):
+        return None
+    reaction = raw.get("reaction")
+    if raw.get("type") != "reaction" or not isinstance(reaction, dict):
+        return None
+    reacted = reaction.get("message_id")
+    return reacted if isinstance(reacted, str) else ""
 
 
 def _in_customer_thread(message, identity):

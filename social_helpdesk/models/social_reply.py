@@ -575,8 +575,16 @@ class SocialReply(models.Model):
             if reply.ticket_id != reply.target_id.ticket_id:
                 raise UserError(self.env._("This reply no longer has its ticket."))
             self._check_sendable(reply.target_id, reply.kind, reply.text, reply=reply)
+        # Sent again, it is a new message on the network, whose delivery
+        # starts afresh.
         failed.sudo().write(
-            {"state": "queued", "attempts": 0, "next_attempt_date": False}
+            {
+                "state": "queued",
+                "attempts": 0,
+                "next_attempt_date": False,
+                "delivery_state": False,
+                "delivery_date": False,
+            }
         )
         for reply in failed.sudo():
             reply._refresh_chatter()

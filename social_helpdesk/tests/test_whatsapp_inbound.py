@@ -5,6 +5,8 @@ deliveries in the documented shapes, signed as Meta signs them, through
 Odoo's real webhook route, processed by the real cron; media fetched from
 the fake Cloud API; replies updated by the statuses Meta reports."""
 
+import time
+
 from odoo import SUPERUSER_ID, Command, api
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, HttpCase, get_db_name, new_test_user, tagged
@@ -300,6 +302,28 @@ class TestWhatsAppInbound(HttpCase):
         self.assertEqual(self.message("wamid.w2").ticket_id, ticket)
         self.assertEqual(ticket.reopen_count, 1)
 
+    def test_a_reaction_reopens_nothing(self):
+        """A thumbs up to the answer that closed the ticket is noted on it;
+        the ticket stays closed, and no one is made to wait."""
+        self.deliver(inbound("wamid.y1", ANA, text="Thanks, solved"))
+        ticket = self.message("wamid.y1").ticket_id
+        ticket._social_answered()
+        ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+        self.deliver(
+            inbound(
+                "wamid.y2",
+                ANA,
+                kind="reaction",
+                content={"message_id": "wamid.y1", "emoji": "❤️"},
+            )
+        )
+        reaction = self.message("wamid.y2")
+        self.assertEqual(reaction.ticket_id, ticket)
+        self.assertTrue(ticket.stage_id.closed)
+        self.assertEqual(ticket.reopen_count, 0)
+        self.assertFalse(ticket.social_waiting_since)
+        self.assertIn("Reacted ❤️", str(reaction.mail_message_id.body))
+
     # -- media ------------------------------------------------------------
     def test_media_are_fetched_by_id_within_the_size_limit(self):
         self.fake.add_media("m-photo", JPEG, "image/jpeg")
@@ -367,19 +391,25 @@ class TestWhatsAppInbound(HttpCase):
         second = self.env["res.partner"].create(
             {"name": "Ruiz Ltd", "mobile": "0034-612-345-678"}
         )
+        third = self.env["res.partner"].create(
+            {"name": "Ana (digits)", "phone": "34612345678"}
+        )
+        self.env["res.partner"].create(
+            {"name": "Archived Ana", "phone": "612345678", "active": False}
+        )
         self.deliver(inbound("wamid.m1", ANA, text="Hi"))
         message = self.message("wamid.m1")
         identity = message.identity_id
-        self.assertNotIn(message.partner_id, first | second)
+        self.assertNotIn(message.partner_id, first | second | third)
         self.assertEqual(message.partner_id.phone, "+34612345678")
-        self.assertEqual(identity.suggested_partner_ids, first | second)
+        self.assertEqual(identity.suggested_partner_ids, first | second | third)
         ticket = message.ticket_id
-        self.assertEqual(ticket.social_suggested_partner_ids, first | second)
+        self.assertEqual(ticket.social_suggested_partner_ids, first | second | third)
         self.assertEqual(ticket.social_suggestion_identity_id, identity)
         wizard = self.env["social.identity.link.wizard"].create(
             {"identity_id": identity.id, "partner_id": first.id}
         )
-        self.assertEqual(wizard.suggested_partner_ids, first | second)
+        self.assertEqual(wizard.suggested_partner_ids, first | second | third)
         wizard.action_link()
         self.assertEqual(identity.partner_id, first)
         self.assertEqual(ticket.partner_id, first)
@@ -412,18 +442,25 @@ class TestWhatsAppInbound(HttpCase):
         )
 
     def test_a_new_user_id_is_linked_by_the_agent(self):
-        """Another user id with the same number is another WhatsApp user to
-        the addon (a number given to someone else): the agent links them."""
+        """Another user id is another WhatsApp user to the addon: with the
+        same number, it joins the number's one contact; with a new number
+        too, it gets a contact of its own, which the agent links."""
         self.deliver(inbound("wamid.f1", ANA, text="Hi"))
         old = self.message("wamid.f1").identity_id
-        moved = customer("34612345678", user_id="ES.2718281", name="Ana Ruiz")
-        self.deliver(inbound("wamid.f2", moved, text="New phone"))
-        new = self.message("wamid.f2").identity_id
-        self.assertNotEqual(new, old)
+        same_number = customer("34612345678", user_id="ES.2718281", name="Ana Ruiz")
+        self.deliver(inbound("wamid.f2", same_number, text="Reinstalled"))
+        again = self.message("wamid.f2").identity_id
+        self.assertNotEqual(again, old)
+        self.assertEqual(again.partner_id, old.partner_id)
+        moved = customer("34677000222", user_id="ES.1414213", name="Ana Ruiz")
+        self.deliver(inbound("wamid.f3", moved, text="New phone"))
+        new = self.message("wamid.f3").identity_id
+        self.assertNotEqual(new.partner_id, old.partner_id)
         self.env["social.identity.link.wizard"].create(
             {"identity_id": new.id, "partner_id": old.partner_id.id}
         ).action_link()
         self.assertEqual(new.partner_id, old.partner_id)
+        self.assertEqual(self.message("wamid.f3").ticket_id.partner_id, old.partner_id)
 
     def test_the_phone_lookup_uses_the_indexes(self):
         Partner = self.env["res.partner"]
@@ -461,7 +498,9 @@ class TestWhatsAppInbound(HttpCase):
         self.assertEqual(event.ticket_id, reply.ticket_id)
 
     def test_a_failed_reply_shows_on_the_ticket(self):
-        self.deliver(inbound("wamid.g-in", ANA, text="Help"))
+        self.deliver(
+            inbound("wamid.g-in", ANA, text="Help", timestamp=int(time.time()))
+        )
         target = self.message("wamid.g-in")
         reply = self.reply_to(target, state="sent", external_id="wamid.out2")
         reply.mail_message_id = target.ticket_id._message_log(
@@ -484,6 +523,9 @@ class TestWhatsAppInbound(HttpCase):
         self.assertIn("131026", str(notes.body))
         self.report(status("wamid.out2", "delivered", ANA))
         self.assertEqual(reply.delivery_state, "failed")
+        reply.action_retry()
+        self.assertEqual(reply.state, "queued")
+        self.assertFalse(reply.delivery_state)
 
     def test_a_timed_out_reply_is_found_by_its_key_once(self):
         self.deliver(inbound("wamid.j-in", ANA, text="Help"))
