@@ -863,8 +863,9 @@ class SocialAccount(models.Model):
             )
         if self.network == "whatsapp":
             return _(
-                "Number %(name)s (%(phone)s).\nQuality rating: %(quality)s.\n"
-                "Messaging limit: %(limit)s.\n%(subscribed)s",
+                "Business number %(phone)s, shown as “%(name)s”.\n"
+                "Quality rating: %(quality)s.\nMessaging limit: %(limit)s.\n"
+                "%(subscribed)s",
                 name=info.get("display_name") or info.get("label") or "?",
                 phone=info.get("display_phone_number") or "?",
                 quality=info.get("quality_rating") or _("unknown"),

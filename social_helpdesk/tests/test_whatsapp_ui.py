@@ -84,7 +84,9 @@ class TestWhatsAppOnboarding(HttpCase):
         self.wizard.action_test_connection()
         self.assertTrue(self.wizard.connection_ok, self.wizard.error)
         report = self.wizard.connection_report
-        self.assertIn("Cafetera Nórdica (+34 910 00 00 00)", report)
+        self.assertIn(
+            "Business number +34 910 00 00 00, shown as “Cafetera Nórdica”", report
+        )
         self.assertIn("Quality rating: YELLOW", report)
         self.assertIn("Messaging limit: TIER_10K", report)
         self.assertIn("not subscribed to the messages field", report)
