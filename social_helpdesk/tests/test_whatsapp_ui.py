@@ -202,6 +202,9 @@ class TestWhatsAppChannel(SocialCase):
             self.env[action["res_model"]].with_context(**action["context"]).create({})
         )
         self.assertEqual(composer.target_id, self.message_of(item))
+        search = ticket.get_views([(False, "search")])["views"]["search"]["arch"]
+        self.assertIn('name="network_whatsapp"', search)
+        self.assertEqual(ticket.search([("social_network", "=", "whatsapp")]), ticket)
 
     def test_kpi_report_and_dashboard_list_whatsapp(self):
         self.env.user.helpdesk_team_ids = [(4, self.team.id)]
