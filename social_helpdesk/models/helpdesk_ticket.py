@@ -485,13 +485,18 @@ class HelpdeskTicket(models.Model):
     @api.depends("social_message_ids.identity_id.suggested_partner_ids")
     def _compute_social_suggestions(self):
         """The contacts that also hold the number of the ticket's customer,
-        as the reader may see them (their companies' rules apply)."""
+        those the reader may see (their companies' rules apply): read
+        through the ticket, whose customer's identity may be another
+        company's contact."""
         for ticket in self:
-            identity = ticket.social_message_ids.identity_id.filtered(
+            identity = ticket.sudo().social_message_ids.identity_id.filtered(
                 "suggested_partner_ids"
             )[:1]
-            ticket.social_suggestion_identity_id = identity
-            ticket.social_suggested_partner_ids = identity.suggested_partner_ids
+            partners = identity.suggested_partner_ids.with_env(
+                self.env
+            )._filtered_access("read")
+            ticket.social_suggestion_identity_id = identity.id if partners else False
+            ticket.social_suggested_partner_ids = partners
 
     @api.depends("channel_id.code")
     def _compute_social_network(self):

@@ -280,14 +280,13 @@ class SocialMessage(models.Model):
         records = self.create([values for _index, _message, values in filed])
         records._link_parents_received_together()
         # A reaction (a thumbs up to the answer) asks for nothing more.
+        reactions = {
+            record.id
+            for record, (_i, message, _v) in zip(records, filed, strict=True)
+            if reacted_to(message) is not None
+        }
         self.env["helpdesk.ticket"]._social_customer_wrote(
-            self.concat(
-                *(
-                    record
-                    for record, (_i, message, _v) in zip(records, filed, strict=True)
-                    if reacted_to(message) is None
-                )
-            )
+            records.filtered(lambda record: record.id not in reactions)
         )
         if (
             any(records.mapped("media_pending"))

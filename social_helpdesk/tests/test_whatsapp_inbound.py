@@ -293,6 +293,17 @@ class TestWhatsAppInbound(HttpCase):
             self.message("wamid.n1").identity_id,
             self.message("wamid.n2", account=other).identity_id,
         )
+        self.fake.add_phone_number("999000000000001", "447700900000")
+        answer = self.deliver(
+            inbound("wamid.n3", ANA, text="Hello UK"),
+            phone_number_id="999000000000001",
+        )
+        self.assertEqual(answer["rejected"], 1)
+        rejected = self.Event.search([("external_id", "=", "rejected:wa:msg:wamid.n3")])
+        self.assertEqual(rejected.state, "rejected")
+        self.assertIn(
+            "WhatsApp phone number id 999000000000001", rejected.ignore_reason
+        )
 
     def test_a_closed_ticket_reopens_within_the_window(self):
         self.deliver(inbound("wamid.w1", ANA, text="First"))
@@ -462,6 +473,20 @@ class TestWhatsAppInbound(HttpCase):
         self.assertEqual(new.partner_id, old.partner_id)
         self.assertEqual(self.message("wamid.f3").ticket_id.partner_id, old.partner_id)
 
+    def test_stored_numbers_are_read_in_e164(self):
+        Partner = self.env["res.partner"]
+        france, italy = self.env.ref("base.fr"), self.env.ref("base.it")
+        cases = [
+            ("06 12 34 56 78", france, "+33612345678"),
+            ("+33 (6) 12-34-56-78", france, "+33612345678"),
+            ("0033 6 12 34 56 78", self.spain, "+33612345678"),
+            ("612.345.678", self.spain, "+34612345678"),
+            ("06 1234 5678", italy, "+390612345678"),
+        ]
+        for number, country, expected in cases:
+            self.assertEqual(Partner._social_e164(number, country), expected, number)
+        self.assertEqual(Partner._social_e164("call me", self.spain), "")
+
     def test_the_phone_lookup_uses_the_indexes(self):
         Partner = self.env["res.partner"]
         forms = sorted(Partner._social_phone_forms("+34612345678"))
@@ -598,6 +623,16 @@ class TestWhatsAppInbound(HttpCase):
         self.assertFalse(
             env["social.reply"].search([("ticket_id", "=", message.ticket_id.id)])
         )
+        agent_a = new_test_user(
+            self.env,
+            "wa_agent_a",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+            company_id=self.env.company.id,
+            company_ids=[Command.set(self.env.company.ids)],
+        )
+        ticket = message.ticket_id.with_user(agent_a)
+        self.assertEqual(ticket.social_suggested_partner_ids, contact | twin)
+        self.assertEqual(ticket.social_suggestion_identity_id, message.identity_id)
 
 
 @tagged("post_install", "-at_install")
