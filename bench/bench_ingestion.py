@@ -15,7 +15,8 @@ tickets, in alternating rounds so that each meets the same database sizes:
 Then the same work per network (``--network-events`` each, default 500):
 direct messages of distinct customers delivered in each network's own
 documented shape (X's Account Activity API, Messenger, the WhatsApp Cloud
-API), stored and processed through that network's adapter, so that a
+API), stored and processed through that network's adapter, the networks
+taking turns in as many rounds, so that a
 WhatsApp message's cost per event is printed beside the others'.
 
 Targets: ours >= 1.5x the gateway's rate; ours <= 1.0x the floor's cost per
@@ -176,18 +177,28 @@ def run_network(env, account, name, prefix, count, meter=None):
     )
 
 
-def run_networks(env, count, warmup):
-    """Each network's cost per event: (name, meter, events done, tickets)."""
+def run_networks(env, count, warmup, rounds):
+    """Each network's cost per event, the networks taking turns in
+    ``rounds`` so that each meets the same database sizes: (name, meter,
+    events done, their tickets)."""
     team = env["helpdesk.ticket.team"].create({"name": "Bench networks team"})
     accounts = setup_network_accounts(env, team)
     env.cr.commit()
-    results = []
-    for name, account in accounts.items():
-        if warmup:
+    if warmup:
+        for name, account in accounts.items():
             run_network(env, account, name, f"w{name}", warmup)  # untimed
-        meter = Meter()
-        events = run_network(env, account, name, f"n{name}", count, meter)
-        done = events.filtered(lambda e: e.state == "done")
+    meters = {name: Meter() for name in accounts}
+    events = {name: env["social.event"] for name in accounts}
+    rounds = max(1, min(rounds, count))
+    for n in range(rounds):
+        size = count * (n + 1) // rounds - count * n // rounds
+        for name, account in accounts.items():
+            events[name] |= run_network(
+                env, account, name, f"n{n}{name}", size, meters[name]
+            )
+    results = []
+    for name, meter in meters.items():
+        done = events[name].filtered(lambda e: e.state == "done")
         results.append((name, meter, len(done), len(done.ticket_id)))
     return results
 
@@ -286,7 +297,7 @@ def main():
         done = events.filtered(lambda e: e.state == "done")
         ours_tickets = len(done.ticket_id)
         networks = (
-            run_networks(env, args.network_events, args.warmup)
+            run_networks(env, args.network_events, args.warmup, args.rounds)
             if args.network_events
             else []
         )
