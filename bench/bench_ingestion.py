@@ -16,8 +16,8 @@ Then the same work per network (``--network-events`` each, default 500):
 direct messages of distinct customers delivered in each network's own
 documented shape (X's Account Activity API, Messenger, the WhatsApp Cloud
 API), stored and processed through that network's adapter, the networks
-taking turns in as many rounds, so that a
-WhatsApp message's cost per event is printed beside the others'.
+taking turns in as many rounds: a WhatsApp message's cost per event is
+printed beside the others'.
 
 Targets: ours >= 1.5x the gateway's rate; ours <= 1.0x the floor's cost per
 ticket; ours flat as the tickets add up: each round's rate within 10% of the
