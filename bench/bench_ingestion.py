@@ -12,6 +12,13 @@ tickets, in alternating rounds so that each meets the same database sizes:
 * gateway: N RFC 822 emails through ``mail.thread.message_process`` routed to
   helpdesk.ticket, Odoo's mail gateway.
 
+Then the same work per network (``--network-events`` each, default 500):
+direct messages of distinct customers delivered in each network's own
+documented shape (X's Account Activity API, Messenger, the WhatsApp Cloud
+API), stored and processed through that network's adapter, the networks
+taking turns in as many rounds: a WhatsApp message's cost per event is
+printed beside the others'.
+
 Targets: ours >= 1.5x the gateway's rate; ours <= 1.0x the floor's cost per
 ticket; ours flat as the tickets add up: each round's rate within 10% of the
 rounds' median. ``--from-db`` runs on a copy of a database where the addon is
@@ -46,6 +53,7 @@ from common import (
     throwaway_database,
     verdict,
 )
+from network_payloads import network_events, setup_network_accounts
 
 CHUNK = 200  # the processing cron's batch, and the others' commit interval
 GATEWAY_TARGET = 1.5
@@ -153,6 +161,48 @@ def run_gateway(env, prefix, count, meter=None):
                 env.cr.commit()
 
 
+def run_network(env, account, name, prefix, count, meter=None):
+    """Store a delivery of ``count`` messages of network ``name``, then
+    process them; the processing measured. Returns the events."""
+    events = network_events(account, name, prefix, count, text)
+    env["social.event"]._store(account, events)
+    env.cr.commit()
+    with (meter or Meter()).measure():
+        env["social.event"]._cron_process()
+    return env["social.event"].search(
+        [
+            ("account_id", "=", account.id),
+            ("external_id", "in", [e.event_id for e in events]),
+        ]
+    )
+
+
+def run_networks(env, count, warmup, rounds):
+    """Each network's cost per event, the networks taking turns in
+    ``rounds`` so that each meets the same database sizes: (name, meter,
+    events done, their tickets)."""
+    team = env["helpdesk.ticket.team"].create({"name": "Bench networks team"})
+    accounts = setup_network_accounts(env, team)
+    env.cr.commit()
+    if warmup:
+        for name, account in accounts.items():
+            run_network(env, account, name, f"w{name}", warmup)  # untimed
+    meters = {name: Meter() for name in accounts}
+    events = {name: env["social.event"] for name in accounts}
+    rounds = max(1, min(rounds, count))
+    for n in range(rounds):
+        size = count * (n + 1) // rounds - count * n // rounds
+        for name, account in accounts.items():
+            events[name] |= run_network(
+                env, account, name, f"n{n}{name}", size, meters[name]
+            )
+    results = []
+    for name, meter in meters.items():
+        done = events[name].filtered(lambda e: e.state == "done")
+        results.append((name, meter, len(done), len(done.ticket_id)))
+    return results
+
+
 def profile_ours(env, account, count):
     store_items(env, account, items("prof", count))
     env.cr.commit()
@@ -204,6 +254,13 @@ def main():
         help="run on a copy of this database (the addon installed, nobody "
         "connected) instead of a new one",
     )
+    parser.add_argument(
+        "--network-events",
+        type=bounded(int, minimum=0),
+        default=500,
+        help="direct messages per network (X, Messenger, WhatsApp) in their "
+        "own shapes; 0: none",
+    )
     args = parser.parse_args()
     machine = machine_rows()  # before the run loads the machine
     count = args.events
@@ -239,6 +296,11 @@ def main():
         events = env["social.event"].search([("external_id", "=like", "demo:o%-m-%")])
         done = events.filtered(lambda e: e.state == "done")
         ours_tickets = len(done.ticket_id)
+        networks = (
+            run_networks(env, args.network_events, args.warmup, args.rounds)
+            if args.network_events
+            else []
+        )
         if args.profile:
             profile_ours(env, account, args.profile)
 
@@ -303,11 +365,34 @@ def main():
             f"{spread:.0%} ({verdict(spread <= FLAT_TARGET)})",
         ),
         ("check: events done, their tickets", f"{len(done)} / {ours_tickets}"),
+        *(
+            row
+            for name, meter, _done, _tickets in networks
+            for row in (
+                (
+                    f"{name} (own shape): ms per event",
+                    f"{cost_ms(meter, args.network_events):.2f}",
+                ),
+                (
+                    f"{name} (own shape): SQL queries per event",
+                    f"{meter.queries / args.network_events:.1f}",
+                ),
+            )
+        ),
+        *(
+            (f"check: {name} events done, their tickets", f"{done_count} / {tickets}")
+            for name, _meter, done_count, tickets in networks
+        ),
         ("check: tickets made in total", f"{made} (expected {2 * count + emails})"),
     ]
     print_table("Ingestion", rows)
     if len(done) != count or ours_tickets != count or made != 2 * count + emails:
         raise SystemExit("Not every event or email became one ticket.")
+    if any(
+        (done_count, tickets) != (args.network_events,) * 2
+        for _name, _meter, done_count, tickets in networks
+    ):
+        raise SystemExit("Not every network's event became one ticket.")
 
 
 if __name__ == "__main__":

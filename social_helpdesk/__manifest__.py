@@ -47,7 +47,7 @@
         "views/social_helpdesk_menus.xml",
         "views/social_canned_response_views.xml",
     ],
-    "demo": ["demo/social_account_demo.xml"],
+    "demo": ["demo/res_partner_demo.xml", "demo/social_account_demo.xml"],
     "assets": {
         "web.assets_backend": [
             "social_helpdesk/static/src/components/*.esm.js",

@@ -56,6 +56,11 @@ def run(script, *options):
         ("bench_webhook.py", ["--seconds", "nan"], "--seconds: nan is not a finite"),
         ("bench_ingestion.py", ["--events", "0"], "--events: 0 is not above 0"),
         ("bench_ingestion.py", ["--profile", "-1"], "--profile: -1 is not 0 or more"),
+        (
+            "bench_ingestion.py",
+            ["--network-events", "-1"],
+            "--network-events: -1 is not 0 or more",
+        ),
         ("bench_rules.py", ["--messages", "0"], "--messages: 0 is not above 0"),
         ("bench_sla.py", ["--tickets", "0"], "--tickets: 0 is not above 0"),
     ],

@@ -5,11 +5,15 @@ with no credentials at all."""
 import hashlib
 import json
 import math
+import mimetypes
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .base import (
     PRIVATE,
+    AdapterError,
+    Attachment,
     Author,
     InboundEvent,
     MalformedPayload,
@@ -23,6 +27,7 @@ from .base import (
     hmac_sha256,
     signatures_match,
 )
+from .media import Media, MediaTooLarge
 
 BACKFILL_SOURCE = "messages"
 BACKFILL_PAGE_SIZE = 20
@@ -34,6 +39,11 @@ LABEL = "Demo data"
 LOOP_MINUTES = 60
 
 DATASET = Path(__file__).resolve().parent.parent / "data" / "demo_messages.json"
+# The dataset's WhatsApp photos, served by id as the Cloud API serves media:
+# the same ``whatsapp-media:<id>`` address goes through the same download.
+MEDIA_DIR = DATASET.parent / "demo_media"
+MEDIA_PREFIX = "whatsapp-media:"
+MEDIA_ID = re.compile(r"[\w.-]+")
 
 
 class DemoAdapter(NetworkAdapter):
@@ -199,17 +209,39 @@ class DemoAdapter(NetworkAdapter):
                     handle=author.get("handle", ""),
                     name=author.get("name", ""),
                     followers_count=author.get("followers"),
+                    phone=author.get("phone", ""),
                 ),
                 text=item.get("text", ""),
                 created_at=datetime.fromisoformat(payload["received_at"])
                 - timedelta(minutes=float(item.get("minutes_ago") or 0)),
                 lang=item.get("lang", ""),
+                attachments=tuple(
+                    Attachment(url=media["url"], kind=media["kind"], name=media["name"])
+                    for media in item.get("attachments") or ()
+                ),
+                links=tuple(item.get("links") or ()),
+                from_ad=bool(item.get("from_ad")),
                 is_own=author["id"] == brand_id,
                 raw=payload,
             )
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise MalformedPayload(f"Not a demo message: {exc!r}") from exc
         return [message]
+
+    def download_media(self, url, max_bytes, timeout):
+        """The dataset's own media (its WhatsApp photos) from the addon's
+        files; any other address as every network's."""
+        if not url.startswith(MEDIA_PREFIX):
+            return super().download_media(url, max_bytes, timeout)
+        media_id = url[len(MEDIA_PREFIX) :]
+        path = MEDIA_DIR / media_id
+        if not MEDIA_ID.fullmatch(media_id) or not path.is_file():
+            raise AdapterError(f"The demo data has no media {media_id!r}.")
+        content = path.read_bytes()
+        if len(content) > max_bytes:
+            raise MediaTooLarge(f"{media_id} is larger than {max_bytes} bytes.")
+        mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return Media(content=content, mimetype=mimetype, name=path.name)
 
     def max_length(self, kind, message=None):
         return 1000 if kind == PRIVATE else 280

@@ -315,6 +315,14 @@ class HelpdeskChannelKpi(models.Model):
             kpi_date_from=fields.Date.to_string(first),
             kpi_date_to=fields.Date.to_string(last),
         ).search_read([], DASHBOARD_FIELDS)
+        # Each tile's channel code: the dashboard shows a network's logo.
+        codes = dict(
+            self.env["helpdesk.ticket.channel"]
+            .browse({tile["channel_id"][0] for tile in tiles})
+            .mapped(lambda channel: (channel.id, channel.code))
+        )
+        for tile in tiles:
+            tile["channel_code"] = codes.get(tile["channel_id"][0]) or False
 
         def label(start, stop):
             if start == stop:

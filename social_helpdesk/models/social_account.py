@@ -861,6 +861,22 @@ class SocialAccount(models.Model):
                 fields=", ".join(info.get("subscribed_fields") or [])
                 or _("none (use Subscribe)"),
             )
+        if self.network == "whatsapp":
+            return _(
+                "Business number %(phone)s, shown as “%(name)s”.\n"
+                "Quality rating: %(quality)s.\nMessaging limit: %(limit)s.\n"
+                "%(subscribed)s",
+                name=info.get("display_name") or info.get("label") or "?",
+                phone=info.get("display_phone_number") or "?",
+                quality=info.get("quality_rating") or _("unknown"),
+                limit=info.get("messaging_limit") or _("unknown"),
+                subscribed=_("The app is subscribed to the messages field.")
+                if info.get("subscribed")
+                else _(
+                    "The app is not subscribed to the messages field yet: "
+                    "register the webhook."
+                ),
+            )
         return _("The demo source replays bundled sample messages.")
 
     def action_meta_subscribe(self):

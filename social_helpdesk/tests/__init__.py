@@ -34,3 +34,4 @@ from . import test_whatsapp_csat
 from . import test_whatsapp_inbound
 from . import test_whatsapp_outbound
 from . import test_whatsapp_statuses
+from . import test_whatsapp_ui

@@ -8,7 +8,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..adapters.base import AdapterError, NotSupported
-from ..adapters.meta.client import CONNECTION_INSTAGRAM_LOGIN, CONNECTION_PAGE
 from ..models.social_account import ADAPTERS
 
 STEPS = [
@@ -41,20 +40,18 @@ ACCOUNT_FIELDS = (
     "meta_instagram_access_token",
     "meta_instagram_app_secret",
     "meta_verify_token",
+    "whatsapp_business_account_id",
+    "whatsapp_phone_number_id",
+    "whatsapp_access_token",
     "api_base_url",
     "team_id",
     "channel_id",
     "poll_interval_minutes",
 )
-X_OAUTH1 = ("x_api_key", "x_api_secret", "x_access_token", "x_access_token_secret")
-META_REQUIRED = {
-    CONNECTION_PAGE: ("meta_page_id", "meta_page_access_token", "meta_app_secret"),
-    CONNECTION_INSTAGRAM_LOGIN: (
-        "meta_instagram_account_id",
-        "meta_instagram_access_token",
-        "meta_instagram_app_secret",
-    ),
-}
+# Networks served by a Meta app: its webhook is verified with a verify token.
+VERIFIED_NETWORKS = ("meta", "whatsapp")
+# The Cloud API reads no past messages: webhooks are the only way in.
+WEBHOOK_ONLY_NETWORKS = ("whatsapp",)
 LOCAL_HOSTS = ("localhost", "localhost.localdomain")
 LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
@@ -75,10 +72,6 @@ def webhook_url_problem(url):
     return None if address.is_global else "local"
 
 
-def _credential(string, help_text):
-    return fields.Char(string, groups=SYSTEM, help=help_text)
-
-
 class SocialAccountSetupWizard(models.TransientModel):
     """Connect an account in a few guided steps: credentials and their
     permissions, routing, the webhook, and a final check that an event
@@ -87,6 +80,7 @@ class SocialAccountSetupWizard(models.TransientModel):
     event need it), and Cancel removes it again."""
 
     _name = "social.account.setup.wizard"
+    _inherit = ["social.account.setup.credentials"]
     _description = "Connect a Social Account"
 
     step = fields.Selection(STEPS, default="network", required=True)
@@ -96,6 +90,7 @@ class SocialAccountSetupWizard(models.TransientModel):
         [
             ("x", "X (Twitter)"),
             ("meta", "Meta (Facebook, Messenger, Instagram)"),
+            ("whatsapp", "WhatsApp Business"),
             ("demo", "Demo (replayed sample data)"),
         ],
         default="demo",
@@ -109,102 +104,6 @@ class SocialAccountSetupWizard(models.TransientModel):
         readonly=True, help="The account was created by this wizard."
     )
     finished = fields.Boolean(readonly=True)
-    # Credentials, held here until the account is saved
-    x_api_key = _credential(
-        "API key",
-        "X developer portal, Projects & Apps, your app, Keys and tokens: "
-        "Consumer Keys, API Key.",
-    )
-    x_api_secret = _credential(
-        "API key secret",
-        "Shown with the API key (Consumer Keys, API Key Secret). It also "
-        "signs X's webhook deliveries.",
-    )
-    x_access_token = _credential(
-        "Access token",
-        "Keys and tokens, Authentication Tokens: the Access Token of the "
-        "brand's account, generated with Read, Write and Direct Messages "
-        "permission (User authentication settings).",
-    )
-    x_access_token_secret = _credential(
-        "Access token secret", "Generated with the access token."
-    )
-    x_oauth2_user_token = _credential(
-        "OAuth 2.0 user token",
-        "Instead of the access token and secret: a user access token of the "
-        "brand's account from X's OAuth 2.0 flow, with the tweet.read, "
-        "tweet.write, users.read, dm.read and dm.write scopes.",
-    )
-    x_bearer_token = _credential(
-        "Bearer token",
-        "Keys and tokens, Bearer Token: registers the webhook. Alone, it "
-        "only reads public posts, and needs the X handle.",
-    )
-    x_username = fields.Char(
-        "X handle",
-        help="Only needed with just a bearer token: X then can't tell whose "
-        "account it is.",
-    )
-    x_user_id = fields.Char(readonly=True)
-    meta_connection = fields.Selection(
-        # The account's list, repeated so that its labels are translated here.
-        [
-            (CONNECTION_PAGE, "Facebook Page"),
-            (CONNECTION_INSTAGRAM_LOGIN, "Instagram Login (no page)"),
-        ],
-        "Connection",
-        default=CONNECTION_PAGE,
-        groups=SYSTEM,
-        help="Facebook Page: the page, its Messenger and its linked Instagram "
-        "account, with a page token. Instagram Login: an Instagram professional "
-        "account alone, with an Instagram user token (graph.instagram.com).",
-    )
-    meta_page_id = _credential(
-        "Facebook page id",
-        "The page's About section, Page transparency, or Meta Business "
-        "Suite, Settings, Business assets.",
-    )
-    meta_instagram_account_id = _credential(
-        "Instagram business account id",
-        "Optional: the Instagram professional account linked to the page "
-        "(Graph API Explorer: the page's instagram_business_account field).",
-    )
-    meta_page_access_token = _credential(
-        "Page access token",
-        "Meta for Developers, your app, Tools, Graph API Explorer: a Page "
-        "access token of the page with the permissions listed above (extend "
-        "it to a long-lived token with the Access Token Debugger).",
-    )
-    meta_app_secret = _credential(
-        "App secret",
-        "Meta for Developers, your app, App settings, Basic: App secret. It "
-        "signs Meta's webhook deliveries.",
-    )
-    meta_instagram_access_token = _credential(
-        "Instagram access token",
-        "Instagram Login: a user access token of the Instagram professional "
-        "account (Meta for Developers, your app, Instagram, API setup with "
-        "Instagram login: Generate token), with the instagram_business_basic, "
-        "instagram_business_manage_messages and "
-        "instagram_business_manage_comments permissions.",
-    )
-    meta_instagram_app_secret = _credential(
-        "Instagram app secret",
-        "Instagram Login: the Instagram app secret (your app, Instagram, API "
-        "setup with Instagram login, Business login settings). It signs the "
-        "webhook deliveries of Instagram Login.",
-    )
-    meta_verify_token = fields.Char(
-        "Verify token",
-        groups=SYSTEM,
-        default=lambda self: secrets.token_urlsafe(24),
-        help="Paste it with the webhook URL in the app's Webhooks settings.",
-    )
-    api_base_url = fields.Char(
-        "API base URL",
-        groups=SYSTEM,
-        help="Leave empty for the network's public API (a proxy or a test server).",
-    )
     connection_ok = fields.Boolean(readonly=True)
     connection_report = fields.Text(readonly=True)
     # Webhook
@@ -342,6 +241,8 @@ class SocialAccountSetupWizard(models.TransientModel):
     def _leave_routing(self):
         if not self.team_id:
             return self.env._("Choose the helpdesk team that gets the new tickets.")
+        if self.network in WEBHOOK_ONLY_NETWORKS:
+            self.write({"poll_enabled": False, "backfill_days": 0})
         if self.poll_enabled and self.poll_interval_minutes < 1:
             return self.env._("Poll at least every minute, or turn polling off.")
         self._save_account()
@@ -359,7 +260,7 @@ class SocialAccountSetupWizard(models.TransientModel):
         for name in ("team_id", "channel_id"):
             values[name] = values[name].id
         values["name"] = values["name"].strip()
-        if self.network != "meta":
+        if self.network not in VERIFIED_NETWORKS:
             values["meta_verify_token"] = False
         return values
 
@@ -389,30 +290,6 @@ class SocialAccountSetupWizard(models.TransientModel):
     # ------------------------------------------------------------------
     # Steps
     # ------------------------------------------------------------------
-    def _missing_credentials(self):
-        """The labels of the credentials still to fill in for the network."""
-        self.ensure_one()
-
-        def labels(names):
-            return [
-                self._fields[name].get_description(self.env)["string"]
-                for name in names
-                if not self[name]
-            ]
-
-        if self.network == "meta":
-            return labels(META_REQUIRED[self.meta_connection or CONNECTION_PAGE])
-        if self.network != "x" or self.x_oauth2_user_token:
-            return []
-        if self.x_bearer_token and not any(self[name] for name in X_OAUTH1):
-            return labels(["x_username"])
-        missing = labels(X_OAUTH1)
-        if missing and len(missing) == len(X_OAUTH1):
-            missing.append(
-                self.env._("or an OAuth 2.0 user token, or a bearer token and handle")
-            )
-        return missing
-
     def action_test_connection(self):
         """Ask the network who these credentials are, and what they may do.
         Nothing is saved: the account is created at the routing step."""
@@ -571,6 +448,13 @@ class SocialAccountSetupWizard(models.TransientModel):
                 "Nothing has arrived yet. Comment on a post of the page or send "
                 "it a message from another Facebook account, then check again. "
                 "If it never arrives, check the app's webhook subscription."
+            )
+        if self.account_id.network == "whatsapp":
+            return self.env._(
+                "Nothing has arrived yet. Send a WhatsApp message to the "
+                "business number from a phone, then check again. If it never "
+                "arrives, check that the app is subscribed to the messages "
+                "field (register the webhook again)."
             )
         return self.env._("Nothing has arrived yet. Send a test event.")
 

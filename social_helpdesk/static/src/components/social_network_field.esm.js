@@ -14,6 +14,7 @@ export const NETWORK_ICONS = {
     facebook: "fa-facebook-square",
     messenger: "fa-commenting",
     instagram: "fa-instagram",
+    whatsapp: "fa-whatsapp",
 };
 
 /** A ticket's network as its logo, named in its tooltip. */

@@ -5,6 +5,7 @@ import {Component, onWillStart, useState} from "@odoo/owl";
 import {formatFloat, formatFloatTime} from "@web/views/fields/formatters";
 import {ControlPanel} from "@web/search/control_panel/control_panel";
 import {DateTimeInput} from "@web/core/datetime/datetime_input";
+import {NETWORK_ICONS} from "@social_helpdesk/components/social_network_field.esm";
 import {_t} from "@web/core/l10n/translation";
 import {registry} from "@web/core/registry";
 import {serializeDate} from "@web/core/l10n/dates";
@@ -141,6 +142,7 @@ export class ChannelDashboard extends Component {
             {code: "custom", label: _t("Custom")},
         ];
         this.tilesShown = !this.props.action?.context?.heatmap_only;
+        this.networkIcons = NETWORK_ICONS;
         this.state = useState({
             period: "7d",
             dateFrom: today.minus({days: 13}),
