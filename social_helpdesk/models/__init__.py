@@ -17,7 +17,6 @@ from . import social_message
 from . import social_reply
 from . import social_reply_whatsapp
 from . import social_whatsapp_template
-from . import social_account_whatsapp_templates
 from . import social_canned_response
 from . import res_company
 from . import res_partner

@@ -39,7 +39,7 @@ class ResPartner(models.Model):
     def init(self):
         """Contacts are found by phone number for every new WhatsApp
         customer: an index on each number, without punctuation."""
-        super().init()
+        result = super().init()
         for fname in PHONE_FIELDS:
             create_index(
                 self.env.cr,
@@ -48,6 +48,7 @@ class ResPartner(models.Model):
                 expressions=[_stripped(fname).code],
                 where=f"{fname} IS NOT NULL",
             )
+        return result
 
     @api.model
     def _social_phone_matches(self, numbers):

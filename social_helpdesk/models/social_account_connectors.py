@@ -34,7 +34,7 @@ REPORT_AFTER = timedelta(minutes=10)
 EXPECTED_TRAFFIC_DAYS = 7
 
 
-class SocialAccount(models.Model):
+class SocialAccount(models.Model):  # pylint: disable=consider-merging-classes-inherited
     """Keeping an account current with its network: on X the webhook
     product (X Activity API or the legacy Account Activity API) and its
     subscriptions, the OAuth 2.0 user token kept fresh, the writes metered;

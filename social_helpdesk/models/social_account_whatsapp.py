@@ -3,8 +3,11 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
+from ..adapters.base import AdapterError
 from ..adapters.whatsapp.countries import country_of
+from .access import MANAGER, require_group
 from .social_whatsapp_usage import SERVICE, month_of
 
 # The shares of the monthly budget at which the managers are warned.
@@ -13,7 +16,8 @@ BUDGET_WARNINGS = (80, 100)
 FREE_ENTRY_POINT = timedelta(hours=72)
 
 
-class SocialAccount(models.Model):
+# One file per network's part of the account, beside social_account.py.
+class SocialAccount(models.Model):  # pylint: disable=consider-merging-classes-inherited
     """What a WhatsApp number costs: the month's spend from the meter
     (``social.whatsapp.usage``), a monthly budget that warns the account's
     followers at 80% and 100% and, once reached, stops the automatic
@@ -230,3 +234,42 @@ class SocialAccount(models.Model):
             or message.partner_id.sudo().country_id.code
             or ""
         )
+
+    # Message templates: outside the 24-hour window, the only way to reach
+    # the customer.
+
+    whatsapp_template_ids = fields.One2many(
+        "social.whatsapp.template", "account_id", "Message templates"
+    )
+    whatsapp_templates_synced_date = fields.Datetime(
+        "Templates synchronised", readonly=True, copy=False
+    )
+
+    def action_whatsapp_sync_templates(self):
+        """Read the templates again now (Meta approves new ones within
+        minutes to a day). Helpdesk managers of the account's company."""
+        require_group(self.env, MANAGER, self.env._("synchronise message templates"))
+        self.check_access("write")
+        Template = self.env["social.whatsapp.template"].sudo()
+        counts = []
+        for account in self.sudo():
+            if account.network != "whatsapp":
+                raise UserError(
+                    self.env._("Only WhatsApp accounts have message templates.")
+                )
+            try:
+                counts.append(Template._sync(account))
+            except AdapterError as exc:
+                raise UserError(
+                    self.env._("The templates could not be read: %s", exc)
+                ) from exc
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": self.env._("Templates synchronised"),
+                "message": self.env._("%s templates read from WhatsApp.", sum(counts)),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

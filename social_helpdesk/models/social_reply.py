@@ -465,7 +465,7 @@ class SocialReply(models.Model):
         else:
             self._mark_sent(sent)
 
-    def _may_be_out(self, error):
+    def _may_be_out(self, error):  # pylint: disable=unused-argument
         """Whether the reply may be on the network after the TransientError
         ``error`` (a timeout): it is then looked up before any resend."""
         return True

@@ -624,7 +624,7 @@ class TestWhatsAppOutbound(HttpCase):
                 [self.account.id],
             )
             self.assertEqual(error, denied, user.login)
-        result, error = self.rpc(
+        _result, error = self.rpc(
             self.manager_a,
             "social.account",
             "action_whatsapp_sync_templates",

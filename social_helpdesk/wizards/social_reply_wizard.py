@@ -87,7 +87,6 @@ class SocialReplyWizard(models.TransientModel):
     )
     template_id = fields.Many2one(
         "social.whatsapp.template",
-        "Template",
         domain="[('account_id', '=', account_id), ('approved', '=', True)]",
     )
     template_param_ids = fields.One2many(

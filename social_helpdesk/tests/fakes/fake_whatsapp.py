@@ -165,7 +165,7 @@ class FakeWhatsApp(LoopbackServer, WhatsAppEndpoints):
 
     def stop(self):
         self._closing.set()
-        super().stop()
+        return super().stop()
 
     def requests_to(self, route):
         with self._lock:
