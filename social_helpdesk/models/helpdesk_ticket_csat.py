@@ -43,12 +43,12 @@ def csat_text(*langs):
 
 
 # Satisfaction apart from helpdesk_ticket.py, which holds the social thread.
-class HelpdeskTicket(models.Model):  # pylint: disable=consider-merging-classes-inherited
+class HelpdeskTicket(models.Model):
     """Customer satisfaction on WhatsApp: closing a WhatsApp ticket while its
     window is open asks the customer for a rating from 1 to 5, once per
     closing; the answer is stored on the ticket, which it never reopens."""
 
-    _inherit = "helpdesk.ticket"
+    _inherit = "helpdesk.ticket"  # pylint: disable=consider-merging-classes-inherited
 
     social_rating = fields.Integer(
         "Customer rating",

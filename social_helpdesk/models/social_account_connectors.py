@@ -34,7 +34,7 @@ REPORT_AFTER = timedelta(minutes=10)
 EXPECTED_TRAFFIC_DAYS = 7
 
 
-class SocialAccount(models.Model):  # pylint: disable=consider-merging-classes-inherited
+class SocialAccount(models.Model):
     """Keeping an account current with its network: on X the webhook
     product (X Activity API or the legacy Account Activity API) and its
     subscriptions, the OAuth 2.0 user token kept fresh, the writes metered;
@@ -44,7 +44,7 @@ class SocialAccount(models.Model):  # pylint: disable=consider-merging-classes-i
     webhook replay, a Meta poll of the window). The event store's unique
     key keeps each event once; the chatter says what was recovered."""
 
-    _inherit = "social.account"
+    _inherit = "social.account"  # pylint: disable=consider-merging-classes-inherited
 
     x_webhook_product = fields.Selection(
         [

@@ -17,14 +17,14 @@ FREE_ENTRY_POINT = timedelta(hours=72)
 
 
 # One file per network's part of the account, beside social_account.py.
-class SocialAccount(models.Model):  # pylint: disable=consider-merging-classes-inherited
+class SocialAccount(models.Model):
     """What a WhatsApp number costs: the month's spend from the meter
     (``social.whatsapp.usage``), a monthly budget that warns the account's
     followers at 80% and 100% and, once reached, stops the automatic
     messages (never an agent's reply), and the cost of a reply before it
     is sent."""
 
-    _inherit = "social.account"
+    _inherit = "social.account"  # pylint: disable=consider-merging-classes-inherited
 
     whatsapp_monthly_budget = fields.Float(
         "Monthly WhatsApp budget (USD)",
