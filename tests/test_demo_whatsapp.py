@@ -13,7 +13,7 @@ from social_helpdesk.adapters.media import MediaTooLarge
 MESSAGES = json.loads(DATASET.read_text(encoding="utf-8"))["messages"]
 WHATSAPP = [item for item in MESSAGES if item["channel"] == "whatsapp"]
 # The demo contact of demo/res_partner_demo.xml, as the customer's number.
-KNOWN_PHONE = "+34612345678"
+KNOWN_PHONE = "+34622112233"
 
 
 @pytest.fixture

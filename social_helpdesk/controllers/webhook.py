@@ -27,7 +27,7 @@ from ..adapters.base import (
     SignatureError,
     load_json,
 )
-from ..models.social_account import ADAPTERS
+from ..models.social_account import ADAPTERS, NETWORK_OF_META_OBJECT
 
 _logger = logging.getLogger(__name__)
 
@@ -97,7 +97,11 @@ class SocialWebhookController(http.Controller):
             _logger.info("Social webhook %s refused: %s", target.account_id, exc)
             return self._reply(403, str(exc))
         try:
-            events = adapter.split_delivery(load_json(raw_body))
+            payload = load_json(raw_body)
+            network, target, adapter = self._object_network(
+                env, network, target, adapter, payload
+            )
+            events = adapter.split_delivery(payload)
         except MalformedPayload as exc:
             return self._reply(400, str(exc))
         try:
@@ -122,6 +126,19 @@ class SocialWebhookController(http.Controller):
             duplicates=len(events) - rejected - stored,
             rejected=rejected,
         )
+
+    @staticmethod
+    def _object_network(env, network, target, adapter, payload):
+        """(network, target, adapter) of a Meta app's delivery: the network
+        its ``object`` belongs to, which may be the other one of the app when
+        the app gives all its objects one callback URL (a WhatsApp delivery
+        on a page's URL, say); the signature was checked with the URL's
+        secret, so only accounts holding that secret may receive it."""
+        owner = NETWORK_OF_META_OBJECT.get(payload.get("object"))
+        if network not in NETWORK_OF_META_OBJECT.values() or owner in (None, network):
+            return network, target, adapter
+        sibling = env["social.account"]._webhook_sibling(owner, network, target)
+        return owner, sibling, ADAPTERS[owner](dict(sibling.settings))
 
     def _reply(self, status, message, **extra):
         body = json.dumps(dict(extra, status=status, message=message))

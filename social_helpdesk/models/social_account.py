@@ -148,6 +148,17 @@ class WebhookTarget(NamedTuple):
         return (owner, None) if owner else (None, AMBIGUOUS_RECIPIENT)
 
 
+# A Meta app may give every object it subscribes to one callback URL: its
+# pages' and Instagram accounts' deliveries and its WhatsApp Business
+# Accounts' then reach the URL of either network, and each is handled by the
+# network its object belongs to.
+NETWORK_OF_META_OBJECT = {
+    "page": "meta",
+    "instagram": "meta",
+    "whatsapp_business_account": "whatsapp",
+}
+
+
 class WebhookEndpoint(NamedTuple):
     """What a webhook delivery of one network needs before it is stored."""
 
@@ -529,6 +540,23 @@ class SocialAccount(models.Model):
                     account.id, settings, recipient_ids, peers
                 )
         return WebhookEndpoint(int(max_body_bytes), targets)
+
+    @api.model
+    def _webhook_sibling(self, network, url_network, url_target):
+        """The target, among ``network``'s accounts, of a delivery of one of
+        ``network``'s objects that came to the URL of ``url_target``, an
+        account of ``url_network`` (see NETWORK_OF_META_OBJECT): an account
+        holding the secret that signed it, whose peers it may be for. When
+        none holds it, the URL's account, owning no recipient: the events are
+        kept there, rejected, with the number or page they name."""
+        secret = ADAPTERS[url_network].webhook_identity(url_target.settings)[0]
+        sibling = ADAPTERS[network]
+        for target in self._webhook_endpoint(network).targets.values():
+            if secret and sibling.webhook_identity(target.settings)[0] == secret:
+                return target
+        return WebhookTarget(
+            url_target.account_id, {}, frozenset(), WebhookPeers({}, 2, {})
+        )
 
     @api.model
     def _record_api_version(self, target, account_ids, version):

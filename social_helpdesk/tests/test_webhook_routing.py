@@ -19,6 +19,7 @@ OTHER_META_SECRET = "routing-other-meta-app-secret"
 X_SECRET = "routing-x-consumer-secret"
 OTHER_X_SECRET = "routing-other-x-consumer-secret"
 PAGE_A, INSTAGRAM_A, PAGE_B, PAGE_C = "5001", "17841400000005001", "5002", "5003"
+WABA, PHONE_NUMBER_ID = "102290129340398", "106540352242922"
 STRANGER = "5999"  # a page that no account owns
 USER_A, USER_B, USER_C = "7001", "7002", "7003"
 CUSTOMER = {"id": "6001", "name": "Lucía Gómez"}
@@ -36,6 +37,17 @@ class TestWebhookRouting(HttpCase):
         cls.x_a = cls.x_account("X A", USER_A)
         cls.x_b = cls.x_account("X B", USER_B)
         cls.x_c = cls.x_account("X C", USER_C, secret=OTHER_X_SECRET)
+        # The WhatsApp number of page A and B's Meta app.
+        cls.whatsapp = cls.env["social.account"].create(
+            {
+                "name": "WhatsApp A",
+                "network": "whatsapp",
+                "team_id": cls.team.id,
+                "whatsapp_business_account_id": WABA,
+                "whatsapp_phone_number_id": PHONE_NUMBER_ID,
+                "meta_app_secret": META_SECRET,
+            }
+        )
         cls.Event = cls.env["social.event"]
 
     @classmethod
@@ -78,6 +90,31 @@ class TestWebhookRouting(HttpCase):
         response = self.post(account, raw, {"X-Hub-Signature-256": f"sha256={digest}"})
         self.assertEqual(response.status_code, 200, response.text)
         return response.json()
+
+    def deliver_whatsapp(self, account, wamid, secret=META_SECRET):
+        """Meta's delivery of one WhatsApp text to ``account``'s URL, in the
+        Cloud API's documented shape; its answer."""
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {
+                "display_phone_number": "34910000000",
+                "phone_number_id": PHONE_NUMBER_ID,
+            },
+            "contacts": [{"profile": {"name": "Ana Ruiz"}, "wa_id": "34612345678"}],
+            "messages": [
+                {
+                    "from": "34612345678",
+                    "id": wamid,
+                    "timestamp": str(int(time.time())),
+                    "type": "text",
+                    "text": {"body": "¿Dónde está mi pedido?"},
+                }
+            ],
+        }
+        entry = {"id": WABA, "changes": [{"field": "messages", "value": value}]}
+        return self.deliver_meta(
+            account, entry, obj="whatsapp_business_account", secret=secret
+        )
 
     def deliver_x(self, account, body, secret=X_SECRET):
         """X's delivery of ``body`` to ``account``'s URL; its answer."""
@@ -278,6 +315,37 @@ class TestWebhookRouting(HttpCase):
         self.deliver_meta(twin, self.comment(PAGE_B, "b_3"))
         self.assertEqual(len(self.events(twin, "new")), 1)
         self.assertFalse(self.events(self.page_b))
+
+    # -- one callback URL for all the Meta app's objects ------------------
+    def test_whatsapp_delivery_on_a_page_url_goes_to_the_whatsapp_number(self):
+        """An app that gives its WhatsApp Business Account the callback URL
+        of its pages: the delivery is WhatsApp's, filed under the number."""
+        answer = self.deliver_whatsapp(self.page_a, "wamid.shared1")
+        self.assertEqual((answer["received"], answer["rejected"]), (1, 0))
+        self.assertFalse(self.events(self.page_a))
+        self.assertEqual(
+            self.events(self.whatsapp, "new").mapped("external_id"),
+            ["wa:msg:wamid.shared1"],
+        )
+        self.Event._cron_process()
+        message = self.messages(self.whatsapp)
+        self.assertEqual(message.ticket_id.channel_id.code, "whatsapp")
+        # And the other way round: a page's delivery on the number's URL.
+        self.deliver_meta(self.whatsapp, self.comment(PAGE_B, "b_shared"))
+        self.assertEqual(len(self.events(self.page_b, "new")), 1)
+        self.assertEqual(len(self.events(self.whatsapp)), 1)
+
+    def test_whatsapp_delivery_of_another_app_is_kept_rejected(self):
+        """Page C's app has no WhatsApp number here: its WhatsApp delivery
+        is kept under page C, rejected with the number it names, and
+        acknowledged, so that Meta does not disable the app's webhook."""
+        answer = self.deliver_whatsapp(self.page_c, "wamid.other", OTHER_META_SECRET)
+        self.assertEqual(answer["rejected"], 1)
+        rejected = self.events(self.page_c, "rejected")
+        self.assertIn(
+            f"WhatsApp phone number id {PHONE_NUMBER_ID}", rejected.ignore_reason
+        )
+        self.assertFalse(self.events(self.whatsapp))
 
     # -- X ------------------------------------------------------------------
     def test_x_delivery_goes_to_the_account_of_its_user(self):

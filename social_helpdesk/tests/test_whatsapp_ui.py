@@ -260,7 +260,7 @@ class TestWhatsAppDemo(SocialCase):
         # her phone ticket.
         lucia = self.demo_contact()
         known = next(
-            item for item in items if item["author"].get("phone") == "+34612345678"
+            item for item in items if item["author"].get("phone") == "+34622112233"
         )
         ticket = self.message_of(known).ticket_id
         self.assertEqual(ticket.partner_id, lucia)
@@ -284,7 +284,7 @@ class TestWhatsAppDemo(SocialCase):
         lucia = self.env["res.partner"].create(
             {
                 "name": "Lucía Fernández",
-                "phone": "+34 612 34 56 78",
+                "phone": "+34 622 11 22 33",
                 "country_id": self.env.ref("base.es").id,
             }
         )
