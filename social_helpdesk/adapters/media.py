@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from .base import AdapterError
+from .base import AdapterError, TransientError
 
 # Kinds worth keeping: a "link" is an address the customer shared, never
 # fetched (it may point anywhere, the server's own network included).
@@ -67,13 +67,19 @@ def sniff_image(content):
 def fetch_media(url, max_bytes, timeout, session=None):
     """The file at ``url`` (http or https), read up to ``max_bytes``: a
     :class:`Media`. Raises :class:`MediaTooLarge` past the limit (announced
-    or read), :class:`AdapterError` on any other failure."""
+    or read), :class:`TransientError` when the server may answer later (a
+    timeout, a refused connection, a 5xx or 429 answer), :class:`AdapterError`
+    on any other failure."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise AdapterError(f"Not a web address: {url!r}")
     session = session or requests.Session()
     session.max_redirects = MAX_REDIRECTS
     try:
         with session.get(url, stream=True, timeout=timeout) as response:
+            if response.status_code >= 500 or response.status_code == 429:
+                raise TransientError(
+                    f"The network answered {response.status_code} for {url}"
+                )
             if response.status_code != 200:
                 raise AdapterError(
                     f"The network answered {response.status_code} for {url}"
@@ -88,7 +94,7 @@ def fetch_media(url, max_bytes, timeout, session=None):
                     raise MediaTooLarge(f"over {max_bytes} bytes")
             mimetype = response.headers.get("Content-Type", "").split(";")[0].strip()
     except requests.RequestException as exc:
-        raise AdapterError(f"Could not download {url}: {exc}") from exc
+        raise TransientError(f"Could not download {url}: {exc}") from exc
     return Media(
         content=bytes(content),
         mimetype=mimetype or "application/octet-stream",

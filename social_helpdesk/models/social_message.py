@@ -5,7 +5,7 @@ import logging
 import re
 import textwrap
 from collections import defaultdict
-from datetime import timezone
+from datetime import timedelta, timezone
 
 from markupsafe import Markup, escape
 
@@ -19,7 +19,10 @@ from ..adapters.base import (
     VERB_ADD,
     VERB_EDIT,
     AdapterError,
+    AuthError,
     Author,
+    RateLimited,
+    TransientError,
 )
 from ..adapters.base import SocialMessage as AdapterMessage
 from ..adapters.media import DOWNLOADED_KINDS, fetch_media, image_mimetype
@@ -32,6 +35,11 @@ _logger = logging.getLogger(__name__)
 # social_helpdesk.media_max_bytes); larger ones stay links.
 DEFAULT_MEDIA_MAX_BYTES = 10 * 1024 * 1024
 MEDIA_BATCH = 10
+# Media the network could not serve for now (down, a timeout, rate limited,
+# the token being renewed) are tried again this many times, 5, 15, 45 and
+# 135 minutes later: network addresses last days, WhatsApp's media ids 30.
+MEDIA_ATTEMPTS = 5
+MEDIA_RETRY_MINUTES = 5
 # A customer's picture (system parameter social_helpdesk.avatar_max_bytes):
 # X takes profile pictures of 2 MB at most.
 DEFAULT_AVATAR_MAX_BYTES = 2 * 1024 * 1024
@@ -126,6 +134,12 @@ class SocialMessage(models.Model):
         help="The photos, videos and files attached on the network, to download.",
     )
     media_pending = fields.Boolean(readonly=True, copy=False, index="btree_not_null")
+    media_attempts = fields.Integer(readonly=True, copy=False)
+    media_next_attempt = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="When the media a network could not serve are tried again.",
+    )
     # The brand's post a comment answers, quoted above it in the chatter.
     parent_post_external_id = fields.Char(
         "Answers the post (network id)", readonly=True
@@ -745,7 +759,7 @@ class SocialMessage(models.Model):
                 "social_helpdesk.api_timeout_seconds", DEFAULT_API_TIMEOUT_SECONDS
             )
         )
-        messages = self.search([("media_pending", "=", True)], order="id", limit=limit)
+        messages = self.search(self._media_due_domain(), order="id", limit=limit)
         adapters = {}
         for message in messages:
             account = message.account_id
@@ -768,14 +782,25 @@ class SocialMessage(models.Model):
         quoting._fetch_parent_posts(max_bytes, timeout)
         self.env["ir.cron"]._notify_progress(
             done=len(messages) + len(identities) + len(quoting),
-            remaining=self.search_count([("media_pending", "=", True)])
+            remaining=self.search_count(self._media_due_domain())
             + Identity.search_count([("avatar_pending", "=", True)])
             + self.search_count([("parent_post_state", "in", PARENT_POST_PENDING)]),
         )
 
+    @api.model
+    def _media_due_domain(self):
+        return [
+            ("media_pending", "=", True),
+            "|",
+            ("media_next_attempt", "=", False),
+            ("media_next_attempt", "<=", fields.Datetime.now()),
+        ]
+
     def _fetch_media(self, adapter, max_bytes, timeout):
         """Download through the account's ``adapter``: a network whose files
-        need its token (WhatsApp's media ids) looks them up first."""
+        need its token (WhatsApp's media ids) looks them up first. A file the
+        network cannot serve for now is tried again later (MEDIA_ATTEMPTS);
+        one it refuses, or over the limit, stays a link."""
         self.ensure_one()
         post = self.mail_message_id
         # Content decides the type, never the server's word: markup would be
@@ -784,13 +809,26 @@ class SocialMessage(models.Model):
             attachments_mime_plainxml=True
         )
         attachments = Attachment.browse()
-        for item in (self.media or []) if post else []:
+        items, retry = [dict(item) for item in self.media or []], False
+        for item in items if post else []:
+            if item.get("done"):
+                continue
             try:
                 media = adapter.download_media(item["url"], max_bytes, timeout)
+            except (TransientError, RateLimited, AuthError) as exc:
+                retry = self.media_attempts + 1 < MEDIA_ATTEMPTS
+                _logger.info(
+                    "Media of social message %s not served (%s): %s",
+                    self.id,
+                    "tried again later" if retry else "kept as a link",
+                    exc,
+                )
+                continue
             except AdapterError as exc:
                 _logger.info(
                     "Media of social message %s kept as a link: %s", self.id, exc
                 )
+                item["done"] = True
                 continue
             attachments |= Attachment.create(
                 {
@@ -800,9 +838,21 @@ class SocialMessage(models.Model):
                     "res_id": post.res_id,
                 }
             )
+            item["done"] = True
         if attachments:
             post.attachment_ids = [Command.link(a.id) for a in attachments]
-        self.media_pending = False
+        if retry:
+            delay = MEDIA_RETRY_MINUTES * 3**self.media_attempts
+            self.write(
+                {
+                    "media": items,
+                    "media_attempts": self.media_attempts + 1,
+                    "media_next_attempt": fields.Datetime.now()
+                    + timedelta(minutes=delay),
+                }
+            )
+        else:
+            self.write({"media": items, "media_pending": False})
 
     def _fetch_parent_posts(self, max_bytes, timeout):
         """Quote the posts these comments answer: each post is read once per

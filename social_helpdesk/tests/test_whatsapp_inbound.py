@@ -5,10 +5,13 @@ deliveries in the documented shapes, signed as Meta signs them, through
 Odoo's real webhook route, processed by the real cron; media fetched from
 the fake Cloud API; customers matched to contacts by their number."""
 
-from odoo import Command
+from datetime import timedelta
+
+from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import SQL
 
+from ..models.social_message import MEDIA_ATTEMPTS
 from .fakes.fake_whatsapp import (
     FakeWhatsApp,
     customer,
@@ -361,6 +364,41 @@ class TestWhatsAppInbound(WhatsAppCase):
         self.assertTrue(self.fake.requests_to("GET cdn"))
         self.assertFalse(self.message("wamid.p2").mail_message_id.attachment_ids)
         self.assertFalse(self.message("wamid.p2").media_pending)
+
+    def test_media_the_network_cannot_serve_yet_are_tried_again(self):
+        """A CDN outage never loses the customer's photo: it is tried again
+        later (not before), and kept once served; after MEDIA_ATTEMPTS
+        failed tries it stays a label."""
+        self.fake.add_media("m-later", JPEG, "image/jpeg")
+        self.fake.add_media("m-never", JPEG, "image/jpeg")
+        self.deliver(
+            inbound("wamid.p3", ANA, kind="image", content={"id": "m-later"}),
+        )
+        self.fake.fail_next("GET cdn", 1, status=503)
+        self.Message._cron_fetch_media()
+        photo = self.message("wamid.p3")
+        self.assertTrue(photo.media_pending)
+        self.assertEqual(photo.media_attempts, 1)
+        self.assertFalse(photo.mail_message_id.attachment_ids)
+        self.Message._cron_fetch_media()
+        self.assertEqual(
+            len(self.fake.requests_to("GET cdn")), 1, "not before its time"
+        )
+        photo.media_next_attempt = fields.Datetime.now() - timedelta(seconds=1)
+        self.Message._cron_fetch_media()
+        self.assertFalse(photo.media_pending)
+        self.assertEqual(photo.mail_message_id.attachment_ids.raw, JPEG)
+
+        self.deliver(
+            inbound("wamid.p4", ANA, kind="image", content={"id": "m-never"}),
+        )
+        lost = self.message("wamid.p4")
+        self.fake.fail_next("GET cdn", 1, status=503, times=MEDIA_ATTEMPTS)
+        for _attempt in range(MEDIA_ATTEMPTS):
+            lost.media_next_attempt = False
+            self.Message._cron_fetch_media()
+        self.assertFalse(lost.media_pending)
+        self.assertFalse(lost.mail_message_id.attachment_ids)
 
     # -- identity ---------------------------------------------------------
     def test_a_customer_without_a_phone_number(self):
