@@ -11,8 +11,10 @@ once.
 
 The package, by job:
 
-* :mod:`.client`: configuration, Graph API calls (token, appsecret_proof,
-  usage headers, errors mapping) and the connection check;
+* :mod:`.graph`: one Graph API call (token, appsecret_proof, failures as
+  typed errors), shared with WhatsApp's client;
+* :mod:`.client`: configuration, usage headers, Graph error codes and the
+  connection check;
 * :mod:`.webhook`: app and page subscriptions, the verification handshake,
   signature, and the split of a delivery into events;
 * :mod:`.parse`: stored events as messages;

@@ -7,21 +7,18 @@ errors into the typed errors of :mod:`..base`.
 """
 
 import re
-from datetime import datetime, timedelta, timezone
-
-import requests
+from datetime import timedelta
 
 from ..base import (
     PUBLIC,
     AdapterError,
     AuthError,
-    NetworkAdapter,
     RateLimited,
     ReplyNotAllowed,
     TransientError,
     WindowClosed,
-    hmac_sha256,
 )
+from .graph import GraphCaller
 from .readers import (
     _data,
     _dict_or_empty,
@@ -83,13 +80,13 @@ SLOW_DOWN_AT = 80
 DEFAULT_THROTTLE_WAIT = timedelta(minutes=15)
 
 
-class MetaClient(NetworkAdapter):
+class MetaClient(GraphCaller):
     """Configuration, Graph calls and their errors; the connection check."""
 
+    service = "Meta"
+
     def __init__(self, config, session=None, clock=None):
-        super().__init__(config)
-        self.session = session or requests.Session()
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        super().__init__(config, session=session, clock=clock)
         # Highest quota percentage in Meta's last usage headers; None until
         # Meta sends some (it omits them while usage is low).
         self.last_usage = None
@@ -272,67 +269,9 @@ class MetaClient(NetworkAdapter):
             raise AuthError("The page access token is missing; connect the page.")
         return token
 
-    def _get(self, path, params=None):
-        return self._call("GET", path, params=params)
-
-    def _post(self, path, data=None, json_body=None, files=None):
-        return self._call("POST", path, data=data, json_body=json_body, files=files)
-
-    def _call(
-        self,
-        method,
-        path,
-        params=None,
-        data=None,
-        json_body=None,
-        token=None,
-        files=None,
-    ):
-        """One Graph call. The token (the page's unless ``token`` is given)
-        goes in the Authorization header, not in the URL that ends up in
-        logs, with the appsecret_proof Meta asks of server calls when the app
-        secret is known."""
-        token = token or self._token()
-        query = dict(params or {})
-        if self.config.get("app_secret") and not self.instagram_login:
-            proof = hmac_sha256(self.config["app_secret"], token).hex()
-            query["appsecret_proof"] = proof
-        try:
-            response = self.session.request(
-                method,
-                f"{self.graph_url}/{path}",
-                params=query,
-                data=data,
-                json=json_body,
-                files=files,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=self.timeout,
-            )
-        except requests.Timeout as exc:
-            raise TransientError(
-                f"Meta did not answer within {self.timeout} seconds."
-            ) from exc
-        except requests.RequestException as exc:
-            # Its text may quote the URL with its query: keep that out.
-            raise TransientError(
-                f"Could not reach Meta ({type(exc).__name__})."
-            ) from exc
-        self._record_usage(response.headers)
-        status = response.status_code
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        error = body.get("error") if isinstance(body, dict) else None
-        if isinstance(error, dict):
-            exc = self._graph_error(error, status)
-            exc.graph_code = _number(error.get("code"))
-            raise exc
-        if status >= 500:
-            raise TransientError(f"Meta answered HTTP {status}; try again later.")
-        if status >= 400 or not isinstance(body, dict):
-            raise AdapterError(f"Meta answered HTTP {status} with no usable body.")
-        return body
+    def _proof_secret(self):
+        """Instagram Login's calls carry no appsecret_proof."""
+        return None if self.instagram_login else super()._proof_secret()
 
     def _graph_error(self, error, status):
         """The typed error a Graph error object calls for."""

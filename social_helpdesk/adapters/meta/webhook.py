@@ -9,14 +9,12 @@ import json
 from ..base import (
     VERB_EDIT,
     AdapterError,
-    AuthError,
     HandshakeError,
     InboundEvent,
     MalformedPayload,
     NetworkAdapter,
     NotSupported,
     SignatureError,
-    WebhookRejected,
     handshake_token,
     hmac_sha256,
     signatures_match,
@@ -45,9 +43,6 @@ APP_SUBSCRIPTIONS = {
     "page": ("feed", "messages"),
     "instagram": ("comments", "messages"),
 }
-
-CALLBACK_VERIFICATION_FAILED = 2200
-INVALID_PARAMETER = 100
 
 
 class MetaWebhookMixin(NetworkAdapter):
@@ -117,7 +112,7 @@ class MetaWebhookMixin(NetworkAdapter):
         done = []
         if secret and app_id:
             for obj, fields in self._app_subscriptions():
-                self._subscribe_app_object(app_id, secret, obj, fields, url)
+                self._set_app_webhook(app_id, secret, obj, fields, url, verify_token)
             done.append(f"Set {url} as the Meta app's webhook")
         if not self.subscribe_app():
             raise AdapterError(
@@ -140,45 +135,6 @@ class MetaWebhookMixin(NetworkAdapter):
             objects.append(OBJECT_INSTAGRAM)
         return [(obj, APP_SUBSCRIPTIONS[obj]) for obj in objects]
 
-    def _subscribe_app_object(self, app_id, secret, obj, fields, url):
-        """One ``POST /{app-id}/subscriptions`` with the app access token."""
-        try:
-            answer = self._call(
-                "POST",
-                _path(app_id, "subscriptions"),
-                data={
-                    "object": obj,
-                    "callback_url": url,
-                    "verify_token": self.config["verify_token"],
-                    "fields": ",".join(fields),
-                },
-                token=f"{app_id}|{secret}",
-            )
-        except AuthError as exc:
-            raise AuthError(
-                "Meta refused the app's credentials while setting the webhook: "
-                "check the app secret, and that the page token belongs to this app."
-            ) from exc
-        except AdapterError as exc:
-            code = getattr(exc, "graph_code", None)
-            if code == CALLBACK_VERIFICATION_FAILED:
-                raise WebhookRejected(
-                    "Meta could not verify the webhook URL: it did not answer Meta's "
-                    "check with the verify token. Make sure the address is public "
-                    f"https and reachable from the internet. ({exc})",
-                    reason="callback_verification_failed",
-                ) from exc
-            if code == INVALID_PARAMETER:
-                raise WebhookRejected(
-                    f"Meta refused the webhook URL: {exc}", reason="invalid_parameter"
-                ) from exc
-            raise
-        if answer.get("success") not in (True, "true"):
-            raise AdapterError(
-                f"Meta did not confirm the webhook for {obj} events; try again."
-            )
-
-    # -- webhooks ---------------------------------------------------------
     def handshake(self, params):
         expected = str(self.config.get("verify_token") or "").encode()
         received = str(params.get("hub.verify_token") or "").encode()

@@ -8,19 +8,15 @@ Phone number fields (``quality_rating``, and the portfolio's messaging limit
 https://developers.facebook.com/documentation/business-messaging/whatsapp/messaging-limits
 """
 
-from datetime import datetime, timedelta, timezone
-
-import requests
+from datetime import timedelta
 
 from ..base import (
     AdapterError,
     AuthError,
-    NetworkAdapter,
     RateLimited,
     ReplyNotAllowed,
     TransientError,
     WindowClosed,
-    hmac_sha256,
 )
 from ..meta.client import (
     EXPIRED_TOKEN_CODES,
@@ -28,6 +24,7 @@ from ..meta.client import (
     TEMPORARY_CODES,
     THROTTLING_CODES,
 )
+from ..meta.graph import GraphCaller
 from ..meta.readers import _data, _dict_or_empty, _number, _path, _strings, _text
 from ..meta.versions import DEFAULT_GRAPH_VERSION
 
@@ -53,16 +50,16 @@ EXPIRED_TOKEN_MESSAGE = (
 )
 
 
-class WhatsAppClient(NetworkAdapter):
+class WhatsAppClient(GraphCaller):
     """Configuration, Graph calls and their errors; the connection check.
 
     ``session`` (a ``requests.Session``) and ``clock`` (the aware UTC now)
     let tests drive it; ``timeout`` may also come in the config."""
 
+    service = "WhatsApp"
+
     def __init__(self, config, session=None, clock=None, timeout=None):
-        super().__init__(config)
-        self.session = session or requests.Session()
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        super().__init__(config, session=session, clock=clock)
         self._timeout = timeout
 
     # -- configuration ----------------------------------------------------
@@ -131,66 +128,6 @@ class WhatsAppClient(NetworkAdapter):
         if not token:
             raise AuthError("The WhatsApp access token is missing; enter it first.")
         return token
-
-    def _get(self, path, params=None):
-        return self._call("GET", path, params=params)
-
-    def _post(self, path, data=None, json_body=None, files=None):
-        return self._call("POST", path, data=data, json_body=json_body, files=files)
-
-    def _call(
-        self,
-        method,
-        path,
-        params=None,
-        data=None,
-        json_body=None,
-        token=None,
-        files=None,
-    ):
-        """One Graph call: the token in the Authorization header (never in
-        a URL that ends up in logs), with the appsecret_proof when the app
-        secret is known."""
-        token = token or self._token()
-        query = dict(params or {})
-        if self.config.get("app_secret"):
-            query["appsecret_proof"] = hmac_sha256(
-                self.config["app_secret"], token
-            ).hex()
-        try:
-            response = self.session.request(
-                method,
-                f"{self.graph_url}/{path}",
-                params=query,
-                data=data,
-                json=json_body,
-                files=files,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=self.timeout,
-            )
-        except requests.Timeout as exc:
-            raise TransientError(
-                f"WhatsApp did not answer within {self.timeout} seconds."
-            ) from exc
-        except requests.RequestException as exc:
-            raise TransientError(
-                f"Could not reach WhatsApp ({type(exc).__name__})."
-            ) from exc
-        status = response.status_code
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        error = body.get("error") if isinstance(body, dict) else None
-        if isinstance(error, dict):
-            exc = self._graph_error(error, status)
-            exc.graph_code = _number(error.get("code"))
-            raise exc
-        if status >= 500:
-            raise TransientError(f"WhatsApp answered HTTP {status}; try again later.")
-        if status >= 400 or not isinstance(body, dict):
-            raise AdapterError(f"WhatsApp answered HTTP {status} with no usable body.")
-        return body
 
     def _graph_error(self, error, status):
         """The typed error a Graph or WhatsApp error object calls for."""

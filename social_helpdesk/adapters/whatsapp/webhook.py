@@ -16,12 +16,10 @@ import json
 
 from ..base import (
     AdapterError,
-    AuthError,
     InboundEvent,
     MalformedPayload,
     NetworkAdapter,
     NotSupported,
-    WebhookRejected,
 )
 from ..meta.readers import (
     _expect_dict,
@@ -30,11 +28,7 @@ from ..meta.readers import (
     _is_identifier,
     _path,
 )
-from ..meta.webhook import (
-    CALLBACK_VERIFICATION_FAILED,
-    INVALID_PARAMETER,
-    MetaWebhookMixin,
-)
+from ..meta.webhook import MetaWebhookMixin
 
 OBJECT_WABA = "whatsapp_business_account"
 FIELD_MESSAGES = "messages"
@@ -105,7 +99,9 @@ class WhatsAppWebhookMixin(NetworkAdapter):
             app_id = str(self._debug_token().get("app_id") or "")
         done = []
         if secret and app_id:
-            self._set_app_callback(app_id, secret, url, verify_token)
+            self._set_app_webhook(
+                app_id, secret, OBJECT_WABA, (FIELD_MESSAGES,), url, verify_token
+            )
             done.append(f"Set {url} as the Meta app's WhatsApp webhook")
         if not self.subscribe_app():
             raise AdapterError(
@@ -126,41 +122,6 @@ class WhatsAppWebhookMixin(NetworkAdapter):
                 "field, or add the app secret and try again."
             )
         return summary
-
-    def _set_app_callback(self, app_id, secret, url, verify_token):
-        try:
-            answer = self._call(
-                "POST",
-                _path(app_id, "subscriptions"),
-                data={
-                    "object": OBJECT_WABA,
-                    "callback_url": url,
-                    "verify_token": verify_token,
-                    "fields": FIELD_MESSAGES,
-                },
-                token=f"{app_id}|{secret}",
-            )
-        except AuthError as exc:
-            raise AuthError(
-                "Meta refused the app's credentials while setting the webhook: "
-                "check the app secret, and that the token belongs to this app."
-            ) from exc
-        except AdapterError as exc:
-            code = getattr(exc, "graph_code", None)
-            if code == CALLBACK_VERIFICATION_FAILED:
-                raise WebhookRejected(
-                    "Meta could not verify the webhook URL: it did not answer Meta's "
-                    "check with the verify token. Make sure the address is public "
-                    f"https and reachable from the internet. ({exc})",
-                    reason="callback_verification_failed",
-                ) from exc
-            if code == INVALID_PARAMETER:
-                raise WebhookRejected(
-                    f"Meta refused the webhook URL: {exc}", reason="invalid_parameter"
-                ) from exc
-            raise
-        if answer.get("success") not in (True, "true"):
-            raise AdapterError("Meta did not confirm the WhatsApp webhook; try again.")
 
 
 def _message_events(waba_id, value):
