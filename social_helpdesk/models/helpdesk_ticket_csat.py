@@ -58,7 +58,11 @@ class HelpdeskTicket(models.Model):
         help="The customer's answer (1 to 5) to the satisfaction request sent "
         "when the ticket was closed.",
     )
-    social_rating_date = fields.Datetime("Rated on", readonly=True, copy=False)
+    # The dashboard reads a period's ratings beside its new and answered
+    # tickets: indexed like their dates, so no period scans every ticket.
+    social_rating_date = fields.Datetime(
+        "Rated on", readonly=True, copy=False, index="btree_not_null"
+    )
 
     def write(self, vals):
         if "stage_id" not in vals:
