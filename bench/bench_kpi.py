@@ -31,17 +31,6 @@ from common import (
 TARGET_SECONDS = 0.3
 GROUPBY = ["channel_id", "create_date:month"]
 AGGREGATES = ["__count", "first_response_hours:avg", "within_2h_pct:avg"]
-DASHBOARD_FIELDS = [
-    "channel_id",
-    "company_id",
-    "open_count",
-    "at_risk_count",
-    "breached_count",
-    "today_first_response_hours",
-    "within_target_pct",
-    "today_response_count",
-    "sla_measured_count",
-]
 
 
 def seed(cr, tickets):
@@ -134,10 +123,8 @@ def main():
             ),
         )
         Dashboard = env["helpdesk.channel.kpi"]
-        dashboard = timed(
-            args.runs,
-            lambda: Dashboard.search_read([], DASHBOARD_FIELDS),
-        )
+        # What a manager's browser asks: the 30-day tiles and their heatmap.
+        dashboard = timed(args.runs, lambda: Dashboard.get_dashboard(period="30d"))
         groups = pivot[2]
         channels = len({channel for channel, *_rest in groups})
     rows = [
@@ -149,7 +136,9 @@ def main():
     rows += figure_rows("pivot channel x month, all tickets", args.runs, *pivot[:2])
     rows += figure_rows("pivot by channel, last 30 days", args.runs, *recent[:2])
     rows += figure_rows(
-        f"channel dashboard ({len(dashboard[2])} tiles)", args.runs, *dashboard[:2]
+        f"channel dashboard, 30 days ({len(dashboard[2]['tiles'])} tiles)",
+        args.runs,
+        *dashboard[:2],
     )
     print_table("Machine", machine)
     print_table("KPI report and channel dashboard", rows)

@@ -147,62 +147,57 @@ class HelpdeskChannelKpi(models.Model):
         start, stop = self._period_context()
         return SQL(
             """
-            SELECT ROW_NUMBER() OVER (ORDER BY c.id, co.id) AS id,
-                   c.id AS channel_id, co.id AS company_id, c.sequence, c.is_social,
-                   open_count, at_risk_count, breached_count,
-                   ticket_count, prev_ticket_count,
-                   CASE WHEN prev_ticket_count > 0 THEN 100.0 *
-                        (ticket_count - prev_ticket_count) / prev_ticket_count
-                   END AS ticket_change_pct,
-                   COALESCE(first_response_hours, 0) AS first_response_hours,
-                   COALESCE(prev_first_response_hours, 0)
-                       AS prev_first_response_hours,
-                   CASE WHEN prev_first_response_hours > 0 THEN 100.0 *
-                        (first_response_hours - prev_first_response_hours)
-                        / prev_first_response_hours
-                   END AS first_response_change_pct,
-                   response_count, prev_response_count,
-                   COALESCE(within_target_pct, 0) AS within_target_pct,
-                   COALESCE(prev_within_target_pct, 0) AS prev_within_target_pct,
-                   within_target_pct - prev_within_target_pct
-                       AS within_target_change_pts,
-                   sla_measured_count, prev_sla_measured_count,
-                   csat, csat_count
-            FROM helpdesk_ticket_channel c
-            JOIN res_company co
-              ON co.active AND (c.company_id IS NULL OR c.company_id = co.id)
-            LEFT JOIN resource_calendar ccal ON ccal.id = co.resource_calendar_id
-            CROSS JOIN (SELECT %(now)s::timestamp AS now) clock
-            CROSS JOIN LATERAL (
-                SELECT COALESCE(NULLIF(ccal.tz, ''), 'UTC') AS tz
-            ) zone
-            -- The period's days on the company's calendar (today by default).
-            CROSS JOIN LATERAL (
-                SELECT d.first, d.last, d.last - d.first + 1 AS days
-                FROM (SELECT ((clock.now AT TIME ZONE 'UTC') AT TIME ZONE zone.tz)::date
-                             AS today) local
-                CROSS JOIN LATERAL (
-                    SELECT COALESCE(%(first)s::date, local.today) AS first,
-                           COALESCE(%(last)s::date, local.today) AS last
-                ) d
-            ) period
-            -- Their midnights in UTC, like the stored dates; a period that
-            -- includes today ends now, the previous one as long before.
-            CROSS JOIN LATERAL (
-                SELECT (period.first::timestamp AT TIME ZONE zone.tz)
-                           AT TIME ZONE 'UTC' AS start,
+            WITH clock AS (SELECT %(now)s::timestamp AS now),
+            -- Each company's period, on its calendar's days (today by
+            -- default), and the previous one as long, in UTC like the stored
+            -- dates; a period that includes today ends now.
+            bounds AS (
+                SELECT co.id AS company_id,
+                       (period.first::timestamp AT TIME ZONE zone.tz)
+                           AT TIME ZONE 'UTC' AS cur_start,
                        LEAST(((period.last + 1)::timestamp AT TIME ZONE zone.tz)
-                                 AT TIME ZONE 'UTC', clock.now) AS stop
-            ) cur
-            CROSS JOIN LATERAL (
-                SELECT ((period.first - period.days)::timestamp AT TIME ZONE zone.tz)
-                           AT TIME ZONE 'UTC' AS start,
+                                 AT TIME ZONE 'UTC', clock.now) AS cur_stop,
+                       ((period.first - period.days)::timestamp AT TIME ZONE zone.tz)
+                           AT TIME ZONE 'UTC' AS prev_start,
                        LEAST(((period.last + 1 - period.days)::timestamp
                                  AT TIME ZONE zone.tz) AT TIME ZONE 'UTC',
-                             clock.now - make_interval(days => period.days)) AS stop
-            ) prev
-            CROSS JOIN LATERAL (
-                SELECT
+                             clock.now - make_interval(days => period.days))
+                           AS prev_stop
+                FROM res_company co
+                LEFT JOIN resource_calendar ccal ON ccal.id = co.resource_calendar_id
+                CROSS JOIN clock
+                CROSS JOIN LATERAL (
+                    SELECT COALESCE(NULLIF(ccal.tz, ''), 'UTC') AS tz
+                ) zone
+                CROSS JOIN LATERAL (
+                    SELECT d.first, d.last, d.last - d.first + 1 AS days
+                    FROM (SELECT ((clock.now AT TIME ZONE 'UTC')
+                                  AT TIME ZONE zone.tz)::date AS today) local
+                    CROSS JOIN LATERAL (
+                        SELECT COALESCE(%(first)s::date, local.today) AS first,
+                               COALESCE(%(last)s::date, local.today) AS last
+                    ) d
+                ) period
+                WHERE co.active
+            ),
+            -- The tickets a tile counts: created, answered or rated since
+            -- the earliest previous period began, or open. Read once, each
+            -- set by its index (the bounds as constants, the open stages
+            -- named by id), never the whole table once per tile.
+            recent AS MATERIALIZED (
+                SELECT id, channel_id, company_id, stage_id, sla_status,
+                       create_date, first_response_date, first_response_hours,
+                       sla_first_response_result, social_rating,
+                       social_rating_date
+                FROM helpdesk_ticket
+                WHERE active
+                  AND (create_date >= %(since)s
+                       OR first_response_date >= %(since)s
+                       OR social_rating_date >= %(since)s
+                       OR stage_id = ANY(%(open_stages)s))
+            ),
+            figures AS (
+                SELECT t.channel_id, t.company_id,
                    COUNT(t.id) FILTER (WHERE NOT COALESCE(s.closed, FALSE))
                        AS open_count,
                    COUNT(t.id) FILTER (WHERE NOT COALESCE(s.closed, FALSE)
@@ -232,14 +227,45 @@ class HelpdeskChannelKpi(models.Model):
                        AS csat,
                    COUNT(NULLIF(t.social_rating, 0)) FILTER (WHERE %(cur_rated)s)
                        AS csat_count
-                FROM helpdesk_ticket t
+                FROM recent t
+                JOIN bounds b ON b.company_id = t.company_id
+                CROSS JOIN LATERAL (SELECT b.cur_start AS start, b.cur_stop AS stop) cur
+                CROSS JOIN LATERAL (
+                    SELECT b.prev_start AS start, b.prev_stop AS stop
+                ) prev
                 LEFT JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
-                WHERE t.channel_id = c.id AND t.company_id = co.id AND t.active
-                  AND (t.create_date >= prev.start
-                       OR t.first_response_date >= prev.start
-                       OR t.social_rating_date >= prev.start
-                       OR NOT COALESCE(s.closed, FALSE))
-            ) figures
+                GROUP BY t.channel_id, t.company_id
+            )
+            SELECT ROW_NUMBER() OVER (ORDER BY c.id, b.company_id) AS id,
+                   c.id AS channel_id, b.company_id, c.sequence, c.is_social,
+                   COALESCE(open_count, 0) AS open_count,
+                   COALESCE(at_risk_count, 0) AS at_risk_count,
+                   COALESCE(breached_count, 0) AS breached_count,
+                   COALESCE(ticket_count, 0) AS ticket_count,
+                   COALESCE(prev_ticket_count, 0) AS prev_ticket_count,
+                   CASE WHEN prev_ticket_count > 0 THEN 100.0 *
+                        (ticket_count - prev_ticket_count) / prev_ticket_count
+                   END AS ticket_change_pct,
+                   COALESCE(first_response_hours, 0) AS first_response_hours,
+                   COALESCE(prev_first_response_hours, 0)
+                       AS prev_first_response_hours,
+                   CASE WHEN prev_first_response_hours > 0 THEN 100.0 *
+                        (first_response_hours - prev_first_response_hours)
+                        / prev_first_response_hours
+                   END AS first_response_change_pct,
+                   COALESCE(response_count, 0) AS response_count,
+                   COALESCE(prev_response_count, 0) AS prev_response_count,
+                   COALESCE(within_target_pct, 0) AS within_target_pct,
+                   COALESCE(prev_within_target_pct, 0) AS prev_within_target_pct,
+                   within_target_pct - prev_within_target_pct
+                       AS within_target_change_pts,
+                   COALESCE(sla_measured_count, 0) AS sla_measured_count,
+                   COALESCE(prev_sla_measured_count, 0) AS prev_sla_measured_count,
+                   csat, COALESCE(csat_count, 0) AS csat_count
+            FROM helpdesk_ticket_channel c
+            JOIN bounds b ON c.company_id IS NULL OR c.company_id = b.company_id
+            LEFT JOIN figures f
+                   ON f.channel_id = c.id AND f.company_id = b.company_id
             WHERE c.active
             """,
             first_response=FIRST_RESPONSE_HOURS,
@@ -247,12 +273,27 @@ class HelpdeskChannelKpi(models.Model):
             now=self.env.cr.now(),
             first=start,
             last=stop,
+            since=self._dashboard_since(start),
+            open_stages=self.env["helpdesk.ticket.stage"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("closed", "=", False)])
+            .ids,
             cur_created=in_period("create_date", "cur"),
             prev_created=in_period("create_date", "prev"),
             cur_answered=in_period("first_response_date", "cur"),
             prev_answered=in_period("first_response_date", "prev"),
             cur_rated=in_period("social_rating_date", "cur"),
         )
+
+    def _dashboard_since(self, start):
+        """A UTC moment no later than any company's previous period's start
+        (``start``, or today, less as many days, at midnight in any time
+        zone): the tickets older than it count as open ones only."""
+        start = start or fields.Date.context_today(self)
+        stop = self._period_context()[1] or start
+        days = (stop - start).days + 1
+        return datetime.combine(start - timedelta(days=days + 1), time.min)
 
     @api.model
     def search_fetch(self, *args, **kwargs):

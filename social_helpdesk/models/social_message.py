@@ -134,8 +134,9 @@ class SocialMessage(models.Model):
         help="The photos, videos and files attached on the network, to download.",
     )
     media_pending = fields.Boolean(readonly=True, copy=False, index="btree_not_null")
-    media_attempts = fields.Integer(readonly=True, copy=False)
+    media_attempts = fields.Integer("Media downloads tried", readonly=True, copy=False)
     media_next_attempt = fields.Datetime(
+        "Next media download",
         readonly=True,
         copy=False,
         help="When the media a network could not serve are tried again.",
