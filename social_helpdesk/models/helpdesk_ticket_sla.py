@@ -382,20 +382,26 @@ class HelpdeskTicketSla(models.Model):
         private reply to it."""
         return SQL(
             """
-            WITH win AS (
+            -- The threads started from an ad: few, read once by their
+            -- partial index, not looked up again for every message.
+            WITH ad AS (
+                SELECT DISTINCT account_id, thread_key
+                  FROM social_message
+                 WHERE from_ad
+            ),
+            win AS (
                 SELECT m.ticket_id,
                        MAX(m.message_date + CASE
                            WHEN m.kind = 'public' THEN %(comment)s
-                           WHEN a.meta_human_agent_tag OR EXISTS (
-                               SELECT 1 FROM social_message ad
-                                WHERE ad.account_id = m.account_id
-                                  AND ad.thread_key = m.thread_key
-                                  AND ad.from_ad
-                           ) THEN %(human_agent)s
+                           WHEN a.meta_human_agent_tag OR ad.thread_key IS NOT NULL
+                           THEN %(human_agent)s
                            ELSE %(messaging)s
                        END) AS closes_at
                   FROM social_message m
                   JOIN social_account a ON a.id = m.account_id
+                  LEFT JOIN ad
+                         ON ad.account_id = m.account_id
+                        AND ad.thread_key = m.thread_key
                  WHERE m.channel_code IN %(channels)s
                    AND m.ticket_id IS NOT NULL
                    AND m.message_date IS NOT NULL

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import plaintext2html
+from odoo.tools import create_index, plaintext2html
 
 from ..adapters.base import (
     PRIVATE,
@@ -111,6 +111,20 @@ class SocialMessage(models.Model):
         help="The customer came from an ad (Meta's referral): the conversation "
         "keeps a 7-day reply window.",
     )
+
+    def init(self):
+        """The few threads that came from an ad, found without reading every
+        message (the SLA's reply windows ask for them)."""
+        result = super().init()
+        create_index(
+            self.env.cr,
+            "social_message_from_ad_thread_index",
+            self._table,
+            ["account_id", "thread_key"],
+            where="from_ad",
+        )
+        return result
+
     unsupported_type = fields.Char(
         "Unsupported type",
         readonly=True,
