@@ -138,7 +138,9 @@ class SocialReplyWizard(models.TransientModel):
             closes_at = wizard._closes_at(PRIVATE)
             is_open = not closes_at or closes_at > now
             wizard.private_allowed = is_open or target.kind == PRIVATE
-            whatsapp = target.channel_code == "whatsapp"
+            # Templates live on a WhatsApp Business Account: the demo
+            # network's WhatsApp samples have none.
+            whatsapp = target.account_id.network == "whatsapp"
             wizard.templates_allowed = whatsapp
             wizard.template_required = whatsapp and not is_open
             if not closes_at:
