@@ -34,23 +34,22 @@ import cProfile
 import io
 import pstats
 import statistics
-import subprocess
 import time
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate
 
 from common import (
+    add_from_db,
     arguments,
+    bench_database,
     bounded,
     demo_item,
-    drop_database,
     machine_rows,
     print_table,
     registry,
     setup_demo_account,
     store_items,
-    throwaway_database,
     verdict,
 )
 from network_payloads import network_events, setup_network_accounts
@@ -216,22 +215,6 @@ def profile_ours(env, account, count):
     print(out.getvalue())
 
 
-@contextmanager
-def copied_database(db, source, keep=False):
-    """A copy of ``source`` (nobody connected to it), dropped at the end
-    unless ``keep``."""
-    drop_database(db)
-    print(f"Copying {source} to {db} ...", flush=True)
-    subprocess.run(["createdb", "-T", source, db], check=True)
-    try:
-        yield db
-    finally:
-        if keep:
-            print(f"Kept database {db}")
-        else:
-            drop_database(db)
-
-
 def main():
     parser = arguments(
         __doc__, "bench_ingest", least={"warmup": 0}, events=10000, warmup=50, rounds=10
@@ -249,11 +232,7 @@ def main():
         "gateway looks contacts up by email without an index: slow on a "
         "large database)",
     )
-    parser.add_argument(
-        "--from-db",
-        help="run on a copy of this database (the addon installed, nobody "
-        "connected) instead of a new one",
-    )
+    add_from_db(parser)
     parser.add_argument(
         "--network-events",
         type=bounded(int, minimum=0),
@@ -266,12 +245,7 @@ def main():
     count = args.events
     from odoo import SUPERUSER_ID, api
 
-    database = (
-        copied_database(args.db, args.from_db, args.keep)
-        if args.from_db
-        else throwaway_database(args.db, args.keep)
-    )
-    with database, registry(args.db).cursor() as cr:
+    with bench_database(args), registry(args.db).cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         existing = env["helpdesk.ticket"].search_count([])
         account = setup_demo_account(env, "bench-secret")

@@ -243,6 +243,39 @@ def throwaway_database(db, keep=False):
             drop_database(db)
 
 
+@contextmanager
+def copied_database(db, source, keep=False):
+    """A copy of ``source`` (nobody connected to it), dropped at the end
+    unless ``keep``."""
+    drop_database(db)
+    print(f"Copying {source} to {db} ...", flush=True)
+    subprocess.run(["createdb", "-T", source, db], check=True)
+    try:
+        yield db
+    finally:
+        if keep:
+            print(f"Kept database {db}")
+        else:
+            drop_database(db)
+
+
+def add_from_db(parser):
+    """``--from-db``: run on a copy of a database instead of a new one."""
+    parser.add_argument(
+        "--from-db",
+        help="run on a copy of this database (the addon installed, nobody "
+        "connected; a large one from make_large_db.py) instead of a new one",
+    )
+
+
+def bench_database(args):
+    """The run's database: a copy of ``--from-db``, else a new one; dropped
+    at the end unless ``--keep``."""
+    if args.from_db:
+        return copied_database(args.db, args.from_db, args.keep)
+    return throwaway_database(args.db, args.keep)
+
+
 def registry(db, log_level="warn"):
     """Odoo's registry of ``db``, with Odoo configured as a library."""
     import odoo

@@ -23,8 +23,11 @@ three processing batches (600): one for each process to claim at once, and
 one more, for the process whose first batch held only customers busy in the
 other.
 
+``--from-db large_1m`` runs it on a copy of a large database, among its
+million tickets.
+
     /opt/odoo18-venv/bin/python bench/reliability_two_servers.py
-        [--events 5000] [--seed 13] [--stride 150]
+        [--events 5000] [--seed 13] [--stride 150] [--from-db large_1m]
 """
 
 import random
@@ -32,7 +35,9 @@ import time
 
 from common import (
     PROCESSING_BATCH,
+    add_from_db,
     arguments,
+    bench_database,
     check_processed,
     conversation_items,
     cron_failures,
@@ -45,7 +50,6 @@ from common import (
     sql,
     start_worker,
     store_items,
-    throwaway_database,
 )
 
 LOGINS = ("queue-worker-1", "queue-worker-2")
@@ -93,14 +97,16 @@ def main():
         seed=13,
         stride=150,
     )
+    add_from_db(parser)
     args = parser.parse_args()
     machine = machine_rows()  # before the run loads the machine
     items = conversation_items(
         "two", args.events, random.Random(args.seed), args.stride
     )
 
-    with throwaway_database(args.db, args.keep):
+    with bench_database(args):
         account_id, uids = prepare(args.db, items)
+        existing = sql(args.db, "SELECT count(*) FROM helpdesk_ticket")[0][0]
         log_path = f"/tmp/{args.db}_workers.log"
         with open(log_path, "w", encoding="utf-8") as log:
             workers = [start_worker(args.db, log, login, held=True) for login in LOGINS]
@@ -133,6 +139,7 @@ def main():
         "Two processors on one queue",
         machine
         + [
+            ("tickets in the database before", no_target(f"{existing:,}")),
             ("events stored", f"{args.events} (seed {args.seed})"),
             ("worker exit codes", codes),
             (

@@ -43,14 +43,15 @@ DASHBOARD_FIELDS = [
 ]
 
 
-def in_period(column, bounds):
-    """The ticket's ``column`` falls within the ``bounds`` (cur or prev)."""
+def in_period(column, period):
+    """The ticket's ``column`` falls within the company's ``period`` (cur or
+    prev), as ``bounds`` gives it (joined as ``b``)."""
     return SQL(
-        "(t.%s >= %s.start AND t.%s < %s.stop)",
+        "(t.%s >= b.%s AND t.%s < b.%s)",
         SQL.identifier(column),
-        SQL.identifier(bounds),
+        SQL.identifier(f"{period}_start"),
         SQL.identifier(column),
-        SQL.identifier(bounds),
+        SQL.identifier(f"{period}_stop"),
     )
 
 
@@ -180,60 +181,62 @@ class HelpdeskChannelKpi(models.Model):
                 ) period
                 WHERE co.active
             ),
-            -- The tickets a tile counts: created, answered or rated since
-            -- the earliest previous period began, or open. Read once, each
-            -- set by its index (the bounds as constants, the open stages
-            -- named by id), never the whole table once per tile.
-            recent AS MATERIALIZED (
-                SELECT id, channel_id, company_id, stage_id, sla_status,
-                       create_date, first_response_date, first_response_hours,
-                       sla_first_response_result, social_rating,
-                       social_rating_date
-                FROM helpdesk_ticket
-                WHERE active
-                  AND (create_date >= %(since)s
-                       OR first_response_date >= %(since)s
-                       OR social_rating_date >= %(since)s
-                       OR stage_id = ANY(%(open_stages)s))
+            -- Each figure read from the index of its own date (or of the
+            -- open stages), which holds the columns it needs: an index-only
+            -- scan of the period's tickets, whatever the table's size,
+            -- never the tickets' rows (see HelpdeskTicket.init).
+            backlog AS (
+                SELECT t.channel_id, t.company_id, COUNT(*) AS open_count,
+                       COUNT(*) FILTER (WHERE t.sla_status = 'at_risk')
+                           AS at_risk_count,
+                       COUNT(*) FILTER (WHERE t.sla_status = 'breached')
+                           AS breached_count
+                FROM helpdesk_ticket t
+                WHERE t.active AND t.stage_id = ANY(%(open_stages)s)
+                GROUP BY t.channel_id, t.company_id
             ),
-            figures AS (
+            created AS (
                 SELECT t.channel_id, t.company_id,
-                   COUNT(t.id) FILTER (WHERE NOT COALESCE(s.closed, FALSE))
-                       AS open_count,
-                   COUNT(t.id) FILTER (WHERE NOT COALESCE(s.closed, FALSE)
-                       AND t.sla_status = 'at_risk') AS at_risk_count,
-                   COUNT(t.id) FILTER (WHERE NOT COALESCE(s.closed, FALSE)
-                       AND t.sla_status = 'breached') AS breached_count,
-                   COUNT(t.id) FILTER (WHERE %(cur_created)s) AS ticket_count,
-                   COUNT(t.id) FILTER (WHERE %(prev_created)s) AS prev_ticket_count,
-                   AVG(%(first_response)s) FILTER (WHERE %(cur_answered)s)
-                       AS first_response_hours,
-                   AVG(%(first_response)s) FILTER (WHERE %(prev_answered)s)
-                       AS prev_first_response_hours,
-                   COUNT(t.id) FILTER (WHERE %(cur_answered)s) AS response_count,
-                   COUNT(t.id) FILTER (WHERE %(prev_answered)s)
-                       AS prev_response_count,
+                   COUNT(*) FILTER (WHERE %(cur_created)s) AS ticket_count,
+                   COUNT(*) FILTER (WHERE %(prev_created)s) AS prev_ticket_count,
                    AVG(%(sla_met)s) FILTER (WHERE %(cur_created)s)
                        AS within_target_pct,
                    AVG(%(sla_met)s) FILTER (WHERE %(prev_created)s)
                        AS prev_within_target_pct,
-                   COUNT(t.id) FILTER (WHERE %(cur_created)s
+                   COUNT(*) FILTER (WHERE %(cur_created)s
                        AND t.sla_first_response_result IN ('met', 'breached')
                    ) AS sla_measured_count,
-                   COUNT(t.id) FILTER (WHERE %(prev_created)s
+                   COUNT(*) FILTER (WHERE %(prev_created)s
                        AND t.sla_first_response_result IN ('met', 'breached')
-                   ) AS prev_sla_measured_count,
+                   ) AS prev_sla_measured_count
+                FROM helpdesk_ticket t
+                JOIN bounds b ON b.company_id = t.company_id
+                WHERE t.active AND t.create_date >= %(since)s
+                GROUP BY t.channel_id, t.company_id
+            ),
+            answered AS (
+                SELECT t.channel_id, t.company_id,
+                   AVG(%(first_response)s) FILTER (WHERE %(cur_answered)s)
+                       AS first_response_hours,
+                   AVG(%(first_response)s) FILTER (WHERE %(prev_answered)s)
+                       AS prev_first_response_hours,
+                   COUNT(*) FILTER (WHERE %(cur_answered)s) AS response_count,
+                   COUNT(*) FILTER (WHERE %(prev_answered)s)
+                       AS prev_response_count
+                FROM helpdesk_ticket t
+                JOIN bounds b ON b.company_id = t.company_id
+                WHERE t.active AND t.first_response_date >= %(since)s
+                GROUP BY t.channel_id, t.company_id
+            ),
+            rated AS (
+                SELECT t.channel_id, t.company_id,
                    AVG(NULLIF(t.social_rating, 0)) FILTER (WHERE %(cur_rated)s)
                        AS csat,
                    COUNT(NULLIF(t.social_rating, 0)) FILTER (WHERE %(cur_rated)s)
                        AS csat_count
-                FROM recent t
+                FROM helpdesk_ticket t
                 JOIN bounds b ON b.company_id = t.company_id
-                CROSS JOIN LATERAL (SELECT b.cur_start AS start, b.cur_stop AS stop) cur
-                CROSS JOIN LATERAL (
-                    SELECT b.prev_start AS start, b.prev_stop AS stop
-                ) prev
-                LEFT JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
+                WHERE t.active AND t.social_rating_date >= %(since)s
                 GROUP BY t.channel_id, t.company_id
             )
             SELECT ROW_NUMBER() OVER (ORDER BY c.id, b.company_id) AS id,
@@ -264,8 +267,14 @@ class HelpdeskChannelKpi(models.Model):
                    csat, COALESCE(csat_count, 0) AS csat_count
             FROM helpdesk_ticket_channel c
             JOIN bounds b ON c.company_id IS NULL OR c.company_id = b.company_id
-            LEFT JOIN figures f
-                   ON f.channel_id = c.id AND f.company_id = b.company_id
+            LEFT JOIN backlog
+                   ON backlog.channel_id = c.id AND backlog.company_id = b.company_id
+            LEFT JOIN created
+                   ON created.channel_id = c.id AND created.company_id = b.company_id
+            LEFT JOIN answered
+                   ON answered.channel_id = c.id AND answered.company_id = b.company_id
+            LEFT JOIN rated
+                   ON rated.channel_id = c.id AND rated.company_id = b.company_id
             WHERE c.active
             """,
             first_response=FIRST_RESPONSE_HOURS,
@@ -288,9 +297,10 @@ class HelpdeskChannelKpi(models.Model):
 
     def _dashboard_since(self, start):
         """A UTC moment no later than any company's previous period's start
-        (``start``, or today, less as many days, at midnight in any time
-        zone): the tickets older than it count as open ones only."""
-        start = start or fields.Date.context_today(self)
+        (``start``, or today by the query's clock, less as many days, at
+        midnight in any time zone): the tickets older than it count as open
+        ones only."""
+        start = start or self.env.cr.now().date()
         stop = self._period_context()[1] or start
         days = (stop - start).days + 1
         return datetime.combine(start - timedelta(days=days + 1), time.min)
