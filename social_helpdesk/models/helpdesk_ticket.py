@@ -211,10 +211,10 @@ class HelpdeskTicket(models.Model):
     social_reply_ids = fields.One2many(
         "social.reply", "ticket_id", string="Social replies", readonly=True
     )
+    # Searched by period: helpdesk_ticket_answered_kpi_index (DASHBOARD_INDEXES).
     first_response_date = fields.Datetime(
         copy=False,
         readonly=True,
-        index=True,
         help="When the first agent answer reached the customer, on any channel: a "
         "published social reply, an email sent from the ticket, or a phone call.",
     )
