@@ -720,6 +720,7 @@ def make_tickets(cr, layout):
             "team_id": "src.team_id",
             "channel_id": "src.channel_id",
             "is_social": "src.social",
+            "social_network": "CASE WHEN src.social THEN src.code END",
             "stage_id": "src.stage_id",
             "unattended": f"src.stage_id = {layout['stages']['new']}",
             "user_id": "src.user_id",
