@@ -230,10 +230,8 @@ def drop_database(db):
 
 
 @contextmanager
-def throwaway_database(db, keep=False):
-    """:func:`create_database`, dropped at the end (even on failure) unless
-    ``keep``."""
-    create_database(db)
+def dropped_at_end(db, keep=False):
+    """``db``, dropped at the end (even on failure) unless ``keep``."""
     try:
         yield db
     finally:
@@ -243,20 +241,19 @@ def throwaway_database(db, keep=False):
             drop_database(db)
 
 
-@contextmanager
+def throwaway_database(db, keep=False):
+    """:func:`create_database`, dropped at the end unless ``keep``."""
+    create_database(db)
+    return dropped_at_end(db, keep)
+
+
 def copied_database(db, source, keep=False):
     """A copy of ``source`` (nobody connected to it), dropped at the end
     unless ``keep``."""
     drop_database(db)
     print(f"Copying {source} to {db} ...", flush=True)
     subprocess.run(["createdb", "-T", source, db], check=True)
-    try:
-        yield db
-    finally:
-        if keep:
-            print(f"Kept database {db}")
-        else:
-            drop_database(db)
+    return dropped_at_end(db, keep)
 
 
 def add_from_db(parser):
