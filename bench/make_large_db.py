@@ -1025,7 +1025,10 @@ def settle_sla(env, now):
     Line = env["helpdesk.ticket.sla"]
     env.cr.execute(Line._status_query(SQL("TRUE"), now))
     settled = env.cr.rowcount
-    env.cr.execute(Line._window_query(SQL("TRUE")))
+    with_messages = SQL(
+        "SELECT DISTINCT ticket_id FROM social_message WHERE ticket_id IS NOT NULL"
+    )
+    env.cr.execute(Line._window_query(with_messages))
     env.cr.execute(
         """
         UPDATE helpdesk_ticket_sla SET breach_escalated = TRUE

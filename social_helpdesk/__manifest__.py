@@ -4,7 +4,7 @@
     "name": "Social Helpdesk",
     "summary": "Turn X, Facebook, Messenger and Instagram messages into helpdesk "
     "tickets on the right contact",
-    "version": "18.0.1.6.0",
+    "version": "18.0.1.7.0",
     "license": "AGPL-3",
     "category": "After-Sales",
     "author": "social_helpdesk contributors",

@@ -9,10 +9,10 @@ from ..adapters.meta.replies import (
     HUMAN_AGENT_WINDOW,
     MESSAGING_WINDOW,
     PRIVATE_REPLY_WINDOW,
+    WINDOW_CHANNELS,
 )
 
 RUNNING = ("in_progress", "on_hold")
-META_CHANNELS = ("facebook", "messenger", "instagram")
 PRIORITY_UP = {"0": "1", "1": "2", "2": "3", "3": "3"}
 # The reply window warning of a ticket under no SLA policy (a team without
 # SLA, or no policy matching): the platforms' windows close all the same.
@@ -163,8 +163,8 @@ class HelpdeskTicketSla(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_update_status(self):
-        """Every 5 minutes: settle the targets, store the tickets' status and
-        reply windows, then fire the escalations that came due."""
+        """Every 5 minutes: settle the targets, store the tickets' status,
+        then fire the escalations that came due (reply windows included)."""
         now = fields.Datetime.now()
         self._update_status(now=now)
         self._escalate(now)
@@ -172,45 +172,54 @@ class HelpdeskTicketSla(models.Model):
     @api.model
     def _update_status(self, ticket_ids=None, now=None):
         """Settle the targets met or missed and store each ticket's deadlines,
-        status and outcomes in one statement, then its reply window in another.
-        ``ticket_ids`` None: the tickets whose time came, a deadline or a
-        warning passed; a ticket's own changes (stage, first response) update
-        it at once."""
+        status and outcomes in one statement. ``ticket_ids`` None: the
+        tickets whose time came, a deadline or a warning passed; a ticket's
+        own changes (stage, first response) update it at once."""
         now = now or fields.Datetime.now()
         self.env.flush_all()
         if ticket_ids is None:
             ticket_ids = self._due_ticket_ids(now)
-            # Older messages have their windows closed: they can't move one.
-            window_scope = SQL(
-                "m.message_date >= %s",
-                now - max(MESSAGING_WINDOW, HUMAN_AGENT_WINDOW, PRIVATE_REPLY_WINDOW),
-            )
         else:
             ticket_ids = list(ticket_ids)
-            window_scope = SQL("m.ticket_id = ANY(%s)", ticket_ids)
-        if ticket_ids:
-            self.env.cr.execute(
-                self._status_query(SQL("s.ticket_id = ANY(%s)", ticket_ids), now)
+        if not ticket_ids:
+            return
+        self.env.cr.execute(
+            self._status_query(SQL("s.ticket_id = ANY(%s)", ticket_ids), now)
+        )
+        # Tickets left without targets (refresh_sla) lose their status.
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE helpdesk_ticket t
+                   SET sla_status = NULL, sla_first_response_deadline = NULL,
+                       sla_resolution_deadline = NULL, sla_next_deadline = NULL,
+                       sla_first_response_result = NULL,
+                       sla_resolution_result = NULL
+                 WHERE t.id = ANY(%s) AND t.sla_status IS NOT NULL
+                   AND NOT EXISTS (
+                       SELECT 1 FROM helpdesk_ticket_sla s WHERE s.ticket_id = t.id
+                   )
+                """,
+                ticket_ids,
             )
-            # Tickets left without targets (refresh_sla) lose their status.
-            self.env.cr.execute(
-                SQL(
-                    """
-                    UPDATE helpdesk_ticket t
-                       SET sla_status = NULL, sla_first_response_deadline = NULL,
-                           sla_resolution_deadline = NULL, sla_next_deadline = NULL,
-                           sla_first_response_result = NULL,
-                           sla_resolution_result = NULL
-                     WHERE t.id = ANY(%s) AND t.sla_status IS NOT NULL
-                       AND NOT EXISTS (
-                           SELECT 1 FROM helpdesk_ticket_sla s WHERE s.ticket_id = t.id
-                       )
-                    """,
-                    ticket_ids,
-                )
-            )
-        self.env.cr.execute(self._window_query(window_scope))
+        )
         self._invalidate_status()
+
+    @api.model
+    def _update_windows(self, ticket_ids):
+        """Store these tickets' reply windows from their messages. Only
+        messages move a window (filed, moved, removed, or a setting of their
+        account): they call this, so the cron never reads them again."""
+        ticket_ids = list(ticket_ids)
+        if not ticket_ids:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            self._window_query(SQL("SELECT unnest(%s::int[])", ticket_ids))
+        )
+        self.env["helpdesk.ticket"].browse(ticket_ids).invalidate_recordset(
+            ["social_window_closes_at"]
+        )
 
     @api.model
     def _invalidate_status(self):
@@ -287,7 +296,9 @@ class HelpdeskTicketSla(models.Model):
         running = SQL(
             "SELECT ticket_id FROM helpdesk_ticket_sla WHERE state IN %s", RUNNING
         )
-        self.env.cr.execute(self._window_query(SQL("m.ticket_id IN (%s)", running)))
+        self.env.cr.execute(
+            self._window_query(SQL("SELECT DISTINCT ticket_id FROM (%s) r", running))
+        )
         # One hash table of every ticket's targets rather than batches on disk.
         self.env.cr.execute(SQL("SET LOCAL work_mem = %s", STATUS_WORK_MEM))
         self.env.cr.execute(
@@ -375,16 +386,18 @@ class HelpdeskTicketSla(models.Model):
         )
 
     @api.model
-    def _window_query(self, scope):
-        """When Meta stops accepting replies: 24 hours after the customer's
-        last private message (7 days with the Human Agent tag, or in a
-        conversation started from an ad), 7 days after a comment for a
-        private reply to it."""
+    def _window_query(self, tickets):
+        """When Meta stops accepting replies on each of ``tickets`` (a query
+        of ticket ids): 24 hours after the customer's last private message (7
+        days with the Human Agent tag, or in a conversation started from an
+        ad), 7 days after a comment for a private reply to it. A ticket left
+        without such messages (moved away) has no window."""
         return SQL(
             """
+            WITH scope(id) AS (%(tickets)s),
             -- The threads started from an ad: few, read once by their
             -- partial index, not looked up again for every message.
-            WITH ad AS (
+            ad AS (
                 SELECT DISTINCT account_id, thread_key
                   FROM social_message
                  WHERE from_ad
@@ -403,22 +416,22 @@ class HelpdeskTicketSla(models.Model):
                          ON ad.account_id = m.account_id
                         AND ad.thread_key = m.thread_key
                  WHERE m.channel_code IN %(channels)s
-                   AND m.ticket_id IS NOT NULL
+                   AND m.ticket_id IN (SELECT id FROM scope)
                    AND m.message_date IS NOT NULL
-                   AND %(scope)s
                  GROUP BY m.ticket_id
             )
             UPDATE helpdesk_ticket t
                SET social_window_closes_at = win.closes_at
-              FROM win
-             WHERE t.id = win.ticket_id
+              FROM scope
+              LEFT JOIN win ON win.ticket_id = scope.id
+             WHERE t.id = scope.id
                AND t.social_window_closes_at IS DISTINCT FROM win.closes_at
             """,
             comment=PRIVATE_REPLY_WINDOW,
             human_agent=HUMAN_AGENT_WINDOW,
             messaging=MESSAGING_WINDOW,
-            channels=META_CHANNELS,
-            scope=scope,
+            channels=WINDOW_CHANNELS,
+            tickets=tickets,
         )
 
     @api.model

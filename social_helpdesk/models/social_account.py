@@ -12,6 +12,7 @@ from ..adapters.base import AdapterError, AuthError, RateLimited
 from ..adapters.demo import DemoAdapter
 from ..adapters.meta import MetaAdapter
 from ..adapters.meta.client import CONNECTION_INSTAGRAM_LOGIN, CONNECTION_PAGE
+from ..adapters.meta.replies import HUMAN_AGENT_WINDOW
 from ..adapters.meta.versions import DEFAULT_GRAPH_VERSION, version_warning
 from ..adapters.whatsapp import WhatsAppAdapter
 from ..adapters.x import XAdapter
@@ -466,7 +467,23 @@ class SocialAccount(models.Model):
         self._check_manager_write(vals)
         if vals.keys() & _webhook_target_fields():
             self.env.registry.clear_cache()
-        return super().write(vals)
+        result = super().write(vals)
+        if "meta_human_agent_tag" in vals:
+            self._update_open_windows()
+        return result
+
+    def _update_open_windows(self):
+        """Store again the reply windows that may still be open on these
+        accounts' conversations (the Human Agent tag lengthens or shortens
+        them)."""
+        since = fields.Datetime.now() - HUMAN_AGENT_WINDOW
+        self.env["social.message"].sudo().search(
+            [
+                ("account_id", "in", self.ids),
+                ("message_date", ">=", since),
+                ("ticket_id", "!=", False),
+            ]
+        )._update_windows()
 
     def unlink(self):
         self.env.registry.clear_cache()

@@ -26,6 +26,7 @@ from ..adapters.base import (
 )
 from ..adapters.base import SocialMessage as AdapterMessage
 from ..adapters.media import DOWNLOADED_KINDS, fetch_media, image_mimetype
+from ..adapters.meta.replies import WINDOW_CHANNELS
 from ..rules.acknowledgement import render_template
 from .social_account import DEFAULT_API_TIMEOUT_SECONDS
 
@@ -35,6 +36,16 @@ _logger = logging.getLogger(__name__)
 # social_helpdesk.media_max_bytes); larger ones stay links.
 DEFAULT_MEDIA_MAX_BYTES = 10 * 1024 * 1024
 MEDIA_BATCH = 10
+# What a reply window is computed from (helpdesk.ticket.sla._window_query).
+WINDOW_FIELDS = {
+    "account_id",
+    "channel_code",
+    "from_ad",
+    "kind",
+    "message_date",
+    "thread_key",
+    "ticket_id",
+}
 # Media the network could not serve for now (down, a timeout, rate limited,
 # the token being renewed) are tried again this many times, 5, 15, 45 and
 # 135 minutes later: network addresses last days, WhatsApp's media ids 30.
@@ -198,6 +209,39 @@ class SocialMessage(models.Model):
             "This message is already stored for this account.",
         )
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        records._update_windows()
+        return records
+
+    def write(self, vals):
+        if not vals.keys() & WINDOW_FIELDS:
+            return super().write(vals)
+        before = self._window_tickets()
+        result = super().write(vals)
+        self._update_windows(before)
+        return result
+
+    def unlink(self):
+        tickets = self._window_tickets()
+        result = super().unlink()
+        self.env["helpdesk.ticket.sla"]._update_windows(tickets.exists().ids)
+        return result
+
+    def _update_windows(self, tickets=None):
+        """The reply windows these messages count in (and those of
+        ``tickets``, which they left) are stored again."""
+        tickets = (tickets or self.env["helpdesk.ticket"]) | self._window_tickets()
+        self.env["helpdesk.ticket.sla"]._update_windows(tickets.ids)
+
+    def _window_tickets(self):
+        """The tickets whose reply windows these messages count in. (A
+        thread's messages on an earlier, closed ticket are not looked up: a
+        referral filed late moves only the window of the ticket it joins.)"""
+        meta = self.filtered(lambda message: message.channel_code in WINDOW_CHANNELS)
+        return meta.ticket_id.sudo()
 
     @api.depends("identity_id.handle", "identity_id.display_label", "text")
     def _compute_display_name(self):

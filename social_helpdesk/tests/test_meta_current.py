@@ -221,7 +221,6 @@ class TestMetaCurrent(HttpCase):
         )
         target = self.message("m_ad")
         self.assertTrue(target.from_ad)
-        self.env["helpdesk.ticket.sla"]._update_status(ticket_ids=target.ticket_id.ids)
         self.assertEqual(
             target.ticket_id.social_window_closes_at,
             target.message_date + timedelta(days=7),
@@ -250,6 +249,32 @@ class TestMetaCurrent(HttpCase):
         )
         self.assertEqual(opened.text, "[Opened from an ad]")
         self.assertTrue(opened._to_adapter_message().from_ad)
+
+    def test_a_late_referral_gives_the_whole_thread_seven_days(self):
+        """The referral that opened the thread arrives after a later message
+        of it: the thread's window is 7 days from its last message."""
+        self.deliver(
+            self.entry(
+                self.page_id, CUSTOMER["id"], {"mid": "m_later", "text": "Hi"}, 40
+            )
+        )
+        ticket = self.message("m_later").ticket_id
+        self.assertEqual(
+            ticket.social_window_closes_at,
+            self.message("m_later").message_date + timedelta(hours=24),
+        )
+        self.deliver(
+            self.entry(
+                self.page_id,
+                CUSTOMER["id"],
+                referral={"source": "ADS", "type": "OPEN_THREAD", "ad_id": "60"},
+                hours_ago=50,
+            ),
+        )
+        self.assertEqual(
+            ticket.social_window_closes_at,
+            self.message("m_later").message_date + timedelta(days=7),
+        )
 
     def test_acknowledgements_never_use_human_agent(self):
         """A rule's acknowledgement past 24 hours is not sent, even with the

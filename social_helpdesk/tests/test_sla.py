@@ -412,9 +412,46 @@ class TestSla(SocialCase):
         self.cron(datetime(2026, 3, 2, 9, 5))
         self.assertEqual(ticket.social_window_closes_at, datetime(2026, 3, 9, 9))
 
+    def test_a_window_is_stored_as_its_message_is_filed(self):
+        """The assignee sees when the window closes before the cron runs."""
+        self.account.channel_id = self.channel("messenger")
+        with self.clock(MONDAY_9):
+            item = demo_item("Hi, my order?", channel="messenger", kind="private")
+            self.deliver(item)
+        ticket = self.message_of(item).ticket_id
+        self.assertEqual(ticket.social_window_closes_at, datetime(2026, 3, 3, 9))
+
+    def test_the_human_agent_tag_moves_the_open_windows_at_once(self):
+        self.account.channel_id = self.channel("messenger")
+        with self.clock(MONDAY_9):
+            item = demo_item("Hi, my order?", channel="messenger", kind="private")
+            self.deliver(item)
+        ticket = self.message_of(item).ticket_id
+        with self.clock(datetime(2026, 3, 2, 10)):
+            self.account.meta_human_agent_tag = True
+        self.assertEqual(ticket.social_window_closes_at, datetime(2026, 3, 9, 9))
+        with self.clock(datetime(2026, 3, 2, 11)):
+            self.account.meta_human_agent_tag = False
+        self.assertEqual(ticket.social_window_closes_at, datetime(2026, 3, 3, 9))
+
+    def test_a_conversation_moved_to_a_lead_takes_its_window_along(self):
+        """The ticket left without messages has no window to warn about."""
+        self.account.channel_id = self.channel("messenger")
+        with self.clock(MONDAY_9):
+            item = demo_item("Hi, my order?", channel="messenger", kind="private")
+            self.deliver(item)
+        ticket = self.message_of(item).ticket_id
+        ticket.user_id = self.agent
+        self.assertTrue(ticket.social_window_closes_at)
+        ticket.action_social_to_lead()
+        self.assertFalse(ticket.social_window_closes_at)
+        self.cron(datetime(2026, 3, 3, 8))
+        self.assertFalse(self.activities(ticket, "Reply window"))
+
     def test_the_first_pass_sets_what_each_ticket_update_sets(self):
         """``_init_status`` (install, bench) selects the tickets inside its
-        statements: it must store what ``_update_status`` does with their ids."""
+        statements: it must store what ``_update_status`` and
+        ``_update_windows`` do with their ids."""
         self.account.channel_id = self.channel("messenger")
         with self.clock(MONDAY_9):
             item = demo_item("Hi, my order?", channel="messenger", kind="private")
@@ -466,6 +503,7 @@ class TestSla(SocialCase):
         afresh()
         with self.clock(later):
             self.TicketSla._update_status(tickets.ids, now=later)
+            self.TicketSla._update_windows(tickets.ids)
         expected = stored()
         self.assertIn("breached", [values["sla_status"] for values, _s in expected])
         afresh()

@@ -18,6 +18,8 @@ from ..base import (
 from .parse import CHANNEL_FACEBOOK, CHANNEL_INSTAGRAM, CHANNEL_MESSENGER
 from .readers import _data, _dict_or_empty, _graph_time, _is_identifier, _path, _text
 
+# The channels whose private replies Meta's windows bound.
+WINDOW_CHANNELS = (CHANNEL_FACEBOOK, CHANNEL_MESSENGER, CHANNEL_INSTAGRAM)
 MESSAGING_WINDOW = timedelta(hours=24)
 # The standard window of a thread started from an ad (referral source ADS).
 AD_THREAD_WINDOW = timedelta(days=7)
