@@ -13,6 +13,9 @@ from ..adapters.base import PRIVATE, PUBLIC
 from .access import AGENT, require_group
 from .social_message import CHANNEL_LABELS, text_to_html
 
+# How much older than its ticket a demo message must be to date the ticket.
+DEMO_BACKDATE_AFTER = timedelta(minutes=1)
+
 # What ties a ticket to a network conversation, and when it was first
 # answered: set by the processing and the replies, never by hand (a ticket
 # given another account's conversation would receive its customer's messages).
@@ -435,7 +438,9 @@ class HelpdeskTicket(models.Model):
         demo replays a day of conversations in minutes, and shows their SLA
         deadlines near and past as if it had received them live. Only the
         Demo network's tickets: a real network's late message still opens its
-        ticket, and starts its SLA clock, when it arrives."""
+        ticket, and starts its SLA clock, when it arrives. A message that
+        only waited in the queue (under DEMO_BACKDATE_AFTER) keeps its ticket's
+        date: the SLA targets are not made a second time for seconds."""
         if not dates:
             return
         self.flush_model(["create_date"])
@@ -444,11 +449,12 @@ class HelpdeskTicket(models.Model):
                 """
                 UPDATE helpdesk_ticket t SET create_date = d.moment
                   FROM unnest(%s::int[], %s::timestamp[]) AS d (id, moment)
-                 WHERE t.id = d.id AND d.moment < t.create_date
+                 WHERE t.id = d.id AND d.moment < t.create_date - %s
              RETURNING t.id
                 """,
                 list(dates),
                 list(dates.values()),
+                DEMO_BACKDATE_AFTER,
             )
         )
         tickets = self.browse(row[0] for row in self.env.cr.fetchall())
@@ -457,27 +463,49 @@ class HelpdeskTicket(models.Model):
             tickets.modified(["create_date"])
             tickets.set_sla()
 
-    def _social_post_inbound(self, message, partner, opens=False, parent=None):
-        """Post the customer's message in chatter, authored by their contact.
-        A new ticket first gets a system note with the ticket's creation
-        subtype, which tells the team's followers: the customer's message
-        then reads as theirs alone, not as if they wrote "Ticket created"."""
-        self.ensure_one()
-        if opens:
-            network = CHANNEL_LABELS.get(message.channel, message.channel)
+    def _social_note_opening(self, messages):
+        """The first chatter entry of these new tickets (``messages``: the
+        adapter message that opened each, in order): a system note with the
+        ticket's creation subtype, which tells the team's followers, so that
+        the customer's message, posted next, reads as theirs alone and not as
+        if they wrote "Ticket created". The tickets nobody follows for that
+        subtype get it in one batch, as Odoo logs a creation nobody is told
+        about: the same entry, without a notification to compute."""
+        subtype = self._creation_subtype()
+        root = self.env.ref("base.partner_root")
+        bodies = {}
+        for ticket, message in zip(self, messages, strict=True):
             author = message.author
             # Outside the _() call: Odoo's term extraction can't read f-strings.
             name = f"@{author.handle}" if author.handle else author.name
-            self.message_post(
-                body=self.env._(
-                    "From a message by %(author)s on %(network)s.",
-                    author=name,
-                    network=network,
-                ),
-                author_id=self.env.ref("base.partner_root").id,
-                message_type="notification",
-                subtype_id=self._creation_subtype().id,
+            bodies[ticket.id] = Markup("<p>%s</p>") % self.env._(
+                "From a message by %(author)s on %(network)s.",
+                author=name,
+                network=CHANNEL_LABELS.get(message.channel, message.channel),
             )
+        told = set(
+            self.sudo()
+            .message_follower_ids.filtered(
+                lambda follower: subtype in follower.subtype_ids
+            )
+            .mapped("res_id")
+        )
+        for ticket in self.filtered(lambda ticket: ticket.id in told):
+            ticket.message_post(
+                body=bodies[ticket.id],
+                author_id=root.id,
+                message_type="notification",
+                subtype_id=subtype.id,
+            )
+        quiet = self.filtered(lambda ticket: ticket.id not in told)
+        if quiet:
+            quiet._message_log_batch(bodies, author_id=root.id).write(
+                {"subtype_id": subtype.id, "is_internal": False}
+            )
+
+    def _social_post_inbound(self, message, partner, parent=None):
+        """Post the customer's message in chatter, authored by their contact."""
+        self.ensure_one()
         return self.message_post(
             body=self.env["social.message"]._render_inbound_body(message, parent),
             author_id=partner.id,

@@ -343,12 +343,9 @@ class SocialMessage(models.Model):
                 )
                 values.update(outcome="lead", lead_id=lead.id, mail_message_id=post.id)
                 continue
-            opens = not ticket
             ticket = ticket or next(new_tickets)
             if ticket:
-                post = ticket._social_post_inbound(
-                    message, partner, opens=opens, parent=parent
-                )
+                post = ticket._social_post_inbound(message, partner, parent=parent)
                 values.update(ticket_id=ticket.id, mail_message_id=post.id)
         records = self.create([values for _index, _message, values in filed])
         records._link_parents_received_together()
@@ -624,6 +621,17 @@ class SocialMessage(models.Model):
                 and ticket.social_account_id.network == "demo"
             }
         )
+        opening = [
+            (ticket, message)
+            for ticket, (_values, message, _previous) in zip(
+                tickets, opened, strict=True
+            )
+            if ticket
+        ]
+        if opening:
+            Ticket.browse(
+                [ticket.id for ticket, _message in opening]
+            )._social_note_opening([message for _ticket, message in opening])
         notes = {
             ticket.id: escape(values["rule_log"])
             for ticket, (values, _message, _previous) in zip(

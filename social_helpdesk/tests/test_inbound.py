@@ -1,6 +1,7 @@
 # Copyright 2026 social_helpdesk contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 
@@ -41,6 +42,21 @@ class TestInbound(SocialCase):
             self.message_of(again).mail_message_id.subtype_id,
             self.env.ref("mail.mt_comment"),
         )
+
+    def test_a_demo_ticket_is_dated_from_an_old_message_only(self):
+        """The demo dates a ticket from a message of hours ago; seconds in the
+        queue leave the ticket's own date (its SLA is not made twice)."""
+        recent = dict(demo_item("Just now", author="u-31"), minutes_ago=0.5)
+        old = dict(
+            demo_item("Two hours ago", author="u-32", conversation="c-32"),
+            minutes_ago=120,
+        )
+        # Tickets dated by the wall clock, not the test's transaction.
+        with patch.object(self.env.cr, "now", fields.Datetime.now):
+            self.deliver(recent, old)
+        recent, old = self.message_of(recent), self.message_of(old)
+        self.assertEqual(old.ticket_id.create_date, old.message_date)
+        self.assertGreater(recent.ticket_id.create_date, recent.message_date)
 
     def test_duplicate_delivery_gives_one_message(self):
         item = demo_item("Charged twice!")

@@ -107,6 +107,22 @@ class TestTicketConversation(SocialCase):
             "one creation note per ticket",
         )
 
+    def test_creation_note_nobody_follows_reads_the_same(self):
+        """Without followers to tell, the note is logged with the batch: the
+        same entry as a posted one, notifying no one."""
+        item = demo_item("My order #42 never arrived", author="u-11", handle="bea")
+        self.deliver(item)
+        ticket = self.message_of(item).ticket_id
+        created = self.env.ref("helpdesk_mgmt.hlp_tck_created")
+        note = ticket.message_ids.filtered(lambda post: post.subtype_id == created)
+        self.assertEqual(len(note), 1)
+        self.assertEqual(note.author_id, self.env.ref("base.partner_root"))
+        self.assertEqual(note.message_type, "notification")
+        self.assertFalse(note.is_internal)
+        self.assertEqual(str(note.body), "<p>From a message by @bea on X.</p>")
+        self.assertFalse(note.notified_partner_ids)
+        self.assertLess(note.id, self.message_of(item).mail_message_id.id)
+
     def test_customer_message_shows_network_author_and_escaped_text(self):
         item = demo_item(
             "<b>hola</b> <script>alert(1)</script>",
