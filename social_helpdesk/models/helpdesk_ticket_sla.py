@@ -233,7 +233,6 @@ class HelpdeskTicketSla(models.Model):
                 "sla_next_deadline",
                 "sla_first_response_result",
                 "sla_resolution_result",
-                "social_window_closes_at",
             ]
         )
 
@@ -287,17 +286,13 @@ class HelpdeskTicketSla(models.Model):
     def _init_status(self):
         """At install, and whenever every ticket's status is computed afresh:
         the tickets that have a running target, selected inside the
-        statements rather than passed as a list of ids (which PostgreSQL
-        would parse and plan for each statement). The reply windows first:
-        they don't depend on the targets, whose states the status query
-        settles."""
+        statement rather than passed as a list of ids (which PostgreSQL
+        would parse and plan for each statement). Reply windows are not
+        computed here: they are stored as their messages are filed."""
         now = fields.Datetime.now()
         self.env.flush_all()
         running = SQL(
             "SELECT ticket_id FROM helpdesk_ticket_sla WHERE state IN %s", RUNNING
-        )
-        self.env.cr.execute(
-            self._window_query(SQL("SELECT DISTINCT ticket_id FROM (%s) r", running))
         )
         # One hash table of every ticket's targets rather than batches on disk.
         self.env.cr.execute(SQL("SET LOCAL work_mem = %s", STATUS_WORK_MEM))
