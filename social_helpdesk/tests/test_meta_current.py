@@ -88,6 +88,17 @@ class TestMetaCurrent(HttpCase):
             body["message"] = message
         return {"id": owner, "time": stamp, "messaging": [{**body, **item}]}
 
+    def deliver_ad_referral(self, hours_ago):
+        """The customer opens their thread from an ad (messaging_referrals)."""
+        self.deliver(
+            self.entry(
+                self.page_id,
+                CUSTOMER["id"],
+                referral={"source": "ADS", "type": "OPEN_THREAD", "ad_id": "60"},
+                hours_ago=hours_ago,
+            ),
+        )
+
     def message(self, mid, account=None):
         return self.env["social.message"].search(
             [
@@ -236,14 +247,7 @@ class TestMetaCurrent(HttpCase):
     def test_an_ad_referral_event_marks_the_existing_thread(self):
         """messaging_referrals: a customer with a thread comes back from an
         ad; the thread keeps 7 days from then on."""
-        self.deliver(
-            self.entry(
-                self.page_id,
-                CUSTOMER["id"],
-                referral={"source": "ADS", "type": "OPEN_THREAD", "ad_id": "60"},
-                hours_ago=50,
-            ),
-        )
+        self.deliver_ad_referral(hours_ago=50)
         opened = self.env["social.message"].search(
             [("account_id", "=", self.account.id), ("from_ad", "=", True)]
         )
@@ -263,14 +267,7 @@ class TestMetaCurrent(HttpCase):
             ticket.social_window_closes_at,
             self.message("m_later").message_date + timedelta(hours=24),
         )
-        self.deliver(
-            self.entry(
-                self.page_id,
-                CUSTOMER["id"],
-                referral={"source": "ADS", "type": "OPEN_THREAD", "ad_id": "60"},
-                hours_ago=50,
-            ),
-        )
+        self.deliver_ad_referral(hours_ago=50)
         self.assertEqual(
             ticket.social_window_closes_at,
             self.message("m_later").message_date + timedelta(days=7),

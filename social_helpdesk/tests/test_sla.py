@@ -109,6 +109,14 @@ class TestSla(SocialCase):
                 }
             )
 
+    def messenger_ticket(self):
+        """The ticket of a Messenger message received Monday 9:00."""
+        self.account.channel_id = self.channel("messenger")
+        with self.clock(MONDAY_9):
+            item = demo_item("Hi, my order?", channel="messenger", kind="private")
+            self.deliver(item)
+        return self.message_of(item).ticket_id
+
     def cron(self, at):
         with self.clock(at):
             self.TicketSla._cron_update_status()
@@ -344,11 +352,7 @@ class TestSla(SocialCase):
         self.assertEqual(ticket.sla_status, "met")
 
     def test_messenger_window_warning(self):
-        self.account.channel_id = self.channel("messenger")
-        with self.clock(MONDAY_9):
-            item = demo_item("Hi, my order?", channel="messenger", kind="private")
-            self.deliver(item)
-        ticket = self.message_of(item).ticket_id
+        ticket = self.messenger_ticket()
         ticket.user_id = self.agent
         self.assertWarnedOnceBeforeTheWindowCloses(ticket)
 
@@ -382,11 +386,7 @@ class TestSla(SocialCase):
     def test_window_warning_without_sla(self):
         """The platform's window closes on teams without SLA policies too."""
         self.team.use_sla = False
-        self.account.channel_id = self.channel("messenger")
-        with self.clock(MONDAY_9):
-            item = demo_item("Hi, my order?", channel="messenger", kind="private")
-            self.deliver(item)
-        ticket = self.message_of(item).ticket_id
+        ticket = self.messenger_ticket()
         ticket.user_id = self.agent
         self.assertFalse(ticket.ticket_sla_ids)
         self.assertWarnedOnceBeforeTheWindowCloses(ticket)
@@ -395,11 +395,7 @@ class TestSla(SocialCase):
         """A policy's 0 still means no warning."""
         self.policies["meta_first_response"].window_warning_hours = 0
         self.policies["meta_resolution"].window_warning_hours = 0
-        self.account.channel_id = self.channel("messenger")
-        with self.clock(MONDAY_9):
-            item = demo_item("Hi, my order?", channel="messenger", kind="private")
-            self.deliver(item)
-        ticket = self.message_of(item).ticket_id
+        ticket = self.messenger_ticket()
         self.assertTrue(ticket.ticket_sla_ids)
         self.cron(datetime(2026, 3, 3, 8, 55))
         self.assertFalse(self.activities(ticket, "Reply window"))
@@ -414,19 +410,11 @@ class TestSla(SocialCase):
 
     def test_a_window_is_stored_as_its_message_is_filed(self):
         """The assignee sees when the window closes before the cron runs."""
-        self.account.channel_id = self.channel("messenger")
-        with self.clock(MONDAY_9):
-            item = demo_item("Hi, my order?", channel="messenger", kind="private")
-            self.deliver(item)
-        ticket = self.message_of(item).ticket_id
+        ticket = self.messenger_ticket()
         self.assertEqual(ticket.social_window_closes_at, datetime(2026, 3, 3, 9))
 
     def test_the_human_agent_tag_moves_the_open_windows_at_once(self):
-        self.account.channel_id = self.channel("messenger")
-        with self.clock(MONDAY_9):
-            item = demo_item("Hi, my order?", channel="messenger", kind="private")
-            self.deliver(item)
-        ticket = self.message_of(item).ticket_id
+        ticket = self.messenger_ticket()
         with self.clock(datetime(2026, 3, 2, 10)):
             self.account.meta_human_agent_tag = True
         self.assertEqual(ticket.social_window_closes_at, datetime(2026, 3, 9, 9))
@@ -436,11 +424,7 @@ class TestSla(SocialCase):
 
     def test_a_conversation_moved_to_a_lead_takes_its_window_along(self):
         """The ticket left without messages has no window to warn about."""
-        self.account.channel_id = self.channel("messenger")
-        with self.clock(MONDAY_9):
-            item = demo_item("Hi, my order?", channel="messenger", kind="private")
-            self.deliver(item)
-        ticket = self.message_of(item).ticket_id
+        ticket = self.messenger_ticket()
         ticket.user_id = self.agent
         self.assertTrue(ticket.social_window_closes_at)
         ticket.action_social_to_lead()
@@ -452,11 +436,7 @@ class TestSla(SocialCase):
         """``_init_status`` (install, bench) selects the tickets inside its
         statement: it must store what ``_update_status`` does with their ids,
         and leave the reply windows as their messages set them."""
-        self.account.channel_id = self.channel("messenger")
-        with self.clock(MONDAY_9):
-            item = demo_item("Hi, my order?", channel="messenger", kind="private")
-            self.deliver(item)
-        tickets = self.message_of(item).ticket_id
+        tickets = self.messenger_ticket()
         tickets |= self.new_ticket("x")
         tickets |= self.new_ticket("email")
         answered = self.new_ticket("phone")
