@@ -262,8 +262,13 @@ class HelpdeskTicketSla(models.Model):
         passed, it expects tens of thousands of rows where there are
         hundreds, and reads both tables whole (2.3 s instead of 0.3 s,
         BENCHMARKS.md). The partial indexes hold the running targets only:
-        this statement is planned without sequential scans."""
-        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        this statement reads them by range, without sequential or bitmap
+        scans (which read the whole index) and without JIT compilation, which
+        the same misestimate calls for (0.17 s -> 0.05 s at a million)."""
+        self.env.cr.execute(
+            "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;"
+            " SET LOCAL jit = off"
+        )
         self.env.cr.execute(
             SQL(
                 """
@@ -279,7 +284,7 @@ class HelpdeskTicketSla(models.Model):
             )
         )
         ticket_ids = [row[0] for row in self.env.cr.fetchall()]
-        self.env.cr.execute("RESET enable_seqscan")
+        self.env.cr.execute("RESET enable_seqscan; RESET enable_bitmapscan; RESET jit")
         return ticket_ids
 
     @api.model
@@ -294,12 +299,15 @@ class HelpdeskTicketSla(models.Model):
         running = SQL(
             "SELECT ticket_id FROM helpdesk_ticket_sla WHERE state IN %s", RUNNING
         )
-        # One hash table of every ticket's targets rather than batches on disk.
-        self.env.cr.execute(SQL("SET LOCAL work_mem = %s", STATUS_WORK_MEM))
+        # One hash table of every ticket's targets rather than batches on
+        # disk, and no JIT compilation (0.13 s, more than it saves).
+        self.env.cr.execute(
+            SQL("SET LOCAL work_mem = %s; SET LOCAL jit = off", STATUS_WORK_MEM)
+        )
         self.env.cr.execute(
             self._status_query(SQL("s.ticket_id IN (%s)", running), now)
         )
-        self.env.cr.execute("RESET work_mem")
+        self.env.cr.execute("RESET work_mem; RESET jit")
         self._invalidate_status()
 
     @api.model
@@ -361,6 +369,10 @@ class HelpdeskTicketSla(models.Model):
                        %(resolution_result)s AS resolution_result
                   FROM line
                  GROUP BY ticket_id
+                 -- Tickets written in the table's order rather than the
+                 -- hash's: each page and index leaf is dirtied once, not
+                 -- at random (100,000 tickets: 9.5 s -> 7.2 s, BENCHMARKS.md).
+                 ORDER BY ticket_id
             )
             UPDATE helpdesk_ticket t
                SET sla_status = status.status,
