@@ -393,13 +393,10 @@ def quoted(name):
     return '"' + name + '"'
 
 
-def clone(cr, table, template_id, source, overrides, params=None):
-    """One copy of ``template_id`` per row of ``source`` (a query aliased
-    ``src``), with ``overrides`` (column: SQL expression); the secondary
-    indexes of ``table`` are dropped first and built again after the rows."""
-    names = columns(cr, table)
-    unknown = set(overrides) - set(names)
-    assert not unknown, f"{table} has no {unknown}"
+@contextmanager
+def secondary_indexes_dropped(cr, table):
+    """``table``'s secondary indexes dropped while its rows are written in
+    bulk, then built once: far faster than kept up row by row."""
     cr.execute(
         """
         SELECT i.relname, pg_get_indexdef(i.oid)
@@ -412,15 +409,26 @@ def clone(cr, table, template_id, source, overrides, params=None):
     indexes = cr.fetchall()
     for name, _definition in indexes:
         cr.execute(f'DROP INDEX "{name}"')
-    select = ", ".join(overrides.get(name) or f"t.{quoted(name)}" for name in names)
-    cr.execute(
-        f"INSERT INTO {table} ({', '.join(map(quoted, names))}) "
-        f"SELECT {select} FROM {table} t, ({source}) src WHERE t.id = {template_id}",
-        params,
-    )
-    rows = cr.rowcount
+    yield
     for _name, definition in indexes:
         cr.execute(definition)
+
+
+def clone(cr, table, template_id, source, overrides, params=None):
+    """One copy of ``template_id`` per row of ``source`` (a query aliased
+    ``src``), with ``overrides`` (column: SQL expression)."""
+    names = columns(cr, table)
+    unknown = set(overrides) - set(names)
+    assert not unknown, f"{table} has no {unknown}"
+    select = ", ".join(overrides.get(name) or f"t.{quoted(name)}" for name in names)
+    with secondary_indexes_dropped(cr, table):
+        cr.execute(
+            f"INSERT INTO {table} ({', '.join(map(quoted, names))}) "
+            f"SELECT {select} FROM {table} t, ({source}) src"
+            f" WHERE t.id = {template_id}",
+            params,
+        )
+        rows = cr.rowcount
     return rows
 
 
@@ -1019,27 +1027,35 @@ def make_followers(cr, layout):
 
 def settle_sla(env, now):
     """The addon's own status statement over every ticket, then the
-    escalations that came due marked fired, as the cron leaves them."""
+    escalations that came due marked fired, as the cron leaves them. Rows
+    written twice in one transaction have their foreign keys checked again
+    on the second write, each by a query: not while loading."""
     from odoo.tools import SQL
 
     Line = env["helpdesk.ticket.sla"]
-    env.cr.execute(Line._status_query(SQL("TRUE"), now))
-    settled = env.cr.rowcount
-    with_messages = SQL(
-        "SELECT DISTINCT ticket_id FROM social_message WHERE ticket_id IS NOT NULL"
-    )
-    env.cr.execute(Line._window_query(with_messages))
-    env.cr.execute(
-        """
-        UPDATE helpdesk_ticket_sla SET breach_escalated = TRUE
-         WHERE state = 'expired';
-        UPDATE helpdesk_ticket_sla SET at_risk_escalated = TRUE
-         WHERE warning_date <= %(now)s AND state <> 'accomplished';
-        UPDATE helpdesk_ticket SET social_window_warned_at = social_window_closes_at
-         WHERE social_window_closes_at <= %(now)s + INTERVAL '4 hours';
-        """,
-        {"now": now},
-    )
+    cr = env.cr
+    with (
+        secondary_indexes_dropped(cr, "helpdesk_ticket"),
+        secondary_indexes_dropped(cr, "helpdesk_ticket_sla"),
+    ):
+        cr.execute(Line._status_query(SQL("TRUE"), now))
+        settled = cr.rowcount
+        with_messages = SQL(
+            "SELECT DISTINCT ticket_id FROM social_message WHERE ticket_id IS NOT NULL"
+        )
+        cr.execute(Line._window_query(with_messages))
+        cr.execute(
+            """
+            UPDATE helpdesk_ticket_sla SET breach_escalated = TRUE
+             WHERE state = 'expired';
+            UPDATE helpdesk_ticket_sla SET at_risk_escalated = TRUE
+             WHERE warning_date <= %(now)s AND state <> 'accomplished';
+            UPDATE helpdesk_ticket
+               SET social_window_warned_at = social_window_closes_at
+             WHERE social_window_closes_at <= %(now)s + INTERVAL '4 hours';
+            """,
+            {"now": now},
+        )
     return settled
 
 
@@ -1109,11 +1125,11 @@ def main():
             with steps.step(label) as made:
                 made["rows"] = function(*function_args)
                 cr.commit()
-        cr.execute("SET session_replication_role = origin")
         with steps.step("SLA status of every ticket (the addon's statement)") as made:
             made["rows"] = settle_sla(env, now)
             cr.execute("DROP TABLE lg_ticket; DROP TABLE lg_message")
             cr.commit()
+        cr.execute("SET session_replication_role = origin")
     with steps.step("VACUUM ANALYZE"):
         _vacuum(args.db)
     if not args.no_check:
